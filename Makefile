@@ -1,0 +1,34 @@
+# The README's two commands: `make run` and `make test`. Everything else supports them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export FLASK_APP := app
+export MPLCONFIGDIR := $(CURDIR)/instance/mplconfig
+
+.PHONY: run test install migration clean-db
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: set up, upgrade the database, seed demo data when empty, serve on http://127.0.0.1:5000
+run: $(STAMP)
+	$(BIN)/flask db upgrade
+	$(BIN)/flask esd seed-demo --if-empty
+	$(BIN)/flask esd run-dev
+
+## make test: set up and run the whole suite (TEST_DATABASE_URL=postgresql://… for PostgreSQL too)
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## make migration: regenerate the single initial migration from the models (before the first release only)
+migration: $(STAMP)
+	rm -f migrations/versions/*.py instance/_migration.sqlite3
+	DATABASE_URL=sqlite:///_migration.sqlite3 $(BIN)/flask db upgrade
+	DATABASE_URL=sqlite:///_migration.sqlite3 $(BIN)/flask db migrate -m "initial schema" --rev-id 0001
+	rm -f instance/_migration.sqlite3*

@@ -1,0 +1,156 @@
+"""ESD K9 Tracker: the application factory."""
+import os
+from datetime import timedelta
+
+from flask import Flask, abort, jsonify, render_template, request, session
+from flask_login import current_user, logout_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from . import config
+from .extensions import bootstrap, csrf, db, login_manager, mail, migrate
+from .models.base import utcnow
+
+# One list of the product's areas: each is a package with a blueprint named `bp`.
+BLUEPRINTS = ("main", "auth", "admin", "dogs", "training", "certifications", "deployments",
+              "reports", "exports", "api")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create and configure an app: defaults, then environment or test config, then the rest."""
+    app = Flask(__name__, instance_relative_config=True,
+                template_folder="../templates", static_folder="../static")
+    os.makedirs(app.instance_path, exist_ok=True)
+    # matplotlib writes a font cache; give it a writable home before anything imports it.
+    os.environ.setdefault("MPLCONFIGDIR", os.path.join(app.instance_path, "mplconfig"))
+
+    app.config.from_mapping(config.DEFAULTS)
+    app.config["UPLOAD_FOLDER"] = os.path.join(app.instance_path, "uploads")
+    app.config.update(config.from_environment())
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = config.instance_secret_key(app.instance_path)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_security_hooks(app)
+    _register_error_handlers(app)
+    # Templates link to an area only once its endpoint exists.
+    app.context_processor(lambda: {"url_rules": app.view_functions})
+    from .cli import register_cli
+    register_cli(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"),
+                     render_as_batch=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see this page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    mail.init_app(app)
+    from . import audit  # noqa: F401  (registers the flush hooks)
+
+
+@login_manager.user_loader
+def _load_user(token: str):
+    """Load the user named by the session, refusing a cookie of an older session version."""
+    from .models import User
+    user_id, _, version = token.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_version != int(version) or not user.active or user.is_locked:
+        return None
+    return user
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """WAL so readers never wait for the writer, foreign keys enforced, a busy timeout."""
+    import sqlite3
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def _register_blueprints(app: Flask) -> None:
+    import importlib
+    for name in BLUEPRINTS:
+        module = importlib.import_module(f".{name}", __name__)
+        app.register_blueprint(module.bp)
+
+
+def _register_security_hooks(app: Flask) -> None:
+    @app.before_request
+    def fresh_login_state():
+        """Load the user afresh on every request, even when an app context outlives a request (tests)."""
+        from flask import g
+        g.pop("_login_user", None)
+
+    @app.before_request
+    def idle_timeout():
+        """End a session idle for longer than IDLE_TIMEOUT (checked on the server, not only by cookie age)."""
+        if not current_user.is_authenticated:
+            return
+        now = utcnow().timestamp()
+        last_seen = session.get("last_seen")
+        limit = app.config["IDLE_TIMEOUT"]
+        if isinstance(limit, timedelta):
+            limit = limit.total_seconds()
+        if last_seen is not None and now - float(last_seen) > limit:
+            logout_user()
+            session.clear()
+            if request.path.startswith("/api/"):
+                abort(401)
+            from flask import flash, redirect, url_for
+            flash("Your session ended after 30 minutes without activity. Please log in again.", "info")
+            return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+        session["last_seen"] = now
+        session.permanent = True
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if current_user.is_authenticated and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"  # records must not linger in shared caches
+        return response
+
+
+def _register_error_handlers(app: Flask) -> None:
+    def wants_json() -> bool:
+        return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+    def handler(code: int, message: str):
+        def handle(error):
+            if wants_json():
+                return jsonify(error=message), code
+            return render_template("error.html", code=code, message=message), code
+        return handle
+
+    app.register_error_handler(400, handler(400, "The request could not be understood."))
+    app.register_error_handler(401, handler(401, "Please log in."))
+    app.register_error_handler(403, handler(403, "You may not do this."))
+    app.register_error_handler(404, handler(404, "Not found."))
+    app.register_error_handler(405, handler(405, "This action is not allowed here."))
+    app.register_error_handler(413, handler(413, "The upload is too large (at most 10 MB)."))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        message = "The form expired or was sent from elsewhere. Reload the page and try again."
+        if wants_json():
+            return jsonify(error=message), 400
+        return render_template("error.html", code=400, message=message), 400

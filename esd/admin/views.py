@@ -1,0 +1,2 @@
+"""Views of the admin area."""
+from . import bp  # noqa: F401

@@ -1,0 +1,2 @@
+"""Views of the api area."""
+from . import bp  # noqa: F401

@@ -1,0 +1,125 @@
+"""Automatic audit of every create, update and archive of audited models.
+
+Models opt in with `__audited__ = True`. A SQLAlchemy flush hook compares
+attribute history, so no view can forget to audit. Views give the reason with
+`audit_reason("…")` before committing; events that are not row changes
+(login, lockout …) are written with `record_event`.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask import has_request_context, request
+from sqlalchemy import event, inspect, insert
+from sqlalchemy.orm import Session
+
+from .extensions import db
+from .models.audit import AuditEntry
+from .models.base import utcnow
+
+
+def _plain(value):
+    """A JSON-safe form of a column value."""
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def _actor_id(session: Session) -> int | None:
+    if "actor_id" in session.info:
+        return session.info["actor_id"]
+    if has_request_context():
+        from flask_login import current_user
+        if current_user and current_user.is_authenticated:
+            return current_user.id
+    return None
+
+
+def _ip() -> str | None:
+    return request.remote_addr if has_request_context() else None
+
+
+def _agency_id(obj) -> int | None:
+    if hasattr(obj, "agency_id"):
+        return obj.agency_id
+    for parent in ("session", "deployment"):  # hides, false alerts, finds
+        owner = getattr(obj, parent, None)
+        if owner is not None and hasattr(owner, "agency_id"):
+            return owner.agency_id
+    if type(obj).__name__ == "Agency":
+        return obj.id
+    return None
+
+
+def _columns(obj):
+    excluded = getattr(type(obj), "__audit_exclude__", set())
+    return [c for c in inspect(type(obj)).column_attrs if c.key not in excluded]
+
+
+def audit_reason(reason: str | None, session: Session | None = None) -> None:
+    """Attach a reason to the changes flushed next in this session."""
+    (session or db.session).info["audit_reason"] = reason
+
+
+def record_event(action: str, entity: str, entity_id: int | None = None, *, user_id=None,
+                 agency_id=None, changes=None, reason=None) -> AuditEntry:
+    """Add an audit entry for something that is not a row change (login, lockout, export …)."""
+    entry = AuditEntry(action=action, entity=entity, entity_id=entity_id, user_id=user_id,
+                       agency_id=agency_id, changes=changes, reason=reason, ip=_ip())
+    db.session.add(entry)
+    return entry
+
+
+@event.listens_for(Session, "before_flush")
+def _collect(session: Session, flush_context, instances):
+    pending = session.info.setdefault("audit_pending", [])
+    for obj in session.new:
+        if getattr(type(obj), "__audited__", False):
+            pending.append(("create", obj, None))
+    for obj in session.dirty:
+        if not getattr(type(obj), "__audited__", False) or not session.is_modified(obj):
+            continue
+        state = inspect(obj)
+        changes = {}
+        for column in _columns(obj):
+            history = state.attrs[column.key].history
+            if history.has_changes():
+                before = history.deleted[0] if history.deleted else None
+                after = history.added[0] if history.added else None
+                if before != after:
+                    changes[column.key] = [_plain(before), _plain(after)]
+        if changes:
+            archived = "archived_at" in changes and changes["archived_at"][0] is None
+            pending.append(("archive" if archived else "update", obj, changes))
+    for obj in session.deleted:
+        if getattr(type(obj), "__audited__", False):
+            snapshot = {c.key: [_plain(getattr(obj, c.key)), None] for c in _columns(obj)}
+            pending.append(("delete", obj, snapshot))
+
+
+@event.listens_for(Session, "after_flush")
+def _write(session: Session, flush_context):
+    pending = session.info.pop("audit_pending", [])
+    if not pending:
+        return
+    now, actor, ip = utcnow(), _actor_id(session), _ip()
+    reason = session.info.get("audit_reason")
+    rows = []
+    for action, obj, changes in pending:
+        if action == "create":
+            changes = {c.key: [None, _plain(getattr(obj, c.key))] for c in _columns(obj)
+                       if getattr(obj, c.key) is not None}
+        rows.append(dict(at=now, user_id=actor, agency_id=_agency_id(obj), action=action,
+                         entity=type(obj).__tablename__, entity_id=getattr(obj, "id", None),
+                         changes=changes, reason=reason, ip=ip))
+    session.connection().execute(insert(AuditEntry), rows)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _reset(session: Session):
+    session.info.pop("audit_reason", None)
+    session.info.pop("audit_pending", None)

@@ -1,0 +1,68 @@
+"""Login rules: lockout after consecutive failures, per-address rate limit, session versions."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from ..audit import record_event
+from ..extensions import db
+from ..models import AuditEntry, User, utcnow
+from .passwords import verify_password
+
+INVALID = "Invalid e-mail or password."
+
+
+def address_blocked(ip: str | None, now: datetime | None = None) -> bool:
+    """Whether `ip` has failed too many logins in the window (counted from the audit log)."""
+    now = now or utcnow()
+    since = now - current_app.config["LOGIN_IP_WINDOW"]
+    failures = db.session.scalar(
+        select(func.count(AuditEntry.id)).where(AuditEntry.action == "login_failed",
+                                                AuditEntry.ip == ip, AuditEntry.at >= since))
+    return failures >= current_app.config["LOGIN_IP_LIMIT"]
+
+
+def authenticate(email: str, password: str, ip: str | None) -> tuple[User | None, str | None]:
+    """Check a login. Return (user, None) on success, (None, message) on failure.
+
+    The message is generic unless the password was right, so the form never tells
+    an attacker which e-mail addresses exist. Failures from an address that is
+    over its limit are not counted against the account: nobody can lock everyone out.
+    """
+    if address_blocked(ip):
+        record_event("login_throttled", "user", reason=email[:254])
+        return None, "Too many failed logins from this address. Wait 15 minutes and try again."
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        record_event("login_failed", "user", reason=f"unknown e-mail {email[:200]}")
+        return None, INVALID
+    if not verify_password(user.password_hash, password):
+        record_event("login_failed", "user", user.id, user_id=user.id, agency_id=user.agency_id)
+        if not user.is_locked:
+            user.failed_logins += 1
+            if user.failed_logins >= current_app.config["LOGIN_LOCKOUT_THRESHOLD"]:
+                user.locked_at = utcnow()
+                record_event("lockout", "user", user.id, user_id=user.id, agency_id=user.agency_id,
+                             reason=f"{user.failed_logins} consecutive failed logins")
+        return None, INVALID
+    if user.is_locked:
+        return None, "This account is locked after repeated failed logins. Ask an administrator to unlock it."
+    if not user.active:
+        return None, "This account is disabled. Ask an administrator."
+    user.failed_logins = 0
+    user.last_login_at = utcnow()
+    record_event("login", "user", user.id, user_id=user.id, agency_id=user.agency_id)
+    return user, None
+
+
+def unlock(user: User) -> None:
+    """Let a locked-out user log in again (admin action, audited)."""
+    user.locked_at = None
+    user.failed_logins = 0
+
+
+def end_all_sessions(user: User) -> None:
+    """Invalidate every cookie issued to `user` (logout, password change)."""
+    user.session_version += 1

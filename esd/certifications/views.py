@@ -1,0 +1,2 @@
+"""Views of the certifications area."""
+from . import bp  # noqa: F401

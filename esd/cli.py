@@ -1,0 +1,71 @@
+"""`flask esd …` commands for operators. Areas add their own commands to `esd_cli`."""
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from .extensions import db
+
+esd_cli = AppGroup("esd", help="ESD K9 Tracker commands.")
+
+
+@esd_cli.command("create-user")
+@click.option("--email", prompt=True)
+@click.option("--name", prompt=True)
+@click.option("--role", type=click.Choice(["admin", "manager", "handler", "funder"]), default="admin",
+              show_default=True)
+@click.option("--agency", "agency_name", default=None, help="Agency name (managers and handlers).")
+@click.password_option()
+def create_user(email, name, role, agency_name, password):
+    """Create a user account (the first administrator, typically)."""
+    from .auth.passwords import hash_password, password_problem
+    from .models import Agency, User
+    problem = password_problem(password, email)
+    if problem:
+        raise click.BadParameter(problem, param_hint="password")
+    email = email.strip().lower()
+    if db.session.scalar(select(User).where(User.email == email)):
+        raise click.BadParameter(f"{email} already has an account.", param_hint="email")
+    agency = None
+    if role in ("manager", "handler"):
+        if not agency_name:
+            raise click.BadParameter("managers and handlers need --agency", param_hint="agency")
+        agency = db.session.scalar(select(Agency).where(Agency.name == agency_name))
+        if agency is None:
+            raise click.BadParameter(f"no agency named {agency_name!r}", param_hint="agency")
+    db.session.info["actor_id"] = None
+    db.session.add(User(email=email, name=name, role=role, agency=agency,
+                        password_hash=hash_password(password)))
+    db.session.commit()
+    click.echo(f"Created {role} {email}.")
+
+
+@esd_cli.command("seed-vocab")
+def seed_vocab():
+    """Add the default vocabularies (device types, hiding spots …) that are missing."""
+    from .models import seed_vocabularies
+    added = seed_vocabularies()
+    db.session.commit()
+    click.echo(f"Added {added} vocabulary terms.")
+
+
+def register_cli(app: Flask) -> None:
+    from . import demo  # noqa: F401  (adds seed-demo)
+    app.cli.add_command(esd_cli)
+
+
+@esd_cli.command("run-dev")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+def run_dev(host, port):
+    """Serve the app for development, with the reminder scheduler beside it."""
+    from flask import current_app
+    app = current_app._get_current_object()
+    try:
+        from .scheduler import start_background
+    except ImportError:  # the scheduler arrives with the certifications area
+        start_background = None
+    if start_background:
+        start_background(app)
+    click.echo(f"ESD K9 Tracker on http://{host}:{port}/ (Ctrl+C to stop)")
+    app.run(host=host, port=port, debug=False, use_reloader=False)

@@ -1,0 +1,77 @@
+"""Configuration read from environment variables, with safe defaults."""
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+
+def database_url(raw: str | None) -> str:
+    """Normalise DATABASE_URL: `postgres://` (as some hosts give) is not accepted by SQLAlchemy 2."""
+    if not raw:
+        return "sqlite:///esd.sqlite3"  # relative: resolved inside instance/
+    if raw.startswith("postgres://"):
+        return "postgresql://" + raw[len("postgres://"):]
+    return raw
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """Return the secret key kept in instance/, generating it on first use."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # O_EXCL: two workers starting at once must not write two different keys.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_environment() -> dict:
+    """Settings an operator may set; everything else has a default in the factory."""
+    https = env_bool("ESD_HTTPS")
+    settings = {
+        "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL")),
+        "SESSION_COOKIE_SECURE": https,
+        "REMEMBER_COOKIE_SECURE": https,
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME"),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
+        "MAIL_USE_TLS": env_bool("MAIL_USE_TLS"),
+        "MAIL_USE_SSL": env_bool("MAIL_USE_SSL"),
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_FROM", "esd-k9@localhost"),
+        "REMINDER_TIME": os.environ.get("REMINDER_TIME", "06:00"),
+    }
+    if os.environ.get("SECRET_KEY"):
+        settings["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    return settings
+
+
+DEFAULTS = {
+    "PASSWORD_HASH_METHOD": "pbkdf2:sha256:600000",  # OWASP minimum; werkzeug's scrypt default is below it
+    "PERMANENT_SESSION_LIFETIME": timedelta(minutes=30),  # idle timeout
+    "IDLE_TIMEOUT": timedelta(minutes=30),
+    "SESSION_REFRESH_EACH_REQUEST": True,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_DURATION": timedelta(hours=8),  # we never set it, but never a 365-day default either
+    "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,  # 10 MB certificate plus form overhead
+    "BOOTSTRAP_SERVE_LOCAL": True,  # the app must work with no internet
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "LOGIN_LOCKOUT_THRESHOLD": 5,
+    "LOGIN_IP_LIMIT": 20,  # failed logins per address per window before the address is slowed down
+    "LOGIN_IP_WINDOW": timedelta(minutes=15),
+    "WTF_CSRF_TIME_LIMIT": None,  # the session's own lifetime bounds the token
+    "SCHEDULER_ENABLED": False,
+}

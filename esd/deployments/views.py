@@ -1,0 +1,2 @@
+"""Views of the deployments area."""
+from . import bp  # noqa: F401

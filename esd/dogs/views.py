@@ -1,0 +1,2 @@
+"""Views of the dogs area."""
+from . import bp  # noqa: F401

@@ -1,0 +1,2 @@
+"""Views of the exports area."""
+from . import bp  # noqa: F401

@@ -1,0 +1,2 @@
+"""Views of the reports area."""
+from . import bp  # noqa: F401

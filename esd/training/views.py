@@ -1,0 +1,2 @@
+"""Views of the training area."""
+from . import bp  # noqa: F401
