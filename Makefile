@@ -6,7 +6,11 @@ STAMP := $(VENV)/.installed
 export FLASK_APP := app
 export MPLCONFIGDIR := $(CURDIR)/instance/mplconfig
 
-.PHONY: run test install migration clean-db
+.PHONY: run test install migration chromium
+
+# Browser tests drive Debian's Chromium (browsers cannot be downloaded here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,7 +27,7 @@ run: $(STAMP)
 	$(BIN)/flask esd run-dev
 
 ## make test: set up and run the whole suite (TEST_DATABASE_URL=postgresql://… for PostgreSQL too)
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## make migration: regenerate the single initial migration from the models (before the first release only)
