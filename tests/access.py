@@ -1,0 +1,90 @@
+"""The access matrix: every route × every role × a record of the user's own agency and of another.
+
+Each area lists its routes in `tests/access_cases/<area>.py` as `CASES = [Route(...), ...]`.
+`tests/test_access_matrix.py` runs them all and fails for any endpoint of the app that no
+case names, so a route added without thinking about scoping cannot slip in.
+
+Expectations per role are "ok" (any answer but 401/403/404/500 and not the login page) or
+"deny" (exactly 404). Anonymous users always get the login page (HTML) or 401 (API).
+For a record of the *other* agency every role but admin is denied, whatever "own" says,
+unless the case says otherwise with `other=`; a route that names no record (no `params`)
+answers the same on both sides.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Callable
+
+from esd.extensions import db
+from tests import helpers as h
+
+ROLES = ("admin", "manager", "handler", "funder")
+
+
+@dataclass
+class Route:
+    endpoint: str
+    own: dict[str, str]  # role -> "ok" | "deny", for a record of the user's agency
+    params: Callable[[SimpleNamespace], dict] | None = None  # None: the route names no record
+    method: str = "GET"
+    data: dict | Callable[[SimpleNamespace], dict] | None = None
+    other: dict[str, str] | None = None  # role -> "ok" | "deny" for another agency's record
+    query: str = ""
+
+    def expectation(self, role: str, side: str) -> str:
+        if side == "own":
+            return self.own[role]
+        if self.other is not None:
+            return self.other[role]
+        if self.params is None:
+            return self.own[role]
+        return self.own[role] if role == "admin" else "deny"
+
+
+def ok_for(*roles: str) -> dict[str, str]:
+    """Expectation dict: these roles are allowed, the others denied."""
+    return {role: ("ok" if role in roles else "deny") for role in ROLES}
+
+
+RECORD_READERS = ok_for("admin", "manager", "handler")
+MANAGERS = ok_for("admin", "manager")
+ADMINS = ok_for("admin")
+EVERYONE = ok_for(*ROLES)
+
+
+def build_side(name: str) -> SimpleNamespace:
+    """One agency with a manager, a handler (with an account) and a dog with records of every kind."""
+    agency = h.make_agency(name=f"{name} Task Force")
+    manager = h.make_user("manager", agency)
+    handler_user = h.make_user("handler", agency)
+    handler = h.make_handler(agency, user_id=handler_user.id)
+    dog = h.make_dog(agency)
+    team = h.make_team(dog, handler)
+    session = h.make_session(dog, handler, hides=[{"outcome": "found"}, {"outcome": "missed"}],
+                             false_alerts=1, created_by_id=handler_user.id)
+    deployment = h.make_deployment(dog, handler, finds=[{"missed_by_human_search": True}])
+    certification = h.make_certification(dog, handler)
+    return SimpleNamespace(name=name, agency=agency, manager=manager, handler_user=handler_user,
+                           handler=handler, dog=dog, team=team, session=session,
+                           deployment=deployment, certification=certification,
+                           hide=session.hides[0], find=deployment.finds[0])
+
+
+def build_world() -> SimpleNamespace:
+    """Two agencies, an admin, and a funder granted the first agency only."""
+    own, other = build_side("Own"), build_side("Other")
+    admin = h.make_user("admin")
+    funder = h.make_user("funder")
+    funder.granted_agencies.append(own.agency)
+    db.session.commit()
+    return SimpleNamespace(own=own, other=other, admin=admin, funder=funder)
+
+
+def user_for(world: SimpleNamespace, role: str):
+    return {"admin": world.admin, "manager": world.own.manager,
+            "handler": world.own.handler_user, "funder": world.funder}[role]
+
+
+# Endpoints that need no login, and those served by extensions.
+PUBLIC = {"static", "bootstrap.static", "auth.login", "main.healthz"}
