@@ -31,6 +31,7 @@ class Route:
     data: dict | Callable[[SimpleNamespace], dict] | None = None
     other: dict[str, str] | None = None  # role -> "ok" | "deny" for another agency's record
     query: str = ""
+    lands_on_login: bool = False  # e.g. logout: the login page is the right answer
 
     def expectation(self, role: str, side: str) -> str:
         if side == "own":

@@ -5,5 +5,5 @@ CASES = [
     Route("main.home", EVERYONE),
     Route("auth.change_password", EVERYONE),
     Route("auth.change_password", EVERYONE, method="POST"),
-    Route("auth.logout", EVERYONE, method="POST"),
+    Route("auth.logout", EVERYONE, method="POST", lands_on_login=True),
 ]
