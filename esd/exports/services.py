@@ -1,0 +1,223 @@
+"""CSV exports of every record kind, limited to the user's agencies and a date range.
+
+Cells are written so a spreadsheet opens them safely: text starting with = + - @ (or a tab
+or carriage return) is prefixed with an apostrophe, so it is shown, never evaluated as a formula.
+Dates are ISO 8601 (spreadsheets recognise them); timestamps are UTC and say so in the header.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Callable, Iterator
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import aliased
+
+from ..extensions import db
+from ..models import (Agency, Certification, Deployment, Dog, FalseAlert, Find, Handler, Hide,
+                      TeamAssignment, TrainingSession, VocabularyTerm)
+from ..scoping import scope_clause
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    """A cell value safe to open in a spreadsheet."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+@dataclass(frozen=True)
+class DateRange:
+    start: date | None = None
+    end: date | None = None
+
+    def bounds(self) -> tuple[datetime | None, datetime | None]:
+        """UTC datetimes from the start of `start` to the end of `end` (inclusive days)."""
+        lo = datetime.combine(self.start, time.min, timezone.utc) if self.start else None
+        hi = datetime.combine(self.end + timedelta(days=1), time.min, timezone.utc) if self.end else None
+        return lo, hi
+
+
+def _between(column, dates: DateRange, is_datetime: bool = True):
+    clauses = []
+    if is_datetime:
+        lo, hi = dates.bounds()
+        if lo:
+            clauses.append(column >= lo)
+        if hi:
+            clauses.append(column < hi)
+    else:
+        if dates.start:
+            clauses.append(column >= dates.start)
+        if dates.end:
+            clauses.append(column <= dates.end)
+    return and_(*clauses) if clauses else None
+
+
+def _scoped(stmt: Select, model, agency_ids, extra=None) -> Select:
+    for clause in (scope_clause(model, agency_ids), extra):
+        if clause is not None:
+            stmt = stmt.where(clause)
+    return stmt
+
+
+def _dogs(agency_ids, dates):
+    stmt = (select(Dog.id, Agency.name.label("agency"), Dog.name, Dog.call_sign, Dog.breed, Dog.sex,
+                   Dog.date_of_birth, Dog.microchip_id, Dog.status, Dog.acquired_on, Dog.retired_on,
+                   Dog.archived_at.label("archived_at_utc"))
+            .join(Agency, Agency.id == Dog.agency_id).order_by(Dog.id))
+    return _scoped(stmt, Dog, agency_ids)
+
+
+def _handlers(agency_ids, dates):
+    stmt = (select(Handler.id, Agency.name.label("agency"), Handler.name, Handler.badge_number,
+                   Handler.phone, Handler.email, Handler.archived_at.label("archived_at_utc"))
+            .join(Agency, Agency.id == Handler.agency_id).order_by(Handler.id))
+    return _scoped(stmt, Handler, agency_ids)
+
+
+def _teams(agency_ids, dates):
+    stmt = (select(TeamAssignment.id, TeamAssignment.dog_id, Dog.name.label("dog"),
+                   TeamAssignment.handler_id, Handler.name.label("handler"), TeamAssignment.starts_on,
+                   TeamAssignment.ends_on)
+            .join(Dog, Dog.id == TeamAssignment.dog_id)
+            .join(Handler, Handler.id == TeamAssignment.handler_id).order_by(TeamAssignment.id))
+    overlap = []
+    if dates.end:
+        overlap.append(TeamAssignment.starts_on <= dates.end)
+    if dates.start:
+        overlap.append(or_(TeamAssignment.ends_on.is_(None), TeamAssignment.ends_on >= dates.start))
+    return _scoped(stmt, TeamAssignment, agency_ids, and_(*overlap) if overlap else None)
+
+
+def _sessions(agency_ids, dates):
+    environment = aliased(VocabularyTerm)
+    stmt = (select(TrainingSession.id, TrainingSession.started_at.label("started_at_utc"),
+                   TrainingSession.dog_id, Dog.name.label("dog"), TrainingSession.handler_id,
+                   Handler.name.label("handler"), TrainingSession.duration_minutes,
+                   TrainingSession.location, environment.name.label("environment"),
+                   TrainingSession.purpose, TrainingSession.temperature_c, TrainingSession.wind,
+                   TrainingSession.precipitation, TrainingSession.blank_areas, TrainingSession.notes,
+                   TrainingSession.signed_off_at.label("signed_off_at_utc"),
+                   TrainingSession.archived_at.label("archived_at_utc"))
+            .join(Dog, Dog.id == TrainingSession.dog_id)
+            .join(Handler, Handler.id == TrainingSession.handler_id)
+            .outerjoin(environment, environment.id == TrainingSession.environment_id)
+            .order_by(TrainingSession.started_at, TrainingSession.id))
+    return _scoped(stmt, TrainingSession, agency_ids, _between(TrainingSession.started_at, dates))
+
+
+def _hides(agency_ids, dates):
+    device, spot = aliased(VocabularyTerm), aliased(VocabularyTerm)
+    stmt = (select(Hide.id, Hide.session_id, TrainingSession.started_at.label("session_started_at_utc"),
+                   TrainingSession.dog_id, device.name.label("device_type"),
+                   spot.name.label("hiding_spot"), Hide.height, Hide.concealment, Hide.aid_set_minutes,
+                   Hide.blind, Hide.outcome, Hide.seconds_to_find)
+            .join(TrainingSession, TrainingSession.id == Hide.session_id)
+            .join(device, device.id == Hide.device_type_id).join(spot, spot.id == Hide.hiding_spot_id)
+            .order_by(Hide.session_id, Hide.position, Hide.id))
+    return _scoped(stmt, TrainingSession, agency_ids, _between(TrainingSession.started_at, dates))
+
+
+def _false_alerts(agency_ids, dates):
+    spot = aliased(VocabularyTerm)
+    stmt = (select(FalseAlert.id, FalseAlert.session_id,
+                   TrainingSession.started_at.label("session_started_at_utc"), TrainingSession.dog_id,
+                   spot.name.label("hiding_spot"), FalseAlert.location_note, FalseAlert.note)
+            .join(TrainingSession, TrainingSession.id == FalseAlert.session_id)
+            .outerjoin(spot, spot.id == FalseAlert.hiding_spot_id).order_by(FalseAlert.id))
+    return _scoped(stmt, TrainingSession, agency_ids, _between(TrainingSession.started_at, dates))
+
+
+def _deployments(agency_ids, dates):
+    location = aliased(VocabularyTerm)
+    stmt = (select(Deployment.id, Deployment.started_at.label("started_at_utc"), Deployment.dog_id,
+                   Dog.name.label("dog"), Deployment.handler_id, Handler.name.label("handler"),
+                   Deployment.requesting_agency, Deployment.case_number, Deployment.legal_authority,
+                   location.name.label("location_type"), Deployment.duration_minutes,
+                   Deployment.unverified_alert, Deployment.notes,
+                   Deployment.archived_at.label("archived_at_utc"))
+            .join(Dog, Dog.id == Deployment.dog_id).join(Handler, Handler.id == Deployment.handler_id)
+            .outerjoin(location, location.id == Deployment.location_type_id)
+            .order_by(Deployment.started_at, Deployment.id))
+    return _scoped(stmt, Deployment, agency_ids, _between(Deployment.started_at, dates))
+
+
+def _finds(agency_ids, dates):
+    device, spot = aliased(VocabularyTerm), aliased(VocabularyTerm)
+    stmt = (select(Find.id, Find.deployment_id, Deployment.started_at.label("deployment_started_at_utc"),
+                   Deployment.dog_id, device.name.label("device_type"), spot.name.label("hiding_spot"),
+                   Find.missed_by_human_search, Find.evidence, Find.notes)
+            .join(Deployment, Deployment.id == Find.deployment_id)
+            .join(device, device.id == Find.device_type_id)
+            .outerjoin(spot, spot.id == Find.hiding_spot_id).order_by(Find.id))
+    return _scoped(stmt, Deployment, agency_ids, _between(Deployment.started_at, dates))
+
+
+def _certifications(agency_ids, dates):
+    body = aliased(VocabularyTerm)
+    stmt = (select(Certification.id, Certification.dog_id, Dog.name.label("dog"),
+                   Certification.handler_id, Handler.name.label("handler"), body.name.label("body"),
+                   Certification.discipline, Certification.issued_on, Certification.expires_on,
+                   Certification.evaluator, Certification.result, Certification.score_finds,
+                   Certification.score_hides, Certification.score_false_alerts, Certification.notes,
+                   Certification.replaced_by_id, Certification.certificate_name)
+            .join(Dog, Dog.id == Certification.dog_id)
+            .outerjoin(Handler, Handler.id == Certification.handler_id)
+            .join(body, body.id == Certification.certifying_body_id)
+            .order_by(Certification.issued_on, Certification.id))
+    return _scoped(stmt, Certification, agency_ids,
+                   _between(Certification.issued_on, dates, is_datetime=False))
+
+
+# The export kinds, in the order the ZIP lists them.
+EXPORTS: dict[str, Callable[[list[int] | None, DateRange], Select]] = {
+    "dogs": _dogs, "handlers": _handlers, "teams": _teams, "sessions": _sessions, "hides": _hides,
+    "false_alerts": _false_alerts, "deployments": _deployments, "finds": _finds,
+    "certifications": _certifications,
+}
+
+
+def csv_rows(kind: str, agency_ids: list[int] | None, dates: DateRange) -> Iterator[list]:
+    """The header, then each row of one export, neutralised, streamed from the database."""
+    result = db.session.execute(EXPORTS[kind](agency_ids, dates).execution_options(yield_per=1000))
+    yield list(result.keys())
+    for row in result:
+        yield [neutralise(value) for value in row]
+
+
+def csv_chunks(kind: str, agency_ids, dates: DateRange, bom: bool = True) -> Iterator[str]:
+    """One export as CSV text in chunks (UTF-8 BOM first, so spreadsheets read accents right)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    if bom:
+        yield "\ufeff"
+    for n, row in enumerate(csv_rows(kind, agency_ids, dates)):
+        writer.writerow(row)
+        if n % 500 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def zip_bytes(agency_ids, dates: DateRange) -> bytes:
+    """A ZIP holding one CSV per export kind."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for kind in EXPORTS:
+            archive.writestr(f"{kind}.csv", "".join(csv_chunks(kind, agency_ids, dates)))
+    return out.getvalue()

@@ -1,0 +1,8 @@
+"""Access cases of the exports area: managers and admins only."""
+from tests.access import MANAGERS, Route
+
+CASES = [
+    Route("exports.index", MANAGERS),
+    Route("exports.download", MANAGERS, params=lambda side: {"kind": "dogs"}),
+    Route("exports.download_zip", MANAGERS),
+]

@@ -1,0 +1,111 @@
+"""CSV and ZIP exports: what a manager downloads is what the database holds, and nothing more."""
+import csv
+import io
+import zipfile
+from datetime import date, datetime, timezone
+
+import pytest
+
+from esd.exports.services import EXPORTS, neutralise
+from esd.models import AuditEntry
+from tests.helpers import make_agency, make_deployment, make_dog, make_handler, make_session, make_team
+
+
+def read_csv(response):
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff"), "UTF-8 BOM so spreadsheets read accents right"
+    return list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+
+
+@pytest.fixture
+def two_agencies(db_session):
+    own, other = make_agency(name="Own TF"), make_agency(name="Other TF")
+    records = {}
+    for agency in (own, other):
+        handler = make_handler(agency, name=f"Handler of {agency.name}")
+        dog = make_dog(agency, name=f"Dog of {agency.name}")
+        make_team(dog, handler)
+        make_session(dog, handler, hides=[{"outcome": "found", "device": "USB drive", "spot": "Book"},
+                                          {"outcome": "missed", "device": "microSD card"}],
+                     false_alerts=1, notes="=HYPERLINK(\"http://evil\")",
+                     started_at=datetime(2026, 3, 10, 14, 0, tzinfo=timezone.utc))
+        make_deployment(dog, handler, finds=[{"device": "Phone", "missed_by_human_search": True}],
+                        case_number=f"CASE-{agency.name}")
+        records[agency.name] = (agency, dog, handler)
+    db_session.commit()
+    return own, other
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("=1+1", "'=1+1"), ("+44 20", "'+44 20"), ("-2", "'-2"), ("@SUM(A1)", "'@SUM(A1)"),
+    ("\tx", "'\tx"), ("plain", "plain"), (-2, -2), (True, "yes"), (None, ""),
+    (date(2026, 3, 1), "2026-03-01"),
+    (datetime(2026, 3, 1, 12, 30, tzinfo=timezone.utc), "2026-03-01 12:30:00"),
+])
+def test_cells_are_neutralised_for_spreadsheets(value, expected):
+    assert neutralise(value) == expected
+
+
+def test_sessions_csv_round_trips_and_neutralises_formulas(client, login_as, two_agencies):
+    own, _ = two_agencies
+    login_as("manager", own)
+    rows = read_csv(client.get("/exports/sessions.csv"))
+    assert len(rows) == 1
+    assert rows[0]["dog"] == "Dog of Own TF"
+    assert rows[0]["started_at_utc"] == "2026-03-10 14:00:00"
+    assert rows[0]["notes"] == "'=HYPERLINK(\"http://evil\")"
+
+
+def test_hides_csv_matches_database(client, login_as, two_agencies):
+    own, _ = two_agencies
+    login_as("manager", own)
+    rows = read_csv(client.get("/exports/hides.csv"))
+    assert [(r["device_type"], r["hiding_spot"], r["outcome"]) for r in rows] == [
+        ("USB drive", "Book", "found"), ("microSD card", "Book", "missed")]
+
+
+def test_export_never_contains_another_agencys_records(client, login_as, two_agencies):
+    own, _ = two_agencies
+    login_as("manager", own)
+    archive = zipfile.ZipFile(io.BytesIO(client.get("/exports/all.zip").data))
+    assert sorted(archive.namelist()) == sorted(f"{kind}.csv" for kind in EXPORTS)
+    everything = "".join(archive.read(name).decode("utf-8") for name in archive.namelist())
+    assert "Other TF" not in everything and "CASE-Other TF" not in everything
+    assert "CASE-Own TF" in everything
+
+
+def test_admin_exports_every_agency(client, login_as, two_agencies):
+    login_as("admin")
+    rows = read_csv(client.get("/exports/deployments.csv"))
+    assert sorted(r["case_number"] for r in rows) == ["CASE-Other TF", "CASE-Own TF"]
+
+
+def test_date_range_limits_rows(client, login_as, two_agencies):
+    own, _ = two_agencies
+    login_as("manager", own)
+    assert len(read_csv(client.get("/exports/sessions.csv?start=2026-03-10&end=2026-03-10"))) == 1
+    assert read_csv(client.get("/exports/sessions.csv?start=2026-03-11")) == []
+
+
+def test_end_before_start_is_refused_with_a_message(client, login_as, two_agencies):
+    own, _ = two_agencies
+    login_as("manager", own)
+    response = client.get("/exports/sessions.csv?start=2026-03-10&end=2026-03-01")
+    assert response.status_code == 400
+    assert b"The end date is before the start date." in response.data
+
+
+@pytest.mark.parametrize("role", ["handler", "funder"])
+def test_handlers_and_funders_get_no_export(client, login_as, two_agencies, role):
+    own, _ = two_agencies
+    login_as(role, own if role == "handler" else None)
+    assert client.get("/exports/all.zip").status_code == 404
+    assert client.get("/exports/dogs.csv").status_code == 404
+
+
+def test_each_export_is_audited(client, login_as, two_agencies, db_session):
+    own, _ = two_agencies
+    user = login_as("manager", own)
+    client.get("/exports/finds.csv")
+    entry = db_session.query(AuditEntry).filter_by(action="export").one()
+    assert (entry.entity, entry.user_id) == ("finds", user.id)
