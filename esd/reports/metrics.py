@@ -1,0 +1,554 @@
+"""The program's metrics, defined once: every page, chart, CSV and court record uses these.
+
+Every function takes a `Filters` (which agencies, dog, handler, date range, blind hides only),
+checks that a named dog or handler is inside those agencies (404 otherwise) and aggregates in
+SQL with GROUP BY; only the grouped rows reach Python.
+
+Definitions
+- find rate = found hides / all hides, with the count and a 95% Wilson score interval.
+- false alerts per session hour = false alerts / (sum of session minutes / 60).
+- false alerts per 100 hides = 100 × false alerts / hides.
+- training hours = sum of session minutes / 60.
+- deployment impact: deployments; devices found (finds); finds the human search had missed;
+  searches in which the dog found something the human search had missed; finds that held
+  evidence; distinct requesting agencies served; unverified alerts (the dog alerted, nothing
+  was recovered).
+Archived sessions and deployments are left out. "Blind only" limits hides (and the sessions
+they count against) to hides the handler did not know about; false alerts and hours then
+count only sessions that had at least one blind hide.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import abort
+from sqlalchemy import and_, case, distinct, exists, false, func, literal, select
+
+from ..extensions import db
+from ..models import (Agency, Certification, Deployment, Dog, FalseAlert, Find, Handler, Hide,
+                      TrainingSession, VocabularyTerm)
+from ..scoping import aggregate_agency_ids
+
+Z95 = 1.96
+# A heatmap cell with fewer hides than this says too little to colour.
+MIN_CELL_HIDES = 5
+# Months further apart than this are not grouped in one query (a CASE per month).
+MAX_MONTHS = 120
+
+
+# --------------------------------------------------------------------------- filters
+
+@dataclass(frozen=True)
+class Filters:
+    """What an aggregate covers. `agency_ids` None means every agency (admin only)."""
+
+    agency_ids: tuple[int, ...] | None = ()
+    dog_id: int | None = None
+    handler_id: int | None = None
+    start: date | None = None
+    end: date | None = None  # inclusive
+    blind_only: bool = False
+    tz: str = "UTC"  # date boundaries and months are read in this time zone
+
+    def __post_init__(self):
+        if self.start and self.end and self.end < self.start:
+            raise ValueError("The end date is before the start date.")
+
+    def key(self) -> tuple:
+        """A hashable identity for caches."""
+        return (self.agency_ids, self.dog_id, self.handler_id, self.start, self.end,
+                self.blind_only, self.tz)
+
+    def query_args(self) -> dict:
+        """The filters as query-string arguments of the chart endpoints (agency only when one)."""
+        args = {}
+        if self.agency_ids is not None and len(self.agency_ids) == 1:
+            args["agency"] = self.agency_ids[0]
+        for name, value in (("dog", self.dog_id), ("handler", self.handler_id),
+                            ("start", self.start), ("end", self.end)):
+            if value:
+                args[name] = value.isoformat() if isinstance(value, date) else value
+        if self.blind_only:
+            args["blind"] = 1
+        return args
+
+    def start_utc(self) -> datetime | None:
+        if not self.start:
+            return None
+        return datetime.combine(self.start, time(), ZoneInfo(self.tz))
+
+    def end_utc(self) -> datetime | None:
+        """The first instant after the inclusive end date."""
+        if not self.end:
+            return None
+        return datetime.combine(self.end + timedelta(days=1), time(), ZoneInfo(self.tz))
+
+
+def build_filters(user, agency_id: int | None = None, dog_id: int | None = None,
+                  handler_id: int | None = None, start: date | None = None, end: date | None = None,
+                  blind_only: bool = False) -> Filters:
+    """Filters limited to what `user` may see in aggregate.
+
+    Raises NotFound (404) for an agency, dog or handler outside the user's scope, and for any
+    dog or handler filter from a funder (funders see agency aggregates only). Raises ValueError
+    for a date range ending before it starts.
+    """
+    allowed = aggregate_agency_ids(user)
+    if agency_id is not None:
+        if (allowed is not None and agency_id not in allowed) or db.session.get(Agency, agency_id) is None:
+            abort(404)
+        ids: tuple[int, ...] | None = (agency_id,)
+    else:
+        ids = None if allowed is None else tuple(sorted(allowed))
+    if user.role == "funder" and (dog_id or handler_id):
+        abort(404)
+    tz = "UTC"
+    for model, record_id in ((Dog, dog_id), (Handler, handler_id)):
+        if record_id is None:
+            continue
+        record = db.session.get(model, record_id)
+        if record is None or (ids is not None and record.agency_id not in ids):
+            abort(404)
+        ids = (record.agency_id,) if ids is None else ids
+    if ids is not None and len(ids) == 1:
+        agency = db.session.get(Agency, ids[0])
+        tz = agency.timezone if agency else "UTC"
+    elif user.agency_id:
+        tz = user.agency.timezone
+    return Filters(agency_ids=ids, dog_id=dog_id, handler_id=handler_id, start=start, end=end,
+                   blind_only=blind_only, tz=tz)
+
+
+def _checked(filters: Filters) -> Filters:
+    """Abort 404 when the named dog or handler is not in the filter's agencies."""
+    for model, record_id in ((Dog, filters.dog_id), (Handler, filters.handler_id)):
+        if record_id is None:
+            continue
+        record = db.session.get(model, record_id)
+        if record is None or (filters.agency_ids is not None and record.agency_id not in filters.agency_ids):
+            abort(404)
+    return filters
+
+
+def _where(model, filters: Filters) -> list:
+    """WHERE clauses for a TrainingSession or Deployment: scope, dog, handler, period, not archived."""
+    clauses = [model.archived_at.is_(None)]
+    if filters.agency_ids is not None:
+        clauses.append(model.agency_id.in_(filters.agency_ids) if filters.agency_ids else false())
+    if filters.dog_id:
+        clauses.append(model.dog_id == filters.dog_id)
+    if filters.handler_id:
+        clauses.append(model.handler_id == filters.handler_id)
+    if filters.start:
+        clauses.append(model.started_at >= filters.start_utc())
+    if filters.end:
+        clauses.append(model.started_at < filters.end_utc())
+    return clauses
+
+
+def _session_where(filters: Filters) -> list:
+    clauses = _where(TrainingSession, filters)
+    if filters.blind_only:
+        clauses.append(exists().where(Hide.session_id == TrainingSession.id, Hide.blind.is_(True)))
+    return clauses
+
+
+def _hide_where(filters: Filters) -> list:
+    clauses = _where(TrainingSession, filters)
+    if filters.blind_only:
+        clauses.append(Hide.blind.is_(True))
+    return clauses
+
+
+# --------------------------------------------------------------------------- find rates
+
+def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval of a proportion: honest for small n, unlike ±1.96·SE.
+
+    With no trials nothing is known: (0.0, 1.0).
+    """
+    if n <= 0:
+        return 0.0, 1.0
+    p = successes / n
+    z2 = z * z
+    denominator = 1 + z2 / n
+    centre = (p + z2 / (2 * n)) / denominator
+    margin = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denominator
+    return max(0.0, centre - margin), min(1.0, centre + margin)
+
+
+@dataclass(frozen=True)
+class Rate:
+    """Found of n, the rate and its 95% Wilson interval."""
+
+    label: str
+    found: int
+    n: int
+    low: float = field(init=False)
+    high: float = field(init=False)
+
+    def __post_init__(self):
+        low, high = wilson_interval(self.found, self.n)
+        object.__setattr__(self, "low", low)
+        object.__setattr__(self, "high", high)
+
+    @property
+    def rate(self) -> float | None:
+        return self.found / self.n if self.n else None
+
+    @property
+    def missed(self) -> int:
+        return self.n - self.found
+
+
+def _found_sum():
+    return func.sum(case((Hide.outcome == "found", 1), else_=0))
+
+
+def find_rate(filters: Filters) -> Rate:
+    """The overall find rate of the hides the filters cover."""
+    _checked(filters)
+    stmt = (select(func.count(Hide.id), _found_sum())
+            .join(TrainingSession, Hide.session_id == TrainingSession.id)
+            .where(*_hide_where(filters)))
+    n, found = db.session.execute(stmt).one()
+    return Rate("All hides", int(found or 0), int(n or 0))
+
+
+def _sorted_weakest_first(rates: list[Rate]) -> list[Rate]:
+    return sorted(rates, key=lambda r: (r.rate if r.rate is not None else 2.0, -r.n, r.label))
+
+
+def find_rates(filters: Filters, by: str = "device_type") -> list[Rate]:
+    """Find rate per device type or per hiding spot, weakest first (lowest rate, then most hides)."""
+    _checked(filters)
+    column = {"device_type": Hide.device_type_id, "hiding_spot": Hide.hiding_spot_id}[by]
+    stmt = (select(VocabularyTerm.name, func.count(Hide.id), _found_sum())
+            .select_from(Hide)
+            .join(TrainingSession, Hide.session_id == TrainingSession.id)
+            .join(VocabularyTerm, VocabularyTerm.id == column)
+            .where(*_hide_where(filters))
+            .group_by(VocabularyTerm.id, VocabularyTerm.name))
+    return _sorted_weakest_first([Rate(name, int(found or 0), int(n))
+                                  for name, n, found in db.session.execute(stmt)])
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """Find rates of device type × hiding spot; `cells[(device, spot)]` is a Rate."""
+
+    devices: list[str]
+    spots: list[str]
+    cells: dict[tuple[str, str], Rate]
+
+    def rows(self) -> list[Rate]:
+        return [self.cells[key] for key in sorted(self.cells)]
+
+
+def device_spot_matrix(filters: Filters) -> Matrix:
+    """Find rate for every device type × hiding spot pair that has hides; rows and columns weakest first."""
+    _checked(filters)
+    device = VocabularyTerm.__table__.alias("device")
+    spot = VocabularyTerm.__table__.alias("spot")
+    stmt = (select(device.c.name, spot.c.name, func.count(Hide.id), _found_sum())
+            .select_from(Hide)
+            .join(TrainingSession, Hide.session_id == TrainingSession.id)
+            .join(device, device.c.id == Hide.device_type_id)
+            .join(spot, spot.c.id == Hide.hiding_spot_id)
+            .where(*_hide_where(filters))
+            .group_by(device.c.id, device.c.name, spot.c.id, spot.c.name))
+    cells = {(d, s): Rate(f"{d} × {s}", int(found or 0), int(n))
+             for d, s, n, found in db.session.execute(stmt)}
+
+    def order(index: int) -> list[str]:
+        totals: dict[str, list[int]] = {}
+        for key, rate in cells.items():
+            total = totals.setdefault(key[index], [0, 0])
+            total[0] += rate.found
+            total[1] += rate.n
+        return [r.label for r in _sorted_weakest_first([Rate(k, f, n) for k, (f, n) in totals.items()])]
+
+    return Matrix(order(0), order(1), cells)
+
+
+# --------------------------------------------------------------------------- months
+
+def _month_starts(filters: Filters, model) -> list[date]:
+    """First days of the months the period covers (from the data when the period is open)."""
+    first, last = filters.start, filters.end
+    if first is None or last is None:
+        lo, hi = db.session.execute(select(func.min(model.started_at), func.max(model.started_at))
+                                    .where(*_where(model, filters))).one()
+        if lo is None:
+            return []
+        zone = ZoneInfo(filters.tz)
+        first = first or _as_utc(lo).astimezone(zone).date()
+        last = last or _as_utc(hi).astimezone(zone).date()
+    months = []
+    month = date(first.year, first.month, 1)
+    while month <= last and len(months) < MAX_MONTHS:
+        months.append(month)
+        month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    return months
+
+
+def _as_utc(value):
+    """MIN/MAX come back as the column's type on PostgreSQL and as text on SQLite."""
+    from ..models.base import UTCDateTime
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return UTCDateTime().process_result_value(value, None)
+
+
+def _month_bucket(column, months: list[date], tz: str):
+    """A SQL CASE naming the month (by index) of `column` in time zone `tz`; NULL outside."""
+    zone = ZoneInfo(tz)
+    bounds = [datetime.combine(m, time(), zone) for m in months]
+    last = months[-1]
+    bounds.append(datetime.combine(date(last.year + (last.month == 12), last.month % 12 + 1, 1), time(), zone))
+    whens = [(and_(column >= bounds[i], column < bounds[i + 1]), literal(i)) for i in range(len(months))]
+    return case(*whens, else_=None)
+
+
+@dataclass(frozen=True)
+class Month:
+    """One month of training: hides, found, false alerts and hours."""
+
+    month: date
+    hides: int
+    found: int
+    false_alerts: int
+    minutes: int
+
+    @property
+    def rate(self) -> Rate:
+        return Rate(self.month.strftime("%Y-%m"), self.found, self.hides)
+
+    @property
+    def false_alerts_per_100_hides(self) -> float | None:
+        return 100 * self.false_alerts / self.hides if self.hides else None
+
+    @property
+    def hours(self) -> float:
+        return self.minutes / 60
+
+
+def monthly_training(filters: Filters) -> list[Month]:
+    """Per calendar month (in the filter's time zone): hides, found, false alerts, session minutes."""
+    _checked(filters)
+    months = _month_starts(filters, TrainingSession)
+    if not months:
+        return []
+    # Grouped in an outer query: PostgreSQL does not match a CASE with bound parameters in
+    # SELECT to the same CASE in GROUP BY.
+    bucket = _month_bucket(TrainingSession.started_at, months, filters.tz).label("m")
+    hide_rows = (select(bucket, Hide.id.label("hide_id"), Hide.outcome.label("outcome"))
+                 .select_from(Hide).join(TrainingSession, Hide.session_id == TrainingSession.id)
+                 .where(*_hide_where(filters)).subquery())
+    hides = {m: (n, f) for m, n, f in db.session.execute(
+        select(hide_rows.c.m, func.count(hide_rows.c.hide_id),
+               func.sum(case((hide_rows.c.outcome == "found", 1), else_=0)))
+        .group_by(hide_rows.c.m))}
+    alert_rows = (select(bucket, FalseAlert.id.label("alert_id")).select_from(FalseAlert)
+                  .join(TrainingSession, FalseAlert.session_id == TrainingSession.id)
+                  .where(*_session_where(filters)).subquery())
+    alerts = dict(db.session.execute(select(alert_rows.c.m, func.count(alert_rows.c.alert_id))
+                                     .group_by(alert_rows.c.m)).all())
+    session_rows = (select(bucket, TrainingSession.duration_minutes.label("minutes"))
+                    .where(*_session_where(filters)).subquery())
+    minutes = dict(db.session.execute(select(session_rows.c.m, func.sum(session_rows.c.minutes))
+                                      .group_by(session_rows.c.m)).all())
+    result = []
+    for i, month in enumerate(months):
+        n, found = hides.get(i, (0, 0))
+        result.append(Month(month, int(n or 0), int(found or 0), int(alerts.get(i) or 0),
+                            int(minutes.get(i) or 0)))
+    return result
+
+
+# --------------------------------------------------------------------------- false alerts, hours
+
+@dataclass(frozen=True)
+class TrainingTotals:
+    """Sessions, hours, hides, false alerts of a period, with the derived rates."""
+
+    sessions: int
+    minutes: int
+    hides: int
+    found: int
+    false_alerts: int
+
+    @property
+    def hours(self) -> float:
+        return self.minutes / 60
+
+    @property
+    def find_rate(self) -> Rate:
+        return Rate("All hides", self.found, self.hides)
+
+    @property
+    def false_alerts_per_hour(self) -> float | None:
+        return self.false_alerts / self.hours if self.minutes else None
+
+    @property
+    def false_alerts_per_100_hides(self) -> float | None:
+        return 100 * self.false_alerts / self.hides if self.hides else None
+
+
+def training_hours(filters: Filters) -> float:
+    """Hours of training (sum of session durations)."""
+    _checked(filters)
+    minutes = db.session.scalar(select(func.coalesce(func.sum(TrainingSession.duration_minutes), 0))
+                                .where(*_session_where(filters)))
+    return int(minutes or 0) / 60
+
+
+def false_alerts_per_hour(filters: Filters) -> float | None:
+    """False alerts per hour of training; None without any training time."""
+    return training_totals(filters).false_alerts_per_hour
+
+
+def training_totals(filters: Filters) -> TrainingTotals:
+    """Sessions, minutes, hides, found and false alerts in one pass of three aggregate queries."""
+    _checked(filters)
+    sessions, minutes = db.session.execute(
+        select(func.count(TrainingSession.id), func.coalesce(func.sum(TrainingSession.duration_minutes), 0))
+        .where(*_session_where(filters))).one()
+    alerts = db.session.scalar(
+        select(func.count(FalseAlert.id)).join(TrainingSession, FalseAlert.session_id == TrainingSession.id)
+        .where(*_session_where(filters)))
+    rate = find_rate(filters)
+    return TrainingTotals(int(sessions), int(minutes or 0), rate.n, rate.found, int(alerts or 0))
+
+
+# --------------------------------------------------------------------------- deployments
+
+@dataclass(frozen=True)
+class Impact:
+    """What the dogs achieved in real searches."""
+
+    deployments: int
+    devices_found: int
+    found_after_human_missed: int
+    searches_with_missed_find: int
+    searches_with_find: int
+    finds_with_evidence: int
+    finds_evidence_pending: int
+    agencies_served: int
+    unverified_alerts: int
+
+    @property
+    def share_missed_by_humans(self) -> float | None:
+        """Share of finds that the human search had missed."""
+        return self.found_after_human_missed / self.devices_found if self.devices_found else None
+
+    @property
+    def share_searches_with_missed_find(self) -> float | None:
+        """Share of searches where the dog found what the human search had missed."""
+        return self.searches_with_missed_find / self.deployments if self.deployments else None
+
+
+def deployment_impact(filters: Filters) -> Impact:
+    """Deployments, finds, finds after the human search, evidence, agencies served, unverified alerts."""
+    _checked(filters)
+    where = _where(Deployment, filters)
+    deployments, agencies, unverified = db.session.execute(
+        select(func.count(Deployment.id),
+               func.count(distinct(func.lower(func.trim(Deployment.requesting_agency)))),
+               func.coalesce(func.sum(case((Deployment.unverified_alert.is_(True), 1), else_=0)), 0))
+        .where(*where)).one()
+    found, missed, evidence, pending, searches_missed, searches_found = db.session.execute(
+        select(func.count(Find.id),
+               func.coalesce(func.sum(case((Find.missed_by_human_search.is_(True), 1), else_=0)), 0),
+               func.coalesce(func.sum(case((Find.evidence == "yes", 1), else_=0)), 0),
+               func.coalesce(func.sum(case((Find.evidence == "pending", 1), else_=0)), 0),
+               func.count(distinct(case((Find.missed_by_human_search.is_(True), Find.deployment_id)))),
+               func.count(distinct(Find.deployment_id)))
+        .join(Deployment, Find.deployment_id == Deployment.id).where(*where)).one()
+    return Impact(int(deployments), int(found), int(missed), int(searches_missed), int(searches_found),
+                  int(evidence), int(pending), int(agencies), int(unverified))
+
+
+@dataclass(frozen=True)
+class ImpactMonth:
+    """One month of deployments."""
+
+    month: date
+    deployments: int
+    devices_found: int
+    found_after_human_missed: int
+    finds_with_evidence: int
+    unverified_alerts: int
+
+
+def monthly_impact(filters: Filters) -> list[ImpactMonth]:
+    """Deployments, finds, finds the human search missed, evidence and unverified alerts per month."""
+    _checked(filters)
+    months = _month_starts(filters, Deployment)
+    if not months:
+        return []
+    bucket = _month_bucket(Deployment.started_at, months, filters.tz).label("m")
+    where = _where(Deployment, filters)
+    dep_rows = (select(bucket, Deployment.id.label("dep_id"), Deployment.unverified_alert.label("unverified"))
+                .where(*where).subquery())
+    per_deployment = {m: (n, u) for m, n, u in db.session.execute(
+        select(dep_rows.c.m, func.count(dep_rows.c.dep_id),
+               func.coalesce(func.sum(case((dep_rows.c.unverified.is_(True), 1), else_=0)), 0))
+        .group_by(dep_rows.c.m))}
+    find_rows = (select(bucket, Find.id.label("find_id"), Find.missed_by_human_search.label("missed"),
+                        Find.evidence.label("evidence"))
+                 .select_from(Find).join(Deployment, Find.deployment_id == Deployment.id)
+                 .where(*where).subquery())
+    per_find = {m: (n, missed, ev) for m, n, missed, ev in db.session.execute(
+        select(find_rows.c.m, func.count(find_rows.c.find_id),
+               func.coalesce(func.sum(case((find_rows.c.missed.is_(True), 1), else_=0)), 0),
+               func.coalesce(func.sum(case((find_rows.c.evidence == "yes", 1), else_=0)), 0))
+        .group_by(find_rows.c.m))}
+    result = []
+    for i, month in enumerate(months):
+        n, unverified = per_deployment.get(i, (0, 0))
+        finds, missed, evidence = per_find.get(i, (0, 0, 0))
+        result.append(ImpactMonth(month, int(n), int(finds), int(missed), int(evidence), int(unverified)))
+    return result
+
+
+def evidence_breakdown(filters: Filters) -> dict[str, int]:
+    """Finds by forensic result: yes, no, pending."""
+    _checked(filters)
+    rows = dict(db.session.execute(
+        select(Find.evidence, func.count(Find.id)).join(Deployment, Find.deployment_id == Deployment.id)
+        .where(*_where(Deployment, filters)).group_by(Find.evidence)).all())
+    return {key: int(rows.get(key, 0)) for key in ("yes", "no", "pending")}
+
+
+# --------------------------------------------------------------------------- certification
+
+def dogs_certified(filters: Filters, on: date) -> int:
+    """Dogs holding a passed certification valid on `on` (not archived)."""
+    _checked(filters)
+    clauses = [Certification.archived_at.is_(None), Certification.result == "pass",
+               Certification.issued_on <= on, Certification.expires_on >= on,
+               Dog.archived_at.is_(None)]
+    if filters.agency_ids is not None:
+        clauses.append(Certification.agency_id.in_(filters.agency_ids) if filters.agency_ids else false())
+    if filters.dog_id:
+        clauses.append(Certification.dog_id == filters.dog_id)
+    if filters.handler_id:
+        clauses.append(Certification.handler_id == filters.handler_id)
+    return int(db.session.scalar(select(func.count(distinct(Certification.dog_id)))
+                                 .join(Dog, Dog.id == Certification.dog_id).where(*clauses)) or 0)
+
+
+def with_period(filters: Filters, start: date | None, end: date | None) -> Filters:
+    """The same filters over another period."""
+    return replace(filters, start=start, end=end)
+
+
+__all__ = ["Filters", "Impact", "ImpactMonth", "MIN_CELL_HIDES", "Matrix", "Month", "Rate",
+           "TrainingTotals", "build_filters", "deployment_impact", "device_spot_matrix",
+           "dogs_certified", "evidence_breakdown", "false_alerts_per_hour", "find_rate", "find_rates",
+           "monthly_impact", "monthly_training", "training_hours", "training_totals",
+           "wilson_interval", "with_period"]
