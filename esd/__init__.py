@@ -136,9 +136,14 @@ def _register_error_handlers(app: Flask) -> None:
 
     def handler(code: int, message: str):
         def handle(error):
+            # A view's own `abort(400, description="…")` says more than the generic message.
+            if getattr(error, "description", None) and error.description != type(error).description:
+                message_ = error.description
+            else:
+                message_ = message
             if wants_json():
-                return jsonify(error=message), code
-            return render_template("error.html", code=code, message=message), code
+                return jsonify(error=message_), code
+            return render_template("error.html", code=code, message=message_), code
         return handle
 
     app.register_error_handler(400, handler(400, "The request could not be understood."))
