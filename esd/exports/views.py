@@ -1,12 +1,19 @@
-"""CSV and ZIP exports of the records in the user's scope."""
+"""CSV and ZIP exports of the records in the user's scope, and the dog's reliability record."""
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
 from flask import Response, abort, render_template, request, stream_with_context
 from flask_login import current_user
+from werkzeug.utils import secure_filename
 
 from ..audit import record_event
 from ..extensions import db
-from ..scoping import record_agency_ids, roles_required
+from ..models import Deployment, Dog, utcnow
+from ..scoping import record_agency_ids, roles_required, scoped_get_or_404
 from . import bp
 from .forms import ExportForm
+from .packet import build_packet, data_uri, document
+from .pdf import render_pdf
 from .services import EXPORTS, DateRange, csv_chunks, zip_bytes
 
 EXPORT_ROLES = ("admin", "manager")
@@ -69,3 +76,54 @@ def download_zip():
     _log_export("all", dates)
     return Response(zip_bytes(record_agency_ids(), dates), mimetype="application/zip", headers={
         "Content-Disposition": f'attachment; filename="{_filename("records", dates, "zip")}"'})
+
+
+# --------------------------------------------------------------------------- reliability record
+
+PACKET_ROLES = ("admin", "manager")
+
+
+def _as_of(default: date) -> date:
+    """The as-of date from the query string; 400 with a message when it is not a date."""
+    raw = request.args.get("as_of")
+    if not raw:
+        return default
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        abort(400, description="as_of must be a date like 2026-03-31.")
+
+
+def _packet_response(dog, as_of: date, fmt: str, deployment=None):
+    if as_of > date.today() + timedelta(days=1):
+        abort(400, description="The as-of date is in the future.")
+    packet = build_packet(dog, as_of, current_user._get_current_object(), utcnow())
+    record_event("reliability_record", "dog", dog.id, user_id=current_user.id, agency_id=dog.agency_id,
+                 changes={"as_of": as_of.isoformat(), "format": fmt, "digest": packet.digest})
+    db.session.commit()
+    doc = document(packet)
+    if fmt == "pdf":
+        filename = f"reliability-{secure_filename(dog.name) or dog.id}-{as_of}.pdf"
+        return Response(render_pdf(doc), mimetype="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="{filename}"'})
+    return render_template("exports/packet.html", packet=packet, doc=doc, data_uri=data_uri,
+                           deployment=deployment)
+
+
+@bp.route("/dogs/<int:dog_id>/reliability-record")
+@bp.route("/dogs/<int:dog_id>/reliability-record.<any(pdf):fmt>")
+@roles_required(*PACKET_ROLES)
+def reliability_record(dog_id, fmt="html"):
+    """The dog's training, certification and field record as of a date: printable page or PDF."""
+    dog = scoped_get_or_404(Dog, dog_id)
+    return _packet_response(dog, _as_of(date.today()), fmt)
+
+
+@bp.route("/deployments/<int:deployment_id>/packet")
+@bp.route("/deployments/<int:deployment_id>/packet.<any(pdf):fmt>")
+@roles_required(*PACKET_ROLES)
+def deployment_packet(deployment_id, fmt="html"):
+    """The reliability record of the deployment's dog as of the deployment date."""
+    deployment = scoped_get_or_404(Deployment, deployment_id)
+    tz = ZoneInfo(deployment.dog.agency.timezone)
+    return _packet_response(deployment.dog, deployment.started_at.astimezone(tz).date(), fmt, deployment)

@@ -6,3 +6,8 @@ CASES = [
     Route("exports.download", MANAGERS, params=lambda side: {"kind": "dogs"}),
     Route("exports.download_zip", MANAGERS),
 ]
+
+CASES += [
+    Route("exports.reliability_record", MANAGERS, params=lambda side: {"dog_id": side.dog.id}),
+    Route("exports.deployment_packet", MANAGERS, params=lambda side: {"deployment_id": side.deployment.id}),
+]
