@@ -1,2 +1,162 @@
-"""Views of the training area."""
-from . import bp  # noqa: F401
+"""Training pages: the tablet log, session lists and detail, sign-off, the agency overview, offline support."""
+from datetime import date
+
+from flask import (Response, abort, current_app, flash, redirect, render_template, request, url_for)
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Agency, Dog, TrainingSession, utcnow
+from ..models.training import PURPOSES
+from ..scoping import RECORD_ROLES, record_agency_ids, roles_required, scoped_get_or_404
+from . import bp, services
+
+SW_VERSION = "training-v1"
+
+
+@bp.app_template_filter("training_local")
+def training_local(moment, agency, fmt="%Y-%m-%d %H:%M"):
+    """Show a stored UTC instant in the agency's time zone."""
+    if moment is None:
+        return ""
+    return moment.astimezone(services.agency_tz(agency)).strftime(fmt)
+
+
+@bp.app_template_global()
+def training_dog_section(dog):
+    """Data for the training part of the dog page: hours this month against target, recent sessions."""
+    if not current_user.is_authenticated or current_user.role not in RECORD_ROLES:
+        return None
+    agency_ids = record_agency_ids()
+    if agency_ids is not None and dog.agency_id not in agency_ids:
+        return None
+    hours, target = services.month_hours_for(dog, utcnow())
+    return {"hours": hours, "target": target,
+            "percent": min(100, round(100 * hours / target)) if target else 100,
+            "recent": services.recent_sessions(dog, 5)}
+
+
+@bp.route("/training")
+@roles_required(*RECORD_ROLES)
+def overview():
+    """Training hours per dog this week and month against the agency's target: who is behind."""
+    now = utcnow()
+    agency_ids = record_agency_ids()
+    stmt = select(Agency).where(Agency.archived_at.is_(None)).order_by(Agency.name)
+    if agency_ids is not None:
+        stmt = stmt.where(Agency.id.in_(agency_ids))
+    groups = [(agency, services.agency_overview(agency, now)) for agency in db.session.scalars(stmt)]
+    return render_template("training/overview.html", groups=groups, now=now)
+
+
+@bp.route("/training/new")
+@roles_required(*RECORD_ROLES)
+def new_session():
+    """The tablet form: dog and handler from the current team, start now; works offline once loaded."""
+    dogs = services.dog_choices(current_user)
+    return render_template("training/session_form.html", mode="new", dogs=dogs,
+                           handlers=services.handler_choices(current_user),
+                           default_dog_id=services.default_dog_id(current_user, dogs), session=None,
+                           reason_required=False)
+
+
+@bp.route("/training/sessions/<int:session_id>")
+@roles_required(*RECORD_ROLES)
+def session_detail(session_id):
+    """One session with its summary, hides, false alerts, sign-off and earlier versions."""
+    session = scoped_get_or_404(TrainingSession, session_id)
+    return render_template("training/detail.html", session=session,
+                           summary=services.session_summary(session),
+                           may_edit=services.may_edit(current_user, session),
+                           may_sign_off=services.may_sign_off(current_user, session),
+                           revisions=services.revisions(session), saved=request.args.get("saved"))
+
+
+@bp.route("/training/sessions/<int:session_id>/edit")
+@roles_required(*RECORD_ROLES)
+def edit_session(session_id):
+    """The tablet form filled with a saved session (needs a connection)."""
+    session = scoped_get_or_404(TrainingSession, session_id)
+    if not services.may_edit(current_user, session):
+        abort(404)
+    return render_template("training/session_form.html", mode="edit", dogs=services.dog_choices(current_user),
+                           handlers=services.handler_choices(current_user), default_dog_id=session.dog_id,
+                           session=services.session_json(session),
+                           reason_required=services.reason_required(session, utcnow()))
+
+
+@bp.route("/training/sessions/<int:session_id>/sign-off", methods=["POST"])
+@roles_required(*RECORD_ROLES)
+def sign_off(session_id):
+    """A manager signs a session off, locking it until the next change."""
+    session = scoped_get_or_404(TrainingSession, session_id)
+    if not services.may_sign_off(current_user, session):
+        abort(404)
+    if session.is_signed_off:
+        flash("This session is already signed off.", "info")
+    else:
+        services.sign_off(session, current_user, utcnow())
+        db.session.commit()
+        flash("Session signed off. A later change needs a reason and clears the sign-off.", "success")
+    return redirect(url_for("training.session_detail", session_id=session.id))
+
+
+def _filters() -> tuple[services.SessionFilters, list[str]]:
+    """Filters from the query string; bad values are reported, not fatal."""
+    errors = []
+
+    def day(name):
+        raw = request.args.get(name, "").strip()
+        if not raw:
+            return None
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            errors.append(f"{name.title()} date must look like 2026-03-31.")
+            return None
+
+    purpose = request.args.get("purpose") or None
+    if purpose not in PURPOSES:
+        purpose = None
+    filters = services.SessionFilters(start=day("start"), end=day("end"), purpose=purpose,
+                                      blind_only=request.args.get("blind") in ("1", "on", "true"))
+    if filters.start and filters.end and filters.end < filters.start:
+        errors.append("The end date is before the start date.")
+    return filters, errors
+
+
+@bp.route("/dogs/<int:dog_id>/sessions")
+@roles_required(*RECORD_ROLES)
+def dog_sessions(dog_id):
+    """A dog's sessions, newest first, filtered by dates, purpose and blind hides, page by page."""
+    dog = scoped_get_or_404(Dog, dog_id)
+    filters, errors = _filters()
+    rows, next_cursor = services.dog_sessions_page(dog, filters, request.args.get("after"))
+    args = {k: v for k, v in request.args.items() if k != "after"}
+    return render_template("training/dog_sessions.html", dog=dog, rows=rows, filters=filters, errors=errors,
+                           next_url=url_for("training.dog_sessions", dog_id=dog.id, after=next_cursor, **args)
+                           if next_cursor else None,
+                           first_url=url_for("training.dog_sessions", dog_id=dog.id, **args)
+                           if request.args.get("after") else None,
+                           purposes=services.PURPOSE_LABELS)
+
+
+@bp.route("/sw.js")
+@login_required
+def service_worker():
+    """The service worker, at the root so its scope covers the whole app."""
+    bootstrap_files = ["css/bootstrap.min.css", "css/font/bootstrap-icons.min.css",
+                       "css/font/fonts/bootstrap-icons.woff2?e34853135f9e39acf64315236852cd5a",
+                       "umd/popper.min.js", "js/bootstrap.min.js"]
+    shell = [url_for("training.new_session"), url_for("api.vocabularies"),
+             url_for("static", filename="css/app.css"), url_for("static", filename="training/app.js"),
+             url_for("static", filename="training/training.css"),
+             url_for("static", filename="training/manifest.json"),
+             url_for("static", filename="training/icon-192.png"),
+             url_for("static", filename="training/icon-512.png")]
+    shell += [url_for("bootstrap.static", filename=f) for f in bootstrap_files]
+    body = render_template("training/sw.js", shell=shell, version=SW_VERSION,
+                           new_session_url=url_for("training.new_session"),
+                           debug=current_app.debug)
+    return Response(body, mimetype="text/javascript", headers={
+        "Service-Worker-Allowed": "/", "Cache-Control": "no-cache"})
