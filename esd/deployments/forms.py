@@ -1,0 +1,109 @@
+"""Deployment forms: the search itself, its finds inline, the quick evidence update, the list filter."""
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, DateField, FieldList, Form, FormField, HiddenField, IntegerField,
+                     SelectField, StringField, TextAreaField, TimeField)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from ..models.deployments import EVIDENCE
+
+AUTHORITY_LABELS = {"search_warrant": "Search warrant", "probation_parole": "Probation / parole search",
+                    "consent": "Consent"}
+EVIDENCE_LABELS = {"pending": "Pending (exam not back)", "yes": "Yes, held evidence", "no": "No evidence"}
+
+
+def optional_int(value):
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+def one_of_choices(message):
+    """Refuse a value that is not among the field's choices, with a message a person understands."""
+    def check(form, field):
+        if field.data is None:
+            return
+        if field.data not in {getattr(c, "value", None) if isinstance(c, SelectChoice) else c[0]
+                              for c in field.choices}:
+            raise ValidationError(message)
+    return check
+
+
+class FindForm(Form):
+    """One device found; a row left without a device type and anything else is ignored."""
+
+    id = HiddenField()
+    device_type = SelectField("Device type", coerce=optional_int, validate_choice=False,
+                              validators=[one_of_choices("Unknown device type: choose one from the list.")])
+    hiding_spot = SelectField("Hiding spot", coerce=optional_int, validate_choice=False,
+                              validators=[one_of_choices("Unknown hiding spot: choose one from the list.")])
+    missed_by_human_search = BooleanField("Missed by the human search")
+    evidence = SelectField("Held evidence", choices=[SelectChoice(k, EVIDENCE_LABELS[k]) for k in ("pending", "yes", "no")],
+                           default="pending")
+    notes = StringField("Note", validators=[Optional(), Length(max=500)])
+
+    def is_blank(self) -> bool:
+        return (self.device_type.data is None and self.hiding_spot.data is None and not self.id.data
+                and not self.missed_by_human_search.data and not (self.notes.data or "").strip())
+
+    def validate_device_type(self, field):
+        if field.data is None and not self.is_blank():
+            raise ValidationError("Choose the device type of this find.")
+
+
+class DeploymentForm(FlaskForm):
+    dog = SelectField("Dog", coerce=optional_int, validate_choice=False,
+                      validators=[DataRequired("Choose the dog."),
+                                  one_of_choices("Choose one of your agency's dogs.")])
+    handler = SelectField("Handler", coerce=optional_int, validate_choice=False,
+                          validators=[DataRequired("Choose the handler."),
+                                      one_of_choices("Choose one of your agency's handlers.")])
+    day = DateField("Date", validators=[DataRequired("Enter the date of the search.")])
+    time = TimeField("Start time", validators=[DataRequired("Enter the time the search started.")])
+    requesting_agency = StringField("Requesting agency", validators=[Optional(), Length(max=160)])
+    case_number = StringField("Case number", validators=[Optional(), Length(max=80)])
+    legal_authority = SelectField("Legal authority", choices=[SelectChoice(k, v) for k, v in AUTHORITY_LABELS.items()],
+                                  validate_choice=False,
+                                  validators=[one_of_choices("Choose the legal authority from the list.")])
+    location_type = SelectField("Location type", coerce=optional_int, validate_choice=False,
+                                validators=[one_of_choices("Unknown location type: choose one from the list.")])
+    duration_minutes = IntegerField("Duration (minutes)", validators=[
+        Optional(), NumberRange(1, 1440, "A search lasts between 1 and 1440 minutes.")])
+    unverified_alert = BooleanField("The dog alerted but nothing was recovered (unverified alert)")
+    notes = TextAreaField("Outcome notes", validators=[Optional(), Length(max=5000)])
+    finds = FieldList(FormField(FindForm), min_entries=0, max_entries=50)
+
+    def validate_handler(self, field):
+        agency_of = getattr(self, "agency_of", {})
+        if self.dog.data and field.data and agency_of.get(("dog", self.dog.data)) != agency_of.get(
+                ("handler", field.data)):
+            raise ValidationError("The handler must belong to the dog's agency.")
+
+
+class EvidenceForm(FlaskForm):
+    """The forensic exam came back: set one find's evidence result."""
+
+    evidence = SelectField("Held evidence", choices=[SelectChoice(k, EVIDENCE_LABELS[k]) for k in EVIDENCE],
+                           validate_choice=False,
+                           validators=[one_of_choices("Choose yes, no or pending.")])
+
+
+class ArchiveForm(FlaskForm):
+    """A POST with CSRF and nothing else."""
+
+
+class DeploymentFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form that changes nothing
+
+    dog = SelectField("Dog", coerce=optional_int, validate_choice=False, validators=[Optional()])
+    handler = SelectField("Handler", coerce=optional_int, validate_choice=False, validators=[Optional()])
+    start = DateField("From", validators=[Optional()])
+    end = DateField("To", validators=[Optional()])
+    q = StringField("Case number or requesting agency", validators=[Optional(), Length(max=80)])
+    with_finds = BooleanField("Only with finds")
+    archived = BooleanField("Show archived")
+
+    def validate_end(self, field):
+        if field.data and self.start.data and field.data < self.start.data:
+            raise ValidationError("The end date is before the start date.")

@@ -1,0 +1,131 @@
+"""Rules about deployments shared by the views: local times, saving finds, the list's query."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import abort
+from sqlalchemy import Select, func, or_, select
+
+from ..extensions import db
+from ..models import Deployment, Dog, Find, Handler, VocabularyTerm
+from ..scoping import scope_clause
+
+
+def local_to_utc(day: date, at: time, tz: str) -> datetime:
+    """A date and wall-clock time in the agency's time zone, as a UTC instant."""
+    return datetime.combine(day, at, ZoneInfo(tz)).astimezone(ZoneInfo("UTC"))
+
+
+def utc_to_local(moment: datetime, tz: str) -> datetime:
+    return moment.astimezone(ZoneInfo(tz))
+
+
+def requesting_agencies(agency_ids: list[int] | None, limit: int = 200) -> list[str]:
+    """Requesting agencies named before in the user's scope, most used first, for the datalist."""
+    name = func.trim(Deployment.requesting_agency)
+    stmt = (select(name, func.count(Deployment.id)).where(Deployment.requesting_agency.is_not(None), name != "")
+            .group_by(name).order_by(func.count(Deployment.id).desc(), name).limit(limit))
+    clause = scope_clause(Deployment, agency_ids)
+    if clause is not None:
+        stmt = stmt.where(clause)
+    return [row[0] for row in db.session.execute(stmt)]
+
+
+def _term_id(kind: str, term_id: int | None) -> int | None:
+    """The id of an existing term of `kind` (the form checked it; this guards the database)."""
+    if term_id is None:
+        return None
+    term = db.session.get(VocabularyTerm, term_id)
+    if term is None or term.kind != kind:
+        abort(400)
+    return term.id
+
+
+def save_deployment(deployment: Deployment | None, data: dict, *, dog: Dog, handler: Handler,
+                    by) -> Deployment:
+    """Create or update a deployment and its finds from validated form data; nothing is committed.
+
+    A find row naming an id that is not a find of this deployment answers 404.
+    """
+    if deployment is None:
+        deployment = Deployment(created_by_id=by.id)
+        db.session.add(deployment)
+    deployment.agency_id = dog.agency_id
+    deployment.dog_id = dog.id
+    deployment.handler_id = handler.id
+    deployment.started_at = local_to_utc(data["day"], data["time"], dog.agency.timezone)
+    deployment.requesting_agency = (data.get("requesting_agency") or "").strip() or None
+    deployment.case_number = (data.get("case_number") or "").strip() or None
+    deployment.legal_authority = data["legal_authority"]
+    deployment.location_type_id = _term_id("location_type", data.get("location_type"))
+    deployment.duration_minutes = data.get("duration_minutes")
+    deployment.unverified_alert = bool(data.get("unverified_alert"))
+    deployment.notes = (data.get("notes") or "").strip() or None
+    existing = {f.id: f for f in deployment.finds} if deployment.id else {}
+    for row in data.get("finds", []):
+        if row.get("device_type") is None and not row.get("id"):
+            continue  # a blank row
+        if row.get("id"):
+            find = existing.get(int(row["id"])) if str(row["id"]).isdigit() else None
+            if find is None:
+                abort(404)
+        else:
+            find = Find()
+            deployment.finds.append(find)
+        find.device_type_id = _term_id("device_type", row["device_type"])
+        find.hiding_spot_id = _term_id("hiding_spot", row.get("hiding_spot"))
+        find.missed_by_human_search = bool(row.get("missed_by_human_search"))
+        find.evidence = row.get("evidence") or "pending"
+        find.notes = (row.get("notes") or "").strip() or None
+    return deployment
+
+
+@dataclass
+class ListFilter:
+    dog_id: int | None = None
+    handler_id: int | None = None
+    start: date | None = None
+    end: date | None = None
+    q: str | None = None
+    with_finds: bool = False
+    archived: bool = False
+    tz: str = "UTC"
+
+
+def deployments_query(agency_ids: list[int] | None, f: ListFilter) -> Select:
+    """Deployments in scope matching the list's filters, newest first."""
+    stmt = select(Deployment).order_by(Deployment.started_at.desc(), Deployment.id.desc())
+    clause = scope_clause(Deployment, agency_ids)
+    if clause is not None:
+        stmt = stmt.where(clause)
+    if not f.archived:
+        stmt = stmt.where(Deployment.archived_at.is_(None))
+    if f.dog_id:
+        stmt = stmt.where(Deployment.dog_id == f.dog_id)
+    if f.handler_id:
+        stmt = stmt.where(Deployment.handler_id == f.handler_id)
+    if f.start:
+        stmt = stmt.where(Deployment.started_at >= datetime.combine(f.start, time(), ZoneInfo(f.tz)))
+    if f.end:
+        stmt = stmt.where(Deployment.started_at < datetime.combine(f.end + timedelta(days=1), time(), ZoneInfo(f.tz)))
+    if f.q:
+        pattern = f"%{f.q.strip().lower()}%"
+        stmt = stmt.where(or_(func.lower(Deployment.case_number).like(pattern),
+                              func.lower(Deployment.requesting_agency).like(pattern)))
+    if f.with_finds:
+        stmt = stmt.where(Deployment.finds.any())
+    return stmt
+
+
+def find_counts(deployment_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Finds and finds missed by the human search, per deployment, in one grouped query."""
+    if not deployment_ids:
+        return {}
+    from sqlalchemy import case
+    rows = db.session.execute(
+        select(Find.deployment_id, func.count(Find.id),
+               func.sum(case((Find.missed_by_human_search.is_(True), 1), else_=0)))
+        .where(Find.deployment_id.in_(deployment_ids)).group_by(Find.deployment_id))
+    return {d: (int(n), int(m or 0)) for d, n, m in rows}
