@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 11:31:53.461690
+Create Date: 2026-11-23 12:03:29.917356
 
 """
 from alembic import op
@@ -336,6 +336,7 @@ def upgrade():
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('created_at', esd.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('claimed_at', esd.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('sent_at', esd.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint("channel IN ('email', 'in_app')", name=op.f('ck_reminder_channel')),
     sa.CheckConstraint("status IN ('pending', 'sent', 'failed', 'cancelled')", name=op.f('ck_reminder_status')),
