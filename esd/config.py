@@ -52,6 +52,8 @@ def from_environment() -> dict:
         "MAIL_USE_SSL": env_bool("MAIL_USE_SSL"),
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_FROM", "esd-k9@localhost"),
         "REMINDER_TIME": os.environ.get("REMINDER_TIME", "06:00"),
+        # Reminder e-mails link back to the app; a job has no request to take the address from.
+        "BASE_URL": os.environ.get("ESD_BASE_URL", "http://127.0.0.1:5000"),
     }
     if os.environ.get("SECRET_KEY"):
         settings["SECRET_KEY"] = os.environ["SECRET_KEY"]
