@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, FieldList, Form, FormField, HiddenField, IntegerField,
                      SelectField, StringField, TextAreaField, TimeField)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..models.deployments import EVIDENCE
 
@@ -39,7 +39,8 @@ class FindForm(Form):
                               validators=[one_of_choices("Unknown hiding spot: choose one from the list.")])
     missed_by_human_search = BooleanField("Missed by the human search")
     evidence = SelectField("Held evidence", choices=[SelectChoice(k, EVIDENCE_LABELS[k]) for k in ("pending", "yes", "no")],
-                           default="pending")
+                           default="pending", validate_choice=False, filters=[lambda v: v or "pending"],
+                           validators=[one_of_choices("Choose yes, no or pending.")])
     notes = StringField("Note", validators=[Optional(), Length(max=500)])
 
     def is_blank(self) -> bool:
@@ -58,8 +59,8 @@ class DeploymentForm(FlaskForm):
     handler = SelectField("Handler", coerce=optional_int, validate_choice=False,
                           validators=[DataRequired("Choose the handler."),
                                       one_of_choices("Choose one of your agency's handlers.")])
-    day = DateField("Date", validators=[DataRequired("Enter the date of the search.")])
-    time = TimeField("Start time", validators=[DataRequired("Enter the time the search started.")])
+    day = DateField("Date", validators=[InputRequired("Enter the date of the search.")])
+    time = TimeField("Start time", validators=[InputRequired("Enter the time the search started.")])
     requesting_agency = StringField("Requesting agency", validators=[Optional(), Length(max=160)])
     case_number = StringField("Case number", validators=[Optional(), Length(max=80)])
     legal_authority = SelectField("Legal authority", choices=[SelectChoice(k, v) for k, v in AUTHORITY_LABELS.items()],
@@ -77,7 +78,7 @@ class DeploymentForm(FlaskForm):
         agency_of = getattr(self, "agency_of", {})
         if self.dog.data and field.data and agency_of.get(("dog", self.dog.data)) != agency_of.get(
                 ("handler", field.data)):
-            raise ValidationError("The handler must belong to the dog's agency.")
+            raise ValidationError("The handler must belong to the same agency as the dog.")
 
 
 class EvidenceForm(FlaskForm):

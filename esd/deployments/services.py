@@ -49,13 +49,20 @@ def save_deployment(deployment: Deployment | None, data: dict, *, dog: Dog, hand
 
     A find row naming an id that is not a find of this deployment answers 404.
     """
+    tz = dog.agency.timezone
     if deployment is None:
         deployment = Deployment(created_by_id=by.id)
-        db.session.add(deployment)
+    with db.session.no_autoflush:  # a half-filled row must not be flushed by a lookup
+        _apply(deployment, data, dog=dog, handler=handler, tz=tz)
+    db.session.add(deployment)
+    return deployment
+
+
+def _apply(deployment: Deployment, data: dict, *, dog: Dog, handler: Handler, tz: str) -> None:
     deployment.agency_id = dog.agency_id
     deployment.dog_id = dog.id
     deployment.handler_id = handler.id
-    deployment.started_at = local_to_utc(data["day"], data["time"], dog.agency.timezone)
+    deployment.started_at = local_to_utc(data["day"], data["time"], tz)
     deployment.requesting_agency = (data.get("requesting_agency") or "").strip() or None
     deployment.case_number = (data.get("case_number") or "").strip() or None
     deployment.legal_authority = data["legal_authority"]
@@ -79,7 +86,6 @@ def save_deployment(deployment: Deployment | None, data: dict, *, dog: Dog, hand
         find.missed_by_human_search = bool(row.get("missed_by_human_search"))
         find.evidence = row.get("evidence") or "pending"
         find.notes = (row.get("notes") or "").strip() or None
-    return deployment
 
 
 @dataclass
