@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import inspect as sa_inspect
 
 from ..audit import audit_reason, record_event
 from ..extensions import db
@@ -504,7 +505,7 @@ def _apply(session: TrainingSession, clean: dict) -> None:
         hide.position = position
         for key, value in values.items():
             setattr(hide, key, value)
-    del session.hides[len(clean["hides"]):]
+    _remove_tail(session.hides, len(clean["hides"]))
     for position, values in enumerate(clean["false_alerts"]):
         if position < len(session.false_alerts):
             alert = session.false_alerts[position]
@@ -513,7 +514,17 @@ def _apply(session: TrainingSession, clean: dict) -> None:
             session.false_alerts.append(alert)
         for key, value in values.items():
             setattr(alert, key, value)
-    del session.false_alerts[len(clean["false_alerts"]):]
+    _remove_tail(session.false_alerts, len(clean["false_alerts"]))
+
+
+def _remove_tail(rows: list, keep: int) -> None:
+    """Delete explicitly while still linked to the session: orphans removed at flush time would
+    escape the audit hook, and unlinked rows would be audited without their agency."""
+    for row in list(rows[keep:]):
+        if sa_inspect(row).persistent:
+            db.session.delete(row)
+        else:
+            rows.remove(row)
 
 
 def find_by_uuid(client_uuid: str | None) -> TrainingSession | None:
@@ -569,6 +580,7 @@ def revise_session(session: TrainingSession, clean: dict, user: User, now: datet
     audit_reason(reason)
     _apply(session, clean)
     db.session.flush()
+    db.session.expire(session, ["hides", "false_alerts"])
     after = snapshot(session)
     compare = {k: v for k, v in after.items() if not k.startswith("signed_off")}
     if compare == {k: v for k, v in before.items() if not k.startswith("signed_off")}:
