@@ -1,2 +1,291 @@
-"""Views of the certifications area."""
-from . import bp  # noqa: F401
+"""Certification pages: the status board, upcoming expiries, record and renew, certificates, the bell."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import (Response, abort, flash, redirect, render_template, request, send_file, url_for)
+from flask_login import current_user, login_required
+from sqlalchemy import func, select, update
+
+from ..audit import audit_reason
+from ..extensions import db
+from ..models import Agency, Certification, Dog, Notification, Reminder, User, utcnow
+from ..scoping import (RECORD_ROLES, can_manage, record_agency_ids, require_manage, roles_required,
+                       scoped_get_or_404)
+from . import bp, services
+from .forms import CertificationForm, ReminderPreferenceForm, dog_label
+
+MANAGE_ROLES = ("admin", "manager")
+
+
+# --- Template globals: the dog page's section and the bell ----------------------------------------
+
+@bp.app_template_global()
+def certifications_dog_section(dog):
+    """The certification part of the dog page: current status and the whole history."""
+    if not current_user.is_authenticated or current_user.role not in RECORD_ROLES:
+        return None
+    agency_ids = record_agency_ids()
+    if agency_ids is not None and dog.agency_id not in agency_ids:
+        return None
+    today = services.agency_today(dog.agency)
+    current = services.current_certification(dog)
+    return {"current": current, "today": today,
+            "status": services.status_of(current, today, dog.agency.warning_window_days),
+            "days_left": services.days_left(current, today),
+            "history": services.history(dog), "labels": services.STATUS_LABELS,
+            "can_manage": can_manage(current_user, dog.agency_id)}
+
+
+@bp.app_template_global()
+def unread_notification_count() -> int:
+    """The number on the bell."""
+    if not current_user.is_authenticated:
+        return 0
+    return db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.user_id == current_user.id, Notification.read_at.is_(None))) or 0
+
+
+@bp.app_template_filter("days_phrase")
+def days_phrase(days: int | None) -> str:
+    if days is None:
+        return "—"
+    if days > 1:
+        return f"{days} days"
+    if days == 1:
+        return "1 day"
+    if days == 0:
+        return "expires today"
+    return f"expired {-days} day{'s' if days != -1 else ''} ago"
+
+
+# --- The status board --------------------------------------------------------------------------
+
+def _board_request():
+    """Rows of the board as the query string asks: statuses to show, sort column and direction."""
+    statuses = [s for s in request.args.getlist("status") if s in services.STATUSES]
+    sort = request.args.get("sort", "status")
+    if sort not in services.SORT_KEYS:
+        sort = "status"
+    descending = request.args.get("dir") == "desc"
+    everything = services.board_rows(record_agency_ids())
+    rows = services.sort_rows(services.filter_rows(everything, statuses), sort, descending)
+    return everything, rows, statuses, sort, descending
+
+
+@bp.route("/certifications")
+@roles_required(*RECORD_ROLES)
+def board():
+    """Every active dog with its current certification, days left and status; most urgent first."""
+    everything, rows, statuses, sort, descending = _board_request()
+    return render_template("certifications/board.html", groups=services.group_by_agency(rows),
+                           counts=services.status_counts(everything), shown=len(rows),
+                           statuses=statuses, sort=sort, descending=descending,
+                           labels=services.STATUS_LABELS, all_statuses=services.STATUSES,
+                           can_record=current_user.role in MANAGE_ROLES)
+
+
+@bp.route("/certifications/board.csv")
+@roles_required(*RECORD_ROLES)
+def board_csv():
+    """The board as CSV, filtered and sorted as on screen."""
+    _, rows, *_ = _board_request()
+    stamp = date.today().isoformat()
+    return Response(services.board_csv(rows), mimetype="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="certification-status-{stamp}.csv"'})
+
+
+@bp.route("/certifications/upcoming")
+@roles_required(*RECORD_ROLES)
+def upcoming():
+    """Expiries of the next 180 days, month by month."""
+    agency = current_user.agency
+    today = services.agency_today(agency) if agency else date.today()
+    months = services.upcoming(record_agency_ids(), today)
+    return render_template("certifications/upcoming.html", months=months, today=today,
+                           days=services.UPCOMING_DAYS, show_agency=agency is None)
+
+
+# --- Record, renew, read, archive ----------------------------------------------------------------
+
+def _save(form: CertificationForm, replaces: Certification | None = None) -> Certification:
+    """Store the file, then the row; if the row fails, the file goes too (nothing half-saved)."""
+    stored = services.store_certificate(form.certificate.data) if form.certificate.data else None
+    try:
+        cert = services.record_certification(form.data, stored, by=current_user, replaces=replaces)
+        audit_reason("Renewal recorded" if replaces is not None else "Certification recorded")
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        services.remove_certificate(stored)
+        raise
+    return cert
+
+
+def _prefill_dates(form: CertificationForm, today: date) -> None:
+    if request.method == "GET":
+        form.issued_on.data = form.issued_on.data or today
+        form.expires_on.data = form.expires_on.data or services.one_year_after(form.issued_on.data)
+
+
+@bp.route("/certifications/new", methods=["GET", "POST"])
+@roles_required(*MANAGE_ROLES)
+def new_certification():
+    """Record a team's certification, with its certificate file."""
+    dog = None
+    if request.args.get("dog_id", "").isdigit():
+        dog = scoped_get_or_404(Dog, int(request.args["dog_id"]))
+        require_manage(dog.agency_id)
+    form = CertificationForm(user=current_user)
+    if request.method == "GET" and dog is not None:
+        form.dog_id.data = dog.id
+        team = dog.current_team(services.agency_today(dog.agency))
+        form.handler_id.data = team.handler_id if team else None
+    _prefill_dates(form, services.agency_today(dog.agency) if dog else date.today())
+    if form.validate_on_submit():
+        cert = _save(form)
+        flash(f"Certification recorded for {cert.dog.name}: expires {cert.expires_on.isoformat()}.", "success")
+        return redirect(url_for("certifications.certification_detail", certification_id=cert.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("certifications/form.html", form=form, renewing=None, dog=dog), status
+
+
+@bp.route("/certifications/<int:certification_id>/renew", methods=["GET", "POST"])
+@roles_required(*MANAGE_ROLES)
+def renew_certification(certification_id):
+    """Record the next certification of the same team; the old one is kept as history."""
+    old = scoped_get_or_404(Certification, certification_id)
+    require_manage(old.agency_id)
+    if old.archived_at is not None or old.replaced_by_id is not None:
+        flash("This certification was already renewed or archived; renew the current one.", "warning")
+        return redirect(url_for("certifications.certification_detail", certification_id=old.id))
+    form = CertificationForm(user=current_user, fixed_dog=old.dog)
+    if request.method == "GET":
+        form.dog_id.data = old.dog_id
+        form.handler_id.data = old.handler_id
+        form.certifying_body_id.data = old.certifying_body_id
+        form.discipline.data = old.discipline
+        form.evaluator.data = old.evaluator
+        today = services.agency_today(old.dog.agency)
+        form.issued_on.data = today
+        form.expires_on.data = services.one_year_after(today)
+    if form.validate_on_submit():
+        cert = _save(form, replaces=old)
+        if cert.result == "pass":
+            flash(f"Renewal recorded for {cert.dog.name}: expires {cert.expires_on.isoformat()}. "
+                  "Reminders for the previous certification are cancelled.", "success")
+        else:
+            flash(f"Recorded as failed. The previous certification of {cert.dog.name} stays current "
+                  f"until {old.expires_on.isoformat()}.", "warning")
+        return redirect(url_for("certifications.certification_detail", certification_id=cert.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("certifications/form.html", form=form, renewing=old, dog=old.dog), status
+
+
+@bp.route("/certifications/<int:certification_id>")
+@roles_required(*RECORD_ROLES)
+def certification_detail(certification_id):
+    """One certification: its status, score, certificate, the renewal chain and the notices sent."""
+    cert = scoped_get_or_404(Certification, certification_id)
+    today = services.agency_today(cert.dog.agency)
+    renews = db.session.scalars(select(Certification).where(Certification.replaced_by_id == cert.id)).all()
+    manage = can_manage(current_user, cert.agency_id)
+    reminders = []
+    if manage:
+        reminders = db.session.scalars(
+            select(Reminder).where(Reminder.certification_id == cert.id)
+            .order_by(Reminder.threshold_days.desc(), Reminder.recipient_id, Reminder.channel)).all()
+    current = services.current_certification(cert.dog)
+    return render_template("certifications/detail.html", cert=cert, today=today, renews=renews,
+                           status=cert.status_on(today, cert.dog.agency.warning_window_days),
+                           is_current=current is not None and current.id == cert.id,
+                           labels=services.STATUS_LABELS, manage=manage, reminders=reminders,
+                           dog_name=dog_label(cert.dog))
+
+
+@bp.route("/certifications/<int:certification_id>/archive", methods=["POST"])
+@roles_required(*MANAGE_ROLES)
+def archive_certification(certification_id):
+    """Take a certification entered by mistake off the board; it stays in the audit log."""
+    cert = scoped_get_or_404(Certification, certification_id)
+    require_manage(cert.agency_id)
+    if cert.archived_at is None:
+        cert.archived_at = utcnow()
+        services.cancel_reminders(cert)
+        audit_reason((request.form.get("reason") or "").strip()[:300] or "Archived from the certification page")
+        db.session.commit()
+        flash("Certification archived.", "success")
+    return redirect(url_for("certifications.certification_detail", certification_id=cert.id))
+
+
+@bp.route("/certifications/<int:certification_id>/certificate")
+@roles_required(*RECORD_ROLES)
+def certificate_file(certification_id):
+    """The certificate, to users who may read the certification; under its original name."""
+    cert = scoped_get_or_404(Certification, certification_id)
+    path = services.certificate_path(cert)
+    if path is None:
+        abort(404)
+    response = send_file(path, mimetype=cert.certificate_mime, as_attachment=False,
+                         download_name=cert.certificate_name or "certificate", max_age=0)
+    response.headers["Content-Security-Policy"] = "sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- Notifications and the reminder preference -----------------------------------------------------
+
+@bp.route("/notifications")
+@login_required
+def notifications():
+    """The user's in-app notifications, unread first."""
+    items = db.session.scalars(
+        select(Notification).where(Notification.user_id == current_user.id)
+        .order_by(Notification.read_at.is_not(None), Notification.created_at.desc(), Notification.id.desc())
+        .limit(200)).all()
+    return render_template("certifications/notifications.html", items=items)
+
+
+@bp.route("/notifications/<int:notification_id>/read", methods=["POST"])
+@login_required
+def mark_read(notification_id):
+    """Mark one notification read; another user's is not found."""
+    item = db.session.get(Notification, notification_id)
+    if item is None or item.user_id != current_user.id:
+        abort(404)
+    if item.read_at is None:
+        item.read_at = utcnow()
+        db.session.commit()
+    target = request.form.get("next")
+    if target and target.startswith("/") and not target.startswith("//"):
+        return redirect(target)
+    return redirect(url_for("certifications.notifications"))
+
+
+@bp.route("/notifications/read-all", methods=["POST"])
+@login_required
+def mark_all_read():
+    """Mark every notification of the user read."""
+    db.session.execute(update(Notification).where(Notification.user_id == current_user.id,
+                                                   Notification.read_at.is_(None)).values(read_at=utcnow()))
+    db.session.commit()
+    flash("All notifications marked read.", "success")
+    return redirect(url_for("certifications.notifications"))
+
+
+@bp.route("/account/reminders", methods=["GET", "POST"])
+@login_required
+def account():
+    """Turn certification reminder e-mails on or off for oneself."""
+    user = db.session.get(User, current_user.id)
+    form = ReminderPreferenceForm(obj=user)
+    if form.validate_on_submit():
+        user.email_reminders = bool(form.email_reminders.data)
+        audit_reason("Reminder e-mail preference changed by the user")
+        db.session.commit()
+        flash("Reminder e-mails are " + ("on." if user.email_reminders else "off. You still see reminders "
+                                         "under the bell."), "success")
+        return redirect(url_for("certifications.account"))
+    receives = user.role == "manager" or (user.role == "handler" and user.handler is not None)
+    agency = db.session.get(Agency, user.agency_id) if user.agency_id else None
+    return render_template("certifications/account.html", form=form, receives=receives, agency=agency)
