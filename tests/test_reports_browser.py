@@ -1,0 +1,91 @@
+"""The dashboards in headless Chromium at the tablet viewport: every chart image loads."""
+import random
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from esd.extensions import db
+from tests.browser import SCREENSHOTS, screenshot
+from tests.helpers import make_agency, make_certification, make_deployment, make_dog, make_handler, make_session, make_user
+
+pytestmark = pytest.mark.browser
+
+DEVICES = ["microSD card", "USB drive", "SIM card", "Phone", "Hard drive", "Smartwatch"]
+SPOTS = ["Book", "Electrical outlet", "Ceiling tile", "Clothing", "Furniture", "Drawer"]
+# How hard each device is for the dog: the charts should show microSD cards in outlets as the weakness.
+DIFFICULTY = {"microSD card": 0.35, "SIM card": 0.25, "Smartwatch": 0.15}
+
+
+@pytest.fixture
+def program():
+    """Six months of a realistic program in one agency (fixed seed), and a second agency never to be shown."""
+    rng = random.Random(7)
+    agency = make_agency(name="Metro ICAC Task Force", timezone="America/New_York")
+    other = make_agency(name="Elsewhere County")
+    handlers = [make_handler(agency, name=n) for n in ("Officer Dana Reyes", "Det. Sam Okafor")]
+    dogs = [make_dog(agency, name=n) for n in ("Juno", "Rook")]
+    start = datetime(2026, 5, 4, 14, tzinfo=timezone.utc)
+    for week in range(26):
+        for dog, handler in zip(dogs, handlers):
+            hides = []
+            for _ in range(rng.randint(5, 8)):
+                device, spot = rng.choice(DEVICES), rng.choice(SPOTS)
+                miss = DIFFICULTY.get(device, 0.05) + (0.25 if spot == "Electrical outlet" else 0)
+                hides.append({"device": device, "spot": spot, "blind": rng.random() < 0.4,
+                              "outcome": "missed" if rng.random() < miss else "found"})
+            make_session(dog, handler, started_at=start + timedelta(days=7 * week + rng.randint(0, 3)),
+                         duration_minutes=rng.choice([45, 60, 90]), hides=hides, false_alerts=rng.randint(0, 2))
+    for n in range(14):
+        dog = dogs[n % 2]
+        finds = [{"device": rng.choice(DEVICES), "spot": rng.choice(SPOTS),
+                  "missed_by_human_search": rng.random() < 0.35,
+                  "evidence": rng.choice(["yes", "yes", "no", "pending"])} for _ in range(rng.randint(0, 3))]
+        make_deployment(dog, handlers[n % 2], started_at=start + timedelta(days=12 * n + 3),
+                        requesting_agency=rng.choice(["County Probation", "State Police", "US Marshals"]),
+                        case_number=f"26-CR-{1000 + n}", finds=finds, unverified_alert=not finds and n % 3 == 0)
+    for dog, handler in zip(dogs, handlers):
+        make_certification(dog, handler, issued_on=date(2026, 3, 1))
+    make_deployment(make_dog(other, name="Hidden"), make_handler(other, name="Hidden Handler"),
+                    case_number="NEVER-SHOWN", finds=[{"device": "Laptop"}])
+    db.session.commit()
+    return agency, dogs
+
+
+def images_loaded(page):
+    return page.evaluate("""() => Array.from(document.querySelectorAll('img.chart-img'))
+        .map(img => ({src: img.getAttribute('src'), ok: img.complete && img.naturalWidth > 0}))""")
+
+
+def test_funder_dashboard_at_tablet_size(page, live_server, browser_login, program):
+    agency, _ = program
+    funder = make_user("funder", name="Community Foundation")
+    funder.granted_agencies.append(agency)
+    db.session.commit()
+    browser_login(page, funder)
+    page.goto(f"{live_server}/reports/impact?start=2026-05-01&end=2026-11-20")
+    page.wait_for_load_state("networkidle")
+    loaded = images_loaded(page)
+    assert len(loaded) == 6 and all(i["ok"] for i in loaded), loaded
+    text = page.inner_text("body")
+    assert "Impact of the detection dogs" in text and "Found after the human search missed them" in text
+    for secret in ("26-CR-", "Reyes", "Okafor", "Juno", "Rook", "NEVER-SHOWN", "Elsewhere", "County Probation"):
+        assert secret not in page.content(), secret
+    screenshot(page, "funder-dashboard")
+
+
+def test_a_dogs_find_rate_charts(page, live_server, browser_login, program):
+    agency, dogs = program
+    manager = make_user("manager", agency, name="Lt. Morgan")
+    db.session.commit()
+    browser_login(page, manager)
+    page.goto(f"{live_server}/reports/dashboard?agency={agency.id}&dog={dogs[0].id}&start=2026-05-01&end=2026-11-20")
+    page.wait_for_load_state("networkidle")
+    loaded = images_loaded(page)
+    assert len(loaded) == 6 and all(i["ok"] for i in loaded), loaded
+    assert page.locator("#chart-device_type img").evaluate("img => img.naturalWidth") > 0
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1366, "height": 1000})
+    page.wait_for_load_state("networkidle")
+    charts = page.locator("#charts")
+    charts.scroll_into_view_if_needed()
+    charts.screenshot(path=str(SCREENSHOTS / "find-rate-charts.png"))
