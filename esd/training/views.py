@@ -12,6 +12,7 @@ from ..scoping import RECORD_ROLES, record_agency_ids, roles_required, scoped_ge
 from . import bp, services
 
 SW_VERSION = "training-v1"
+BOOTSTRAP_ICONS_QUERY = "?e34853135f9e39acf64315236852cd5a"  # as bootstrap-icons.min.css asks for it
 
 
 @bp.app_template_filter("training_local")
@@ -146,7 +147,7 @@ def dog_sessions(dog_id):
 def service_worker():
     """The service worker, at the root so its scope covers the whole app."""
     bootstrap_files = ["css/bootstrap.min.css", "css/font/bootstrap-icons.min.css",
-                       "css/font/fonts/bootstrap-icons.woff2?e34853135f9e39acf64315236852cd5a",
+                       "css/font/fonts/bootstrap-icons.woff2",
                        "umd/popper.min.js", "js/bootstrap.min.js"]
     shell = [url_for("training.new_session"), url_for("api.vocabularies"),
              url_for("static", filename="css/app.css"), url_for("static", filename="training/app.js"),
@@ -155,6 +156,8 @@ def service_worker():
              url_for("static", filename="training/icon-192.png"),
              url_for("static", filename="training/icon-512.png")]
     shell += [url_for("bootstrap.static", filename=f) for f in bootstrap_files]
+    # The icon font is requested with its version in the query string; cache it under that URL.
+    shell = [u + BOOTSTRAP_ICONS_QUERY if u.endswith(".woff2") else u for u in shell]
     body = render_template("training/sw.js", shell=shell, version=SW_VERSION,
                            new_session_url=url_for("training.new_session"),
                            debug=current_app.debug)

@@ -23,6 +23,7 @@
   var vocab = null;
   var state = null;
   var expanded = {};      // which choice lists show all their terms ("h3.device_type_id": true)
+  var openHides = {};     // hide cards shown in full; the others are one summary line each
   var syncing = false;
 
   // ------------------------------------------------------------------ helpers
@@ -226,6 +227,7 @@
   }
   function hideCard(h, i) {
     var attrs = ' data-hide="' + i + '"';
+    if (!openHides[i]) return hideLine(h, i, attrs);
     var status = h.outcome === "found" ? '<span class="badge text-bg-success">Found</span>'
       : h.outcome === "missed" ? '<span class="badge text-bg-danger">Missed</span>' : '<span class="badge text-bg-warning">No outcome</span>';
     function simple(key, labels) {
@@ -262,6 +264,19 @@
       ' value="' + esc(h.seconds_to_find) + '"' + (h.outcome === "missed" ? " disabled" : "") + "></div></div>" +
       "</div></div>";
   }
+  function hideLine(h, i, attrs) {
+    var status = h.outcome === "found" ? '<span class="badge text-bg-success">Found</span>'
+      : h.outcome === "missed" ? '<span class="badge text-bg-danger">Missed</span>' : '<span class="badge text-bg-warning">No outcome</span>';
+    var bits = [termName(vocab.device_types, h.device_type_id) || "no device", termName(vocab.hiding_spots, h.hiding_spot_id) || "no spot"];
+    if (h.height) bits.push(h.height);
+    bits.push(h.blind ? "blind" : "known");
+    if (h.outcome === "found" && h.seconds_to_find !== "") bits.push(h.seconds_to_find + " s");
+    return '<div class="card mb-2 hide-card hide-line" data-test="hide-card" data-index="' + i + '">' +
+      '<button type="button" class="btn btn-light text-start d-flex align-items-center gap-2 w-100 btn-touch" data-action="open-hide"' + attrs + ">" +
+      "<strong>Hide " + (i + 1) + "</strong> " + status + ' <span class="text-truncate">' + esc(bits.join(" · ")) + "</span>" +
+      '<i class="bi bi-pencil ms-auto"></i></button></div>';
+  }
+  function openOnly(i) { openHides = {}; openHides[i] = true; }
   function alertCard(f, i) {
     var attrs = ' data-alert="' + i + '"';
     return '<div class="card mb-3 border-danger alert-card" data-test="alert-card">' +
@@ -341,6 +356,12 @@
     $all(".has-error", root).forEach(function (el) { el.classList.remove("has-error"); });
   }
   function showErrors(errors) {
+    var reopen = false;
+    errors.forEach(function (e) {
+      var m = /^hides\[(\d+)\]/.exec(e.field || "");
+      if (m && !openHides[Number(m[1])]) { openHides[Number(m[1])] = true; reopen = true; }
+    });
+    if (reopen) renderLists();
     clearErrors();
     var first = null;
     errors.forEach(function (e) {
@@ -475,6 +496,7 @@
     var keep = { dog_id: state.dog_id };
     state = freshState(keep);
     expanded = {};
+    openHides = {};
     renderAll();
     saveDraft();
     $('[data-action="save"]').disabled = false;
@@ -504,8 +526,12 @@
     } else if (d.action === "expand") {
       expanded[d.expand] = !expanded[d.expand];
       renderLists();
+    } else if (d.action === "open-hide") {
+      openHides[Number(d.hide)] = true;
+      renderLists();
     } else if (d.action === "add-hide") {
       state.hides.push(blankHide());
+      openOnly(state.hides.length - 1);
       renderLists();
       scrollToLast(".hide-card");
     } else if (d.action === "copy-last" || d.action === "copy-hide") {
@@ -513,6 +539,7 @@
       var source = state.hides[index];
       var copy = source ? Object.assign({}, source, { outcome: null, seconds_to_find: "" }) : blankHide();
       state.hides.splice(source ? index + 1 : state.hides.length, 0, copy);
+      openOnly(source ? index + 1 : state.hides.length - 1);
       renderLists();
       var cards = $all(".hide-card");
       var target = cards[source ? index + 1 : cards.length - 1];
@@ -520,6 +547,7 @@
     } else if (d.action === "remove-hide") {
       if (!window.confirm("Remove hide " + (Number(d.hide) + 1) + "?")) return;
       state.hides.splice(Number(d.hide), 1);
+      openHides = {};
       renderLists();
     } else if (d.action === "add-alert") {
       state.false_alerts.push({ hiding_spot_id: null, location_note: "", note: "" });
@@ -558,6 +586,7 @@
       }
       // Same UUID: once fixed and saved it replaces the rejected copy.
       state = stateFromBody(item.body);
+      openHides = {};
       renderAll();
       saveDraft();
       showErrors(item.errors || [{ field: item.field, error: item.error }]);

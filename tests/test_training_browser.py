@@ -1,0 +1,234 @@
+"""The tablet log in headless Chromium at 820×1180: logging with taps, offline saving, upload on
+reconnection exactly once, and a rejected upload that stays on the tablet with its reason."""
+import pytest
+from sqlalchemy import func, select
+
+from esd.extensions import db
+from esd.models import TrainingSession
+from tests.browser import screenshot
+from tests.helpers import make_agency, make_dog, make_handler, make_team, make_user, term
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def handler_team():
+    """A handler account with a dog on its current team."""
+    agency = make_agency(name="Metro ICAC Task Force")
+    user = make_user("handler", agency, name="Officer Reyes")
+    handler = make_handler(agency, user_id=user.id, name="Officer Reyes")
+    dog = make_dog(agency, name="Juno", call_sign="K9-7")
+    make_team(dog, handler)
+    db.session.commit()
+    return user, dog
+
+
+def stored_sessions():
+    db.session.commit()  # end the test's read transaction so the server's writes are visible
+    return list(db.session.scalars(select(TrainingSession)))
+
+
+def open_form(page, live_server, wait_for_worker=False):
+    page.goto(f"{live_server}/training/new")
+    page.wait_for_selector("#training-app[data-ready='1']")
+    if wait_for_worker:
+        page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+
+
+def tap(locator):
+    locator.scroll_into_view_if_needed()
+    locator.tap()
+
+
+def hide(page, index):
+    return page.locator(".hide-card").nth(index)
+
+
+def choose(card, name, field="hiding_spot_id"):
+    """Tap a term button; a term outside the most used is a tap away behind "More…"."""
+    section = card.locator(f'[data-field$="{field}"]')
+    button = section.get_by_role("button", name=name, exact=True)
+    if button.count() == 0:
+        tap(section.get_by_role("button", name="More…", exact=False))
+        button = section.get_by_role("button", name=name, exact=True)
+    tap(button)
+
+
+def fill_session_basics(page):
+    tap(page.get_by_role("button", name="60", exact=True))
+    tap(page.get_by_role("button", name="Proficiency", exact=True))
+    page.fill("#location", "Old county school, 2nd floor")
+    page.select_option("#environment_id", label="School")
+    page.fill("#temperature_c", "14")
+    tap(page.get_by_role("button", name="Light", exact=True))
+
+
+def add_found_hide(page, device, spot, seconds):
+    tap(page.get_by_role("button", name="Add hide"))
+    card = hide(page, page.locator(".hide-card").count() - 1)
+    choose(card, device, "device_type_id")
+    choose(card, spot)
+    tap(card.locator("[data-test=found]"))
+    card.locator("[data-hide-input=seconds_to_find]").fill(str(seconds))
+
+
+def test_log_a_session_of_five_hides_and_a_false_alert_with_taps(page, live_server, browser_login, handler_team):
+    user, dog = handler_team
+    browser_login(page, user)
+    open_form(page, live_server)
+    assert page.locator("#dog_id").input_value() == str(dog.id)
+    assert page.locator("#handler-fixed").inner_text() == "Officer Reyes"
+    assert page.locator("#start_date").input_value() and page.locator("#start_time").input_value()
+    fill_session_basics(page)
+
+    add_found_hide(page, "microSD card", "Book", 45)
+    card = hide(page, 0)
+    tap(card.get_by_role("button", name="Low", exact=True))
+    tap(card.get_by_role("button", name="Concealed", exact=True))
+    tap(card.get_by_role("button", name="Blind", exact=True))
+    card.locator("[data-hide-input=aid_set_minutes]").fill("30")
+
+    tap(page.get_by_role("button", name="Copy previous hide"))  # hide 2: same set-up, another spot
+    choose(hide(page, 1), "Toy")
+    tap(hide(page, 1).locator("[data-test=missed]"))
+
+    add_found_hide(page, "USB drive", "Furniture", 120)
+    tap(page.get_by_role("button", name="Copy previous hide"))  # hide 4: one field changed
+    tap(hide(page, 3).locator("[data-test=found]"))
+    hide(page, 3).locator("[data-hide-input=seconds_to_find]").fill("30")
+
+    tap(page.get_by_role("button", name="Add hide"))  # hide 5: terms behind "More…"
+    choose(hide(page, 4), "Laptop", "device_type_id")
+    choose(hide(page, 4), "Ceiling tile")
+    tap(hide(page, 4).locator("[data-test=missed]"))
+
+    tap(page.get_by_role("button", name="Add false alert"))
+    alert = page.locator(".alert-card").first
+    choose(alert, "Drawer")
+    alert.locator("[data-alert-input=location_note]").fill("Kitchen, left of the sink")
+    tap(page.get_by_role("button", name="One more"))
+    tap(page.get_by_role("button", name="One more"))
+    page.fill("#notes", "Strong indications; worked the blank rooms well.")
+
+    summary = page.locator("#live-summary")
+    assert summary.locator("[data-summary=hides]").inner_text() == "5"
+    assert summary.locator("[data-summary=found]").inner_text() == "3"
+    assert summary.locator("[data-summary=false-alerts]").inner_text() == "1"
+    screenshot(page, "tablet-log")
+
+    tap(page.locator("[data-test=save]"))
+    page.wait_for_url("**/training/sessions/*?saved=1")
+    assert page.locator("[data-summary=hides]").inner_text() == "5"
+    assert page.locator("[data-summary=found]").inner_text() == "3"
+    assert page.locator("[data-summary=missed]").inner_text() == "2"
+    assert page.locator("[data-summary=false-alerts]").inner_text() == "1"
+    assert "60% (3 of 5" in page.locator("[data-summary=find-rate]").inner_text()
+
+    (session,) = stored_sessions()
+    assert [h.outcome for h in session.hides] == ["found", "missed", "found", "found", "missed"]
+    assert [h.device_type.name for h in session.hides] == ["microSD card"] * 2 + ["USB drive"] * 2 + ["Laptop"]
+    assert session.hides[1].hiding_spot.name == "Toy" and session.hides[1].blind  # copied set-up
+    assert session.hides[0].aid_set_minutes == 30 and session.hides[0].height == "low"
+    assert session.false_alerts[0].hiding_spot.name == "Drawer" and session.blank_areas == 2
+    assert session.duration_minutes == 60 and session.purpose == "proficiency" and session.wind == "light"
+
+
+def test_bad_input_is_marked_beside_the_field_and_nothing_typed_is_lost(page, live_server, browser_login,
+                                                                      handler_team):
+    user, _ = handler_team
+    browser_login(page, user)
+    open_form(page, live_server)
+    page.fill("#location", "Warehouse 4")
+    tap(page.get_by_role("button", name="Add hide"))
+    choose(hide(page, 0), "Phone", "device_type_id")
+    tap(page.locator("[data-test=save]"))
+    assert "Choose the outcome" in page.locator('[data-field="hides[0].outcome"]').inner_text()
+    assert "duration" in page.locator('[data-field="duration_minutes"]').inner_text()
+    page.reload()
+    page.wait_for_selector("#training-app[data-ready='1']")
+    assert page.locator("#location").input_value() == "Warehouse 4"  # the draft survives a reload
+    assert page.locator(".hide-card").count() == 1
+    assert stored_sessions() == []
+
+
+def test_offline_session_waits_then_uploads_exactly_once(page, live_server, browser_login, handler_team):
+    user, _ = handler_team
+    browser_login(page, user)
+    open_form(page, live_server, wait_for_worker=True)
+    context = page.context
+    context.set_offline(True)
+    fill_session_basics(page)
+    add_found_hide(page, "SIM card", "Book", 20)
+    tap(page.locator("[data-test=save]"))
+    status = page.locator("[data-test=queue-status]")
+    status.get_by_text("1 session waiting to upload").wait_for()
+
+    page.reload()  # offline: the service worker serves the form, IndexedDB still holds the session
+    page.wait_for_selector("#training-app[data-ready='1']")
+    status.get_by_text("1 session waiting to upload").wait_for()
+    assert page.locator("#net-status").inner_text() == "Offline"
+    screenshot(page, "offline-waiting")
+    assert stored_sessions() == []
+
+    # The first upload reaches the server but its reply is lost: the session must stay queued.
+    dropped = []
+
+    def drop_reply(route):
+        route.fetch()
+        dropped.append(True)
+        route.abort()
+    context.route("**/api/sessions", drop_reply)
+    context.set_offline(False)
+    page.wait_for_function("() => document.querySelector('#net-status').textContent === 'Online'")
+    page.wait_for_function("() => window.__dropped === undefined", timeout=1000)
+    for _ in range(50):
+        if dropped:
+            break
+        page.wait_for_timeout(100)
+    assert dropped, "the page did not upload when the connection returned"
+    context.unroute("**/api/sessions")
+    assert len(stored_sessions()) == 1
+    assert page.locator("[data-test=queue-status]").get_attribute("data-count") == "1"
+
+    tap(page.get_by_role("button", name="Upload now"))  # the retry is deduplicated by its UUID
+    page.wait_for_function("() => document.querySelector('[data-test=queue-status]').dataset.count === '0'")
+    page.reload()
+    page.wait_for_selector("#training-app[data-ready='1']")
+    assert page.locator("[data-test=queue-status]").get_attribute("data-count") == "0"
+    (session,) = stored_sessions()
+    assert session.hides[0].device_type.name == "SIM card" and session.client_uuid
+
+
+def test_a_rejected_upload_stays_on_the_tablet_with_the_servers_reason(page, live_server, browser_login,
+                                                                      handler_team):
+    user, _ = handler_team
+    browser_login(page, user)
+    open_form(page, live_server, wait_for_worker=True)
+    page.context.set_offline(True)
+    fill_session_basics(page)
+    add_found_hide(page, "USB drive", "Book", 60)
+    tap(page.locator("[data-test=save]"))
+    page.locator("[data-test=queue-status]").get_by_text("1 session waiting to upload").wait_for()
+
+    term("device_type", "USB drive").active = False  # retired on the server while the tablet was offline
+    db.session.commit()
+    page.context.set_offline(False)
+    rejected = page.locator("[data-test=rejected-item]")
+    rejected.wait_for()
+    assert "Unknown device type." in rejected.locator("[data-test=rejected-reason]").inner_text()
+    assert stored_sessions() == []
+
+    page.reload()
+    page.wait_for_selector("#training-app[data-ready='1']")
+    assert "Unknown device type." in page.locator("[data-test=rejected-item]").inner_text()
+
+    tap(page.get_by_role("button", name="Open in the form to fix"))
+    assert "Unknown device type." in page.locator('[data-field="hides[0].device_type_id"]').inner_text()
+    choose(hide(page, 0), "SD card", "device_type_id")
+    tap(page.locator("[data-test=save]"))
+    page.wait_for_url("**/training/sessions/*?saved=1")
+    (session,) = stored_sessions()
+    assert session.hides[0].device_type.name == "SD card"
+    page.goto(f"{live_server}/training/new")
+    page.wait_for_selector("#training-app[data-ready='1']")
+    assert page.locator("[data-test=rejected-item]").count() == 0
