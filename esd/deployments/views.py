@@ -61,7 +61,7 @@ def _prepare(form: DeploymentForm, deployment: Deployment | None = None) -> None
 def _blank_find_template(form: DeploymentForm):
     """A fresh, unnumbered find row the page clones when "Add a find" is pressed."""
     from .forms import FindForm
-    row = FindForm(prefix="finds-__index__")
+    row = FindForm(prefix="finds-__index__-")
     row.device_type.choices = form.device_choices
     row.hiding_spot.choices = form.spot_choices
     return row
