@@ -1,0 +1,149 @@
+"""Forms of the admin area: agencies, users, vocabularies, the audit-log filter."""
+from functools import lru_cache
+from zoneinfo import available_timezones
+
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, DateField, EmailField, IntegerField, PasswordField, SelectField,
+                     SelectMultipleField, StringField)
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
+
+from ..auth.passwords import MAX_LENGTH, password_problem
+from ..dogs.forms import none_if_blank, one_of_choices, optional_int, strip
+from ..models.core import DEFAULT_THRESHOLDS, ROLES
+from ..models.vocab import VOCAB_KINDS
+
+ROLE_LABELS = {"admin": "Administrator", "manager": "Program manager", "handler": "Handler",
+               "funder": "Funder (aggregates of granted agencies)"}
+KIND_LABELS = {"device_type": "Device types", "hiding_spot": "Hiding spots", "environment": "Environments",
+               "certifying_body": "Certifying bodies", "location_type": "Location types"}
+
+
+@lru_cache(maxsize=1)
+def timezone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(available_timezones()) if "/" in name or name == "UTC"]
+
+
+def parse_thresholds(text: str) -> list[int]:
+    """Reminder thresholds from "90,60,30,14,7,1,0": days before expiry, 0 to 365, most distant first.
+
+    Raises ValueError with a message a person understands.
+    """
+    parts = [p.strip() for p in (text or "").split(",") if p.strip()]
+    if not parts:
+        raise ValueError("Give at least one number of days, e.g. 90,60,30,14,7,1,0.")
+    values = set()
+    for part in parts:
+        if not part.isdigit():
+            raise ValueError(f"“{part}” is not a whole number of days; use numbers separated by commas.")
+        value = int(part)
+        if value > 365:
+            raise ValueError(f"{value} days is more than a year; use 0 to 365.")
+        values.add(value)
+    return sorted(values, reverse=True)
+
+
+class AgencyForm(FlaskForm):
+    name = StringField("Name", filters=[strip], validators=[DataRequired("Give the agency's name."),
+                                                            Length(max=120)])
+    timezone = SelectField("Time zone", default="America/New_York", validate_choice=False,
+                           validators=[DataRequired("Choose the time zone."),
+                                       one_of_choices("Choose a time zone from the list.")])
+    warning_window_days = IntegerField("Warn about expiring certifications (days before)", default=60,
+                                       validators=[DataRequired("Give a number of days."),
+                                                   NumberRange(1, 365, "Use 1 to 365 days.")])
+    reminder_thresholds = StringField("Reminder days before expiry", default=DEFAULT_THRESHOLDS,
+                                      filters=[strip], validators=[DataRequired("Give the reminder days.")])
+    monthly_training_target_hours = IntegerField("Monthly training target (hours per dog)", default=16,
+                                                 validators=[Optional(), NumberRange(0, 400, "Use 0 to 400 hours.")])
+
+    def validate_reminder_thresholds(self, field):
+        try:
+            field.data = ",".join(str(v) for v in parse_thresholds(field.data))
+        except ValueError as error:
+            raise ValidationError(str(error)) from None
+
+
+class UserForm(FlaskForm):
+    email = EmailField("E-mail", filters=[lambda v: v.strip().lower() if isinstance(v, str) else v],
+                       validators=[DataRequired("Give the e-mail address."),
+                                   Email("Enter a valid e-mail address.", check_deliverability=False),
+                                   Length(max=254)])
+    name = StringField("Name", filters=[strip], validators=[DataRequired("Give the person's name."),
+                                                            Length(max=120)])
+    role = SelectField("Role", choices=[(r, ROLE_LABELS[r]) for r in ROLES], default="handler",
+                       validate_choice=False,
+                       validators=[DataRequired("Choose the role."), one_of_choices("Choose one of the roles.")])
+    agency = SelectField("Agency (managers and handlers)", coerce=optional_int, validate_choice=False,
+                         validators=[one_of_choices("Choose an agency from the list.")])
+    grants = SelectMultipleField("Agencies this funder sees (aggregates only)", coerce=int, validate_choice=False)
+    active = BooleanField("Active (may log in)", default=True)
+    password = PasswordField("Initial password", validators=[Length(max=MAX_LENGTH)])
+
+    editing_id = None
+    password_required = True
+
+    def validate_email(self, field):
+        from sqlalchemy import select
+
+        from ..extensions import db
+        from ..models import User
+        stmt = select(User).where(User.email == field.data)
+        if self.editing_id is not None:
+            stmt = stmt.where(User.id != self.editing_id)
+        if db.session.scalar(stmt) is not None:
+            raise ValidationError("Another account already uses this e-mail address.")
+
+    def validate_agency(self, field):
+        if self.role.data in ("manager", "handler") and not field.data:
+            raise ValidationError("Managers and handlers belong to an agency: choose it.")
+        if self.role.data in ("admin", "funder") and field.data:
+            raise ValidationError("Administrators and funders belong to no agency: leave this empty.")
+
+    def validate_grants(self, field):
+        known = {value for value, _ in self.grants.choices}
+        if any(value not in known for value in field.data or []):
+            raise ValidationError("Choose agencies from the list.")
+        if field.data and self.role.data != "funder":
+            raise ValidationError("Only funders are granted agencies.")
+
+    def validate_password(self, field):
+        if not field.data:
+            if self.password_required:
+                raise ValidationError("Give an initial password.")
+            return
+        problem = password_problem(field.data, self.email.data)
+        if problem:
+            raise ValidationError(problem)
+
+
+class TermForm(FlaskForm):
+    kind = SelectField("Vocabulary", choices=[(k, KIND_LABELS[k]) for k in VOCAB_KINDS], validate_choice=False,
+                       validators=[DataRequired(), one_of_choices("Choose a vocabulary.")])
+    name = StringField("New term", filters=[strip], validators=[DataRequired("Give the term."), Length(max=80)])
+
+    def validate_name(self, field):
+        from sqlalchemy import func, select
+
+        from ..extensions import db
+        from ..models import VocabularyTerm
+        taken = db.session.scalar(select(VocabularyTerm).where(VocabularyTerm.kind == self.kind.data,
+                                                               func.lower(VocabularyTerm.name) == field.data.lower()))
+        if taken is not None:
+            raise ValidationError(f"“{taken.name}” is already in this vocabulary"
+                                  + ("." if taken.active else " (inactive: reactivate it below)."))
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    entity = SelectField("Record kind", validate_choice=False, filters=[none_if_blank],
+                         validators=[one_of_choices("Choose a record kind from the list.")])
+    user = SelectField("User", coerce=optional_int, validate_choice=False,
+                       validators=[one_of_choices("Choose a user from the list.")])
+    start = DateField("From", validators=[Optional()])
+    end = DateField("To", validators=[Optional()])
+
+    def validate_end(self, field):
+        if field.data and self.start.data and field.data < self.start.data:
+            raise ValidationError("The end date is before the start date.")
