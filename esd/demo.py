@@ -741,25 +741,32 @@ class _Writer:
     # -- deployments ---------------------------------------------------------------------------
     def deployments(self) -> None:
         plan, rng = self.plan, self.rng
-        slots, certified_days = [], []
-        for x in plan.dogs:  # a dog deploys only while certified
+        slots, certified = [], []
+        for x in plan.dogs:  # a dog deploys only while certified: merged (first, last) day spans
             last = min(plan.today, x.retired_on or plan.today) - timedelta(days=1)
-            days: set = set()
-            for issued, expires, result in x.certs:
-                if result == "pass":
-                    first, end = max(issued, plan.start), min(expires, last)
-                    days.update(first + timedelta(days=i) for i in range((end - first).days + 1))
-            certified_days.append((x, sorted(days)))
+            spans: list = []
+            for issued, expires, result in sorted(x.certs):
+                first, end = max(issued, plan.start), min(expires, last)
+                if result != "pass" or first > end:
+                    continue
+                if spans and first <= spans[-1][1] + timedelta(days=1):
+                    spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
+                else:
+                    spans.append((first, end))
+            certified.append((x, spans, sum((end - first).days + 1 for first, end in spans)))
         if plan.target_hides is None:
-            for x, days in certified_days:
-                count = _round_random(rng, len(days) / 7 * plan.deployments_per_week * rng.uniform(0.7, 1.3))
-                slots += [(day, x) for day in rng.sample(days, min(count, len(days)))]
+            counts = [_round_random(rng, days / 7 * plan.deployments_per_week * rng.uniform(0.7, 1.3))
+                      for _, _, days in certified]
         else:  # about one deployment for every 25 training hides
-            total = sum(len(days) for _, days in certified_days) or 1
-            wanted = plan.target_hides / 25
-            for x, days in certified_days:
-                count = min(len(days), _round_random(rng, wanted * len(days) / total))
-                slots += [(day, x) for day in rng.sample(days, count)]
+            total = sum(days for _, _, days in certified) or 1
+            counts = [_round_random(rng, plan.target_hides / 25 * days / total) for _, _, days in certified]
+        for (x, spans, days), n in zip(certified, counts):
+            for offset in sorted(rng.sample(range(days), min(n, days))):
+                for first, end in spans:
+                    if offset <= (end - first).days:
+                        slots.append((first + timedelta(days=offset), x))
+                        break
+                    offset -= (end - first).days + 1
         slots.sort(key=lambda slot: (slot[0], slot[1].id))
         numbers: dict = {}
         with self.progress(length=len(slots), label="Deployments and finds") as bar:
