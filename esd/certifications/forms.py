@@ -3,6 +3,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from ..extensions import db
@@ -37,13 +38,13 @@ class CertificationForm(FlaskForm):
                              validators=[Optional()])
     certifying_body_id = SelectField("Certifying body", coerce=optional_int, validate_choice=False,
                                      validators=[DataRequired("Choose the certifying body.")])
-    discipline = SelectField("Discipline", choices=list(DISCIPLINE_LABELS.items()), default="esd",
+    discipline = SelectField("Discipline", choices=[SelectChoice(k, v) for k, v in DISCIPLINE_LABELS.items()], default="esd",
                              validate_choice=False)
     issued_on = DateField("Issued on", validators=[DataRequired("Enter the date of issue (YYYY-MM-DD).")])
     expires_on = DateField("Expires on", validators=[Optional()],
                            description="Leave empty for one year after the date of issue.")
     evaluator = StringField("Evaluator", validators=[Optional(), Length(max=120)])
-    result = SelectField("Result", choices=list(RESULT_LABELS.items()), default="pass", validate_choice=False)
+    result = SelectField("Result", choices=[SelectChoice(k, v) for k, v in RESULT_LABELS.items()], default="pass", validate_choice=False)
     score_finds = IntegerField("Finds", validators=[Optional(), NumberRange(min=0, message="Cannot be negative.")])
     score_hides = IntegerField("of hides", validators=[Optional(), NumberRange(min=0, message="Cannot be negative.")])
     score_false_alerts = IntegerField("False alerts",
@@ -64,13 +65,14 @@ class CertificationForm(FlaskForm):
             dogs = select(Dog).where(Dog.id == fixed_dog.id)
             handlers = handlers.where(Handler.agency_id == fixed_dog.agency_id)
         admin = user.role == "admin"
-        self.dog_id.choices = [(None, "Choose …")] + [(d.id, dog_label(d, admin)) for d in db.session.scalars(dogs)]
-        self.handler_id.choices = [(None, "No handler recorded")] + [
-            (h.id, h.name + (f" — {h.agency.name}" if admin else "")) for h in db.session.scalars(handlers)]
+        self.dog_id.choices = [SelectChoice("", "Choose …")] + [
+            SelectChoice(d.id, dog_label(d, admin)) for d in db.session.scalars(dogs)]
+        self.handler_id.choices = [SelectChoice("", "No handler recorded")] + [
+            SelectChoice(h.id, h.name + (f" — {h.agency.name}" if admin else "")) for h in db.session.scalars(handlers)]
         bodies = db.session.scalars(select(VocabularyTerm).where(
             VocabularyTerm.kind == "certifying_body", VocabularyTerm.active.is_(True))
             .order_by(VocabularyTerm.position, VocabularyTerm.name))
-        self.certifying_body_id.choices = [(None, "Choose …")] + [(t.id, t.name) for t in bodies]
+        self.certifying_body_id.choices = [SelectChoice("", "Choose …")] + [SelectChoice(t.id, t.name) for t in bodies]
 
     def validate_dog_id(self, field):
         dog = db.session.get(Dog, field.data) if field.data and field.data > 0 else None

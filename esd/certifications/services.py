@@ -221,6 +221,8 @@ CSV_HEADER = ["agency", "dog", "call_sign", "handler", "certifying_body", "disci
 
 def _cell(value) -> str:
     """Text a spreadsheet would run as a formula gets an apostrophe in front."""
+    if isinstance(value, (int, float)):
+        return str(value)  # a number is data, never a formula
     text = "" if value is None else str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 

@@ -112,8 +112,8 @@ def _save(form: CertificationForm, replaces: Certification | None = None) -> Cer
     """Store the file, then the row; if the row fails, the file goes too (nothing half-saved)."""
     stored = services.store_certificate(form.certificate.data) if form.certificate.data else None
     try:
-        cert = services.record_certification(form.data, stored, by=current_user, replaces=replaces)
         audit_reason("Renewal recorded" if replaces is not None else "Certification recorded")
+        cert = services.record_certification(form.data, stored, by=current_user, replaces=replaces)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -210,9 +210,9 @@ def archive_certification(certification_id):
     cert = scoped_get_or_404(Certification, certification_id)
     require_manage(cert.agency_id)
     if cert.archived_at is None:
+        audit_reason((request.form.get("reason") or "").strip()[:300] or "Archived from the certification page")
         cert.archived_at = utcnow()
         services.cancel_reminders(cert)
-        audit_reason((request.form.get("reason") or "").strip()[:300] or "Archived from the certification page")
         db.session.commit()
         flash("Certification archived.", "success")
     return redirect(url_for("certifications.certification_detail", certification_id=cert.id))
@@ -278,7 +278,8 @@ def mark_all_read():
 def account():
     """Turn certification reminder e-mails on or off for oneself."""
     user = db.session.get(User, current_user.id)
-    form = ReminderPreferenceForm(obj=user)
+    # An unticked box sends nothing: the posted form, even empty, is the answer (not the stored value).
+    form = ReminderPreferenceForm(formdata=request.form if request.method == "POST" else None, obj=user)
     if form.validate_on_submit():
         user.email_reminders = bool(form.email_reminders.data)
         audit_reason("Reminder e-mail preference changed by the user")
