@@ -8,7 +8,7 @@ from wtforms import (BooleanField, DateField, EmailField, IntegerField, Password
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
 from ..auth.passwords import MAX_LENGTH, password_problem
-from ..dogs.forms import none_if_blank, one_of_choices, optional_int, strip
+from ..dogs.forms import choice_values, choices, none_if_blank, one_of_choices, optional_int, strip
 from ..models.core import DEFAULT_THRESHOLDS, ROLES
 from ..models.vocab import VOCAB_KINDS
 
@@ -20,7 +20,7 @@ KIND_LABELS = {"device_type": "Device types", "hiding_spot": "Hiding spots", "en
 
 @lru_cache(maxsize=1)
 def timezone_choices() -> list[tuple[str, str]]:
-    return [(name, name) for name in sorted(available_timezones()) if "/" in name or name == "UTC"]
+    return choices((name, name) for name in sorted(available_timezones()) if "/" in name or name == "UTC")
 
 
 def parse_thresholds(text: str) -> list[int]:
@@ -70,7 +70,7 @@ class UserForm(FlaskForm):
                                    Length(max=254)])
     name = StringField("Name", filters=[strip], validators=[DataRequired("Give the person's name."),
                                                             Length(max=120)])
-    role = SelectField("Role", choices=[(r, ROLE_LABELS[r]) for r in ROLES], default="handler",
+    role = SelectField("Role", choices=choices((r, ROLE_LABELS[r]) for r in ROLES), default="handler",
                        validate_choice=False,
                        validators=[DataRequired("Choose the role."), one_of_choices("Choose one of the roles.")])
     agency = SelectField("Agency (managers and handlers)", coerce=optional_int, validate_choice=False,
@@ -100,7 +100,7 @@ class UserForm(FlaskForm):
             raise ValidationError("Administrators and funders belong to no agency: leave this empty.")
 
     def validate_grants(self, field):
-        known = {value for value, _ in self.grants.choices}
+        known = choice_values(self.grants.choices)
         if any(value not in known for value in field.data or []):
             raise ValidationError("Choose agencies from the list.")
         if field.data and self.role.data != "funder":
@@ -117,7 +117,7 @@ class UserForm(FlaskForm):
 
 
 class TermForm(FlaskForm):
-    kind = SelectField("Vocabulary", choices=[(k, KIND_LABELS[k]) for k in VOCAB_KINDS], validate_choice=False,
+    kind = SelectField("Vocabulary", choices=choices((k, KIND_LABELS[k]) for k in VOCAB_KINDS), validate_choice=False,
                        validators=[DataRequired(), one_of_choices("Choose a vocabulary.")])
     name = StringField("New term", filters=[strip], validators=[DataRequired("Give the term."), Length(max=80)])
 

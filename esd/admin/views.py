@@ -6,15 +6,15 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from ..audit import audit_reason
+from ..dogs.forms import ArchiveForm, choices
 from ..extensions import db
-from ..models import Agency, AuditEntry, Dog, Handler, User, VocabularyTerm, terms, utcnow
+from ..models import Agency, Dog, Handler, User, VocabularyTerm, terms, utcnow
 from ..models.vocab import VOCAB_KINDS
 from ..scoping import record_agency_ids, roles_required
 from . import bp
 from .forms import KIND_LABELS, ROLE_LABELS, AgencyForm, AuditFilterForm, TermForm, UserForm, timezone_choices
 from .services import (AuditFilter, add_term, agency_name_taken, audit_entities, audit_query, audit_users,
                        move_term, save_agency, save_user, self_edit_problem, set_term_active, unlock_account)
-from ..dogs.forms import ArchiveForm
 
 PER_PAGE = 50
 
@@ -121,8 +121,8 @@ def _user_form(user: User | None) -> tuple[UserForm, dict[int, Agency]]:
     agencies = {a.id: a for a in db.session.scalars(select(Agency).order_by(Agency.name))}
     pickable = [a for a in agencies.values() if a.archived_at is None
                 or (user is not None and (a.id == user.agency_id or a in user.granted_agencies))]
-    form.agency.choices = [("", "No agency")] + [(a.id, a.name) for a in pickable]
-    form.grants.choices = [(a.id, a.name) for a in pickable]
+    form.agency.choices = choices([("", "No agency")] + [(a.id, a.name) for a in pickable])
+    form.grants.choices = choices((a.id, a.name) for a in pickable)
     form.editing_id = user.id if user else None
     form.password_required = user is None
     if user is not None:
@@ -242,9 +242,9 @@ def audit_log():
     """Who changed what and when: every entry for admins, the agency's for managers; newest first."""
     ids = record_agency_ids()
     form = AuditFilterForm(request.args)
-    form.entity.choices = [("", "All kinds")] + [(e, e.replace("_", " ")) for e in audit_entities(ids)]
+    form.entity.choices = choices([("", "All kinds")] + [(e, e.replace("_", " ")) for e in audit_entities(ids)])
     users = audit_users(ids)
-    form.user.choices = [("", "Everyone")] + [(u.id, f"{u.name} <{u.email}>") for u in users]
+    form.user.choices = choices([("", "Everyone")] + [(u.id, f"{u.name} <{u.email}>") for u in users])
     if not form.validate():
         return render_template("admin/audit_log.html", form=form, pagination=None, users={}), 400
     stmt = audit_query(ids, AuditFilter(entity=form.entity.data, user_id=form.user.data,

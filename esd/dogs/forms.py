@@ -1,6 +1,7 @@
 """Forms of the dogs area: dogs, handlers, teams."""
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
+from wtforms.fields.choices import SelectChoice
 from wtforms import DateField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
@@ -25,9 +26,18 @@ def one_of_choices(message):
     def check(form, field):
         if field.data in (None, ""):
             return
-        if field.data not in {value for value, _ in field.choices}:
+        if field.data not in choice_values(field.choices):
             raise ValidationError(message)
     return check
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """Select options from (value, label) pairs (WTForms 3.3 deprecates bare tuples)."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def choice_values(options) -> set:
+    return {c.value if isinstance(c, SelectChoice) else c[0] for c in options}
 
 
 def strip(value):
@@ -50,11 +60,11 @@ class DogForm(FlaskForm):
     name = StringField("Name", filters=[strip], validators=[DataRequired("Give the dog's name."), Length(max=80)])
     call_sign = StringField("Call sign", filters=[none_if_blank], validators=[Optional(), Length(max=40)])
     breed = StringField("Breed", filters=[none_if_blank], validators=[Optional(), Length(max=80)])
-    sex = SelectField("Sex", choices=[("", "—")] + [(s, SEX_LABELS[s]) for s in SEXES], validate_choice=False,
+    sex = SelectField("Sex", choices=choices([("", "—")] + [(s, SEX_LABELS[s]) for s in SEXES]), validate_choice=False,
                       filters=[none_if_blank], validators=[one_of_choices("Choose male or female.")])
     date_of_birth = DateField("Date of birth", validators=[Optional()])
     microchip_id = StringField("Microchip id", filters=[none_if_blank], validators=[Optional(), Length(max=40)])
-    status = SelectField("Status", choices=[(s, STATUS_LABELS[s]) for s in DOG_STATUSES], default="in_training",
+    status = SelectField("Status", choices=choices((s, STATUS_LABELS[s]) for s in DOG_STATUSES), default="in_training",
                          validate_choice=False,
                          validators=[DataRequired("Choose the status."),
                                      one_of_choices("Unknown status: choose in training, active or retired.")])

@@ -14,7 +14,7 @@ from ..extensions import db
 from ..models import Agency, Dog, Handler, TeamAssignment
 from ..scoping import can_manage, record_agency_ids, require_manage, roles_required, scoped, scoped_get_or_404
 from . import bp
-from .forms import STATUS_LABELS, ArchiveForm, DogForm, EndTeamForm, HandlerForm, TeamForm
+from .forms import STATUS_LABELS, ArchiveForm, choices, DogForm, EndTeamForm, HandlerForm, TeamForm
 from .services import (archive, end_team_problem, linkable_users, overlapping_team, save_dog, save_handler,
                        start_team, store_photo)
 
@@ -31,7 +31,7 @@ def _prepare_agency(form) -> None:
     """Admins choose the agency of a new record; a manager's own agency is implied."""
     if current_user.role == "admin":
         agencies = db.session.scalars(select(Agency).where(Agency.archived_at.is_(None)).order_by(Agency.name))
-        form.agency.choices = [("", "Choose…")] + [(a.id, a.name) for a in agencies]
+        form.agency.choices = choices([("", "Choose…")] + [(a.id, a.name) for a in agencies])
     else:
         del form.agency
 
@@ -166,7 +166,7 @@ def new_team(dog_id):
     form = TeamForm()
     handlers = db.session.scalars(select(Handler).where(Handler.agency_id == dog.agency_id,
                                                         Handler.archived_at.is_(None)).order_by(Handler.name))
-    form.handler.choices = [("", "Choose…")] + [(h.id, h.name) for h in handlers]
+    form.handler.choices = choices([("", "Choose…")] + [(h.id, h.name) for h in handlers])
     if request.method == "GET":
         form.starts_on.data = date.today()
     if form.validate_on_submit():
@@ -236,7 +236,7 @@ def _prepare_handler_form(form: HandlerForm, handler: Handler | None) -> None:
         users = linkable_users(record_agency_ids(), None)
     label = (lambda u: f"{u.name} <{u.email}> ({u.agency.name})") if current_user.role == "admin" \
         else (lambda u: f"{u.name} <{u.email}>")
-    form.user.choices = [("", "No account")] + [(u.id, label(u)) for u in users]
+    form.user.choices = choices([("", "No account")] + [(u.id, label(u)) for u in users])
 
 
 @bp.route("/handlers/new", methods=["GET", "POST"])
