@@ -18,7 +18,7 @@ import matplotlib
 matplotlib.use("Agg")  # no display in a server; harmless when already set
 from matplotlib.colors import LinearSegmentedColormap  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from sqlalchemy import func, or_, select  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from ..extensions import db  # noqa: E402
 from ..models import (AuditEntry, Certification, Deployment, FalseAlert, Find, Hide,  # noqa: E402
@@ -352,11 +352,14 @@ def data_version(filters: Filters) -> tuple:
     highest id of each source table is added for rows written outside the ORM.
     """
     entities = [m.__tablename__ for m in _SOURCES]
-    audit = select(func.max(AuditEntry.id)).where(AuditEntry.entity.in_(entities))
+    # Walk the log backwards by primary key and stop at the first match. The conditions are
+    # wrapped in functions on purpose: an index on them would make the database collect every
+    # matching entry and sort them instead.
+    audit = select(AuditEntry.id).where(func.lower(AuditEntry.entity).in_(entities))
     if filters.agency_ids is not None:
-        audit = audit.where(or_(AuditEntry.agency_id.in_(filters.agency_ids), AuditEntry.agency_id.is_(None)))
-    columns = [audit.scalar_subquery()] + [select(func.max(m.id)).scalar_subquery() for m in _SOURCES]
-    columns.append(select(func.count(VocabularyTerm.id)).scalar_subquery())
+        audit = audit.where(func.coalesce(AuditEntry.agency_id, -1).in_([*filters.agency_ids, -1]))
+    columns = [audit.order_by(AuditEntry.id.desc()).limit(1).scalar_subquery()] + [select(func.max(m.id)).scalar_subquery() for m in _SOURCES]
+    columns.append(select(func.max(VocabularyTerm.id)).scalar_subquery())
     return tuple(db.session.execute(select(*columns)).one())
 
 
