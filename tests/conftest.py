@@ -35,6 +35,9 @@ def app(database_url, tmp_path_factory):
         "WTF_CSRF_ENABLED": False,  # view tests post forms directly; tests/test_csrf.py turns it on
         "UPLOAD_FOLDER": str(instance / "uploads"),
         "MAIL_BACKEND": "locmem",
+        # Production hashes with 600,000 PBKDF2 rounds (tests/test_password_policy.py checks it);
+        # hundreds of test logins at that cost would take minutes, so tests use fewer rounds.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "SERVER_NAME": None,
     })
     with app.app_context():

@@ -38,8 +38,12 @@ def _request(client, case, side):
         url = url_for(case.endpoint, **kwargs) + case.query
     data = case.data(side) if callable(case.data) else case.data
     if case.method == "GET":
-        return client.get(url)
-    return client.open(url, method=case.method, data=data or {})
+        response = client.get(url)
+    else:
+        response = client.open(url, method=case.method, data=data or {})
+    response.get_data()  # run a streamed body to its end, so its request context closes
+    response.close()
+    return response
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.endpoint}")

@@ -3,7 +3,7 @@ from tests.access import MANAGERS, Route
 
 CASES = [
     Route("exports.index", MANAGERS),
-    Route("exports.download", MANAGERS, params=lambda side: {"kind": "dogs"}),
+    Route("exports.download", MANAGERS, params=lambda side: {"kind": "dogs"}, other=MANAGERS),
     Route("exports.download_zip", MANAGERS),
 ]
 
