@@ -5,7 +5,7 @@ from zoneinfo import available_timezones
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, EmailField, IntegerField, PasswordField, SelectField,
                      SelectMultipleField, StringField)
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..auth.passwords import MAX_LENGTH, password_problem
 from ..dogs.forms import choice_values, choices, none_if_blank, one_of_choices, optional_int, strip
@@ -49,7 +49,7 @@ class AgencyForm(FlaskForm):
                            validators=[DataRequired("Choose the time zone."),
                                        one_of_choices("Choose a time zone from the list.")])
     warning_window_days = IntegerField("Warn about expiring certifications (days before)", default=60,
-                                       validators=[DataRequired("Give a number of days."),
+                                       validators=[InputRequired("Give a number of days."),
                                                    NumberRange(1, 365, "Use 1 to 365 days.")])
     reminder_thresholds = StringField("Reminder days before expiry", default=DEFAULT_THRESHOLDS,
                                       filters=[strip], validators=[DataRequired("Give the reminder days.")])
