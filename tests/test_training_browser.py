@@ -32,7 +32,14 @@ def open_form(page, live_server, wait_for_worker=False):
     page.goto(f"{live_server}/training/new")
     page.wait_for_selector("#training-app[data-ready='1']")
     if wait_for_worker:
-        page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+        # Installing caches the whole app shell first; then the worker takes over this page.
+        page.wait_for_function("navigator.serviceWorker.getRegistration()"
+                               ".then(r => !!(r && r.active && r.active.state === 'activated'))",
+                               timeout=60000, polling=250)
+        if page.evaluate("navigator.serviceWorker.controller === null"):
+            page.reload()
+            page.wait_for_selector("#training-app[data-ready='1']")
+        assert page.evaluate("navigator.serviceWorker.controller !== null")
 
 
 def tap(locator):
@@ -232,3 +239,29 @@ def test_a_rejected_upload_stays_on_the_tablet_with_the_servers_reason(page, liv
     page.goto(f"{live_server}/training/new")
     page.wait_for_selector("#training-app[data-ready='1']")
     assert page.locator("[data-test=rejected-item]").count() == 0
+
+
+def test_editing_a_signed_off_session_asks_for_a_reason_and_clears_the_sign_off(page, live_server, browser_login,
+                                                                               handler_team):
+    user, dog = handler_team
+    from tests.helpers import make_session
+    session = make_session(dog, user.handler, hides=[{"outcome": "found", "seconds_to_find": 40}],
+                           created_by_id=user.id)
+    manager = make_user("manager", dog.agency)
+    session.signed_off_at, session.signed_off_by_id = session.created_at, manager.id
+    db.session.commit()
+    browser_login(page, user)
+    page.goto(f"{live_server}/training/sessions/{session.id}/edit")
+    page.wait_for_selector("#training-app[data-ready='1']")
+    tap(page.locator("[data-action=open-hide]").first)
+    hide(page, 0).locator("[data-hide-input=seconds_to_find]").fill("55")
+    tap(page.locator("[data-test=save]"))
+    assert "Give a reason" in page.locator('[data-field="reason"]').inner_text()
+    assert hide(page, 0).locator("[data-hide-input=seconds_to_find]").input_value() == "55"  # kept
+    page.fill("#reason", "Stopwatch read wrong")
+    tap(page.locator("[data-test=save]"))
+    page.wait_for_url("**/training/sessions/*?saved=1")
+    assert "Not signed off" in page.locator("[data-test=sign-off-state]").inner_text()
+    assert "Stopwatch read wrong" in page.locator("[data-test=revisions]").inner_text()
+    (stored,) = stored_sessions()
+    assert stored.hides[0].seconds_to_find == 55 and stored.signed_off_at is None

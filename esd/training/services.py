@@ -709,9 +709,13 @@ def recent_sessions(dog: Dog, limit: int = 5) -> list[dict]:
     return rows
 
 
-def dog_choices(user: User, today: date | None = None) -> list[dict]:
-    """Dogs the user may log for, each with its agency's zone and the handler of its current team."""
-    stmt = select(Dog).where(Dog.archived_at.is_(None), Dog.status != "retired").order_by(Dog.name)
+def dog_choices(user: User, today: date | None = None, include_id: int | None = None) -> list[dict]:
+    """Dogs the user may log for, each with its agency's zone and the handler of its current team.
+
+    `include_id` keeps a session's own dog selectable in the edit form even once retired.
+    """
+    working = and_(Dog.archived_at.is_(None), Dog.status != "retired")
+    stmt = select(Dog).where(or_(working, Dog.id == include_id) if include_id else working).order_by(Dog.name)
     clause = scope_clause(Dog, record_agency_ids(user))
     if clause is not None:
         stmt = stmt.where(clause)

@@ -80,7 +80,8 @@ def edit_session(session_id):
     session = scoped_get_or_404(TrainingSession, session_id)
     if not services.may_edit(current_user, session):
         abort(404)
-    return render_template("training/session_form.html", mode="edit", dogs=services.dog_choices(current_user),
+    return render_template("training/session_form.html", mode="edit",
+                           dogs=services.dog_choices(current_user, include_id=session.dog_id),
                            handlers=services.handler_choices(current_user), default_dog_id=session.dog_id,
                            session=services.session_json(session),
                            reason_required=services.reason_required(session, utcnow()))
