@@ -68,4 +68,6 @@ def run_dev(host, port):
     if start_background:
         start_background(app)
     click.echo(f"ESD K9 Tracker on http://{host}:{port}/ (Ctrl+C to stop)")
-    app.run(host=host, port=port, debug=False, use_reloader=False)
+    # app.run() refuses to serve from inside a `flask` command (FLASK_RUN_FROM_CLI); serve directly.
+    from werkzeug.serving import run_simple
+    run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
