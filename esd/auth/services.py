@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -9,9 +10,14 @@ from sqlalchemy import func, select
 from ..audit import record_event
 from ..extensions import db
 from ..models import AuditEntry, User, utcnow
-from .passwords import verify_password
+from .passwords import hash_password, verify_password
 
 INVALID = "Invalid e-mail or password."
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return hash_password("no account has this password")
 
 
 def address_blocked(ip: str | None, now: datetime | None = None) -> bool:
@@ -36,6 +42,7 @@ def authenticate(email: str, password: str, ip: str | None) -> tuple[User | None
         return None, "Too many failed logins from this address. Wait 15 minutes and try again."
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
+        verify_password(_dummy_hash(), password)  # same work as for a real account: timing tells nothing
         record_event("login_failed", "user", reason=f"unknown e-mail {email[:200]}")
         return None, INVALID
     if not verify_password(user.password_hash, password):
