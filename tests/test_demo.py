@@ -11,7 +11,7 @@ from esd.demo import DEMO_PASSWORD, seed_demo
 from esd.extensions import db
 from esd.models import (Agency, Certification, Deployment, Dog, FalseAlert, Find, Handler, Hide,
                         TeamAssignment, TrainingSession, User, VocabularyTerm, seed_vocabularies)
-from tests.helpers import make_agency
+from tests.helpers import make_agency, make_dog, make_handler, make_session
 
 TODAY = date(2026, 5, 1)
 
@@ -168,6 +168,15 @@ def test_scale_data_set_has_the_requested_hides_over_a_national_program(app):
     assert {s for (s,) in db.session.execute(select(Dog.status).distinct())} == \
         {"active", "in_training", "retired"}
     assert printed_logins(result.output)
+
+    # Bulk rows took their ids from the sequences: the app's next records do not collide.
+    agency = db.session.scalar(select(Agency).order_by(Agency.id))
+    dog = make_dog(agency, name="Newcomer")
+    handler = make_handler(agency)
+    session = make_session(dog, handler, hides=[{"outcome": "found"}], false_alerts=1)
+    db.session.commit()
+    assert session.id > db.session.scalar(select(func.min(TrainingSession.id)))
+    assert count(Hide) == 2001
 
 
 def _fingerprint():
