@@ -511,11 +511,17 @@ class _Writer:
         table = model if isinstance(model, Table) else model.__table__
         if self.conn.dialect.name == "postgresql":
             return self._copy(table, rows, ids)
+        new_ids: list[int] = []
         if ids:
-            stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-            return list(self.conn.execute(stmt, rows).scalars())
+            # Explicit ids after the highest: RETURNING on SQLite inserts one row per statement
+            # when the order must be kept, ten times slower. The database was empty and this one
+            # transaction is its only writer, so nothing else takes these ids.
+            last = self.conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
+            new_ids = list(range(last + 1, last + 1 + len(rows)))
+            for new_id, row in zip(new_ids, rows):
+                row["id"] = new_id
         self.conn.execute(insert(table), rows)
-        return []
+        return new_ids
 
     def _copy(self, table: Table, rows: list[dict], ids: bool) -> list[int]:
         """PostgreSQL: COPY the rows, taking their ids from the table's own sequence.
@@ -557,6 +563,9 @@ class _Writer:
         self.device_info = {devices[n]: DEVICES.get(n, DEFAULT_DEVICE) for n in devices}
         self.spot_info = {spots[n]: SPOTS.get(n, DEFAULT_SPOT) for n in spots}
         self.spot_names = {spots[n]: n for n in spots}
+        self.device_p = {d: info[0] for d, info in self.device_info.items()}
+        self.spot_p = {sp: info[0] for sp, info in self.spot_info.items()}
+        self.buried_spots = {sp for sp, name in self.spot_names.items() if name == "Buried"}
         self.device_draw = _Weighted(self.device_info, [v[1] for v in self.device_info.values()])
         envs = self.vocab.get("environment", {})
         self.env_draw = _Weighted(envs.values(), [ENVIRONMENTS.get(n, 3) for n in envs]) if envs else None
@@ -727,24 +736,27 @@ class _Writer:
         form = self._dog_form(x, day) - (0.02 if temperature > 30 else 0.0)
         blind_share = 0.1 if purpose == "imprint" else (0.6 if purpose == "certification_prep" else 0.35)
         hides = []
-        for position in range(n_hides):
-            device = self.device_draw.draw(rng)
-            spot = self.spot_draws[env_id, device].draw(rng)
-            height = self.height_draw.draw(rng)
-            concealment = "buried" if self.spot_names[spot] == "Buried" else self.conceal_draw.draw(rng)
-            aid_set = rng.choice(AID_SET_MINUTES)
-            blind = rng.random() < blind_share
-            p = (self.device_info[device][0] + self.spot_info[spot][0] + self.height_mod[height]
-                 + self.conceal_mod.get(concealment, -0.04) + form
-                 - (0.04 if blind else 0.0) - (0.04 if aid_set < 15 else 0.0))
-            p = min(0.995, max(0.30, p))
-            found = rng.random() < p
+        random_, draw_device, spot_draw = rng.random, self.device_draw.draw, self.spot_draws
+        device_p, spot_p, buried = self.device_p, self.spot_p, self.buried_spots
+        height_draw, conceal_draw = self.height_draw.draw, self.conceal_draw.draw
+        height_mod, conceal_mod = self.height_mod, self.conceal_mod
+        for position in range(n_hides):  # the hot loop of a million hides: locals only
+            device = draw_device(rng)
+            spot = spot_draw[env_id, device].draw(rng)
+            height = height_draw(rng)
+            concealment = "buried" if spot in buried else conceal_draw(rng)
+            aid_set = AID_SET_MINUTES[int(random_() * len(AID_SET_MINUTES))]
+            blind = random_() < blind_share
+            p = (device_p[device] + spot_p[spot] + height_mod[height] + conceal_mod.get(concealment, -0.04)
+                 + form - (0.04 if blind else 0.0) - (0.04 if aid_set < 15 else 0.0))
+            p = 0.995 if p > 0.995 else (0.30 if p < 0.30 else p)
+            found = random_() < p
             seconds = (min(7200, max(3, int(rng.lognormvariate(math.log(25 + 220 * (1 - p)), 0.6))))
                        if found else None)
-            hides.append(dict(position=position, device_type_id=device, hiding_spot_id=spot,
-                              height=height, concealment=concealment, aid_set_minutes=aid_set,
-                              blind=blind, outcome="found" if found else "missed",
-                              seconds_to_find=seconds))
+            hides.append({"position": position, "device_type_id": device, "hiding_spot_id": spot,
+                          "height": height, "concealment": concealment, "aid_set_minutes": aid_set,
+                          "blind": blind, "outcome": "found" if found else "missed",
+                          "seconds_to_find": seconds})
         alerts = []
         expected = 0.22 + max(0.0, -form) * 3
         while rng.random() < expected / (1 + expected) and len(alerts) < 4:
