@@ -260,3 +260,11 @@ def test_the_dog_partial_shows_its_find_rates_and_charts(app, program):
             assert f"/reports/charts/{name}.png?" in html
         login_user(funder)
         assert render_template_string('{% include "reports/_dog_section.html" %}', dog=da).strip() == ""
+
+
+def test_the_dog_page_shows_its_find_rates_and_deployments(client, login_as, program):
+    a, b, da, *_ = program
+    login_as("manager", a)
+    page = client.get(f"/dogs/{da.id}").get_data(as_text=True)
+    assert 'id="dog-find-rates"' in page and f"/reports/charts/heatmap.png?agency={a.id}&amp;dog={da.id}" in page
+    assert 'id="dog-deployments"' in page and "CASE-SECRET-A1" in page
