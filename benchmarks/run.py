@@ -1,0 +1,333 @@
+"""Benchmark ESD K9 Tracker at a given size, as it runs in production (gunicorn).
+
+    .venv/bin/python benchmarks/run.py --hides 100000                      # SQLite
+    .venv/bin/python benchmarks/run.py --hides 100000 \\
+        --database-url postgresql://postgres@127.0.0.1:5432/esd_bench       # PostgreSQL
+
+Seeds the database with `flask esd seed-demo --hides N` (unless --reuse and it already holds
+that many), starts gunicorn, and measures over many requests each: the dog page, a dog's session
+list (first and last page), saving a 10-hide session (JSON upload), the status board, every
+chart cold (filters never seen before, so nothing is cached) and warm, the program and funder
+dashboards and the reliability-record PDF. It times the raw SQL of each chart's aggregate on the
+same database (the statements the service runs, captured and re-run through the DB driver)
+and prints endpoint / raw SQL. Then a load run: 20 concurrent clients on the warm dashboard, and
+20 uploading sessions, checking that every acknowledged upload is stored exactly once.
+Prints a table and writes JSON to benchmarks/results/. Figures are printed, never asserted.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import threading
+import time
+import uuid
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.harness import (ROOT, Client, Server, Timing, base_env, flask, measure,  # noqa: E402
+                                print_table, write_json)
+
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--hides", type=int, default=10_000, help="size of the data set (training hides)")
+    p.add_argument("--database-url", default=None, help="default: a SQLite file under benchmarks/results/")
+    p.add_argument("--requests", type=int, default=30, help="requests per endpoint")
+    p.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    p.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    p.add_argument("--clients", type=int, default=20, help="concurrent clients in the load run")
+    p.add_argument("--load-seconds", type=float, default=10.0, help="duration of each load run")
+    p.add_argument("--reuse", action="store_true", help="keep an existing data set of this size")
+    p.add_argument("--json", type=Path, default=None, help="where to write the results")
+    return p.parse_args(argv)
+
+
+# --------------------------------------------------------------------------- data set
+
+def prepare_database(url: str, hides: int, reuse: bool) -> float | None:
+    """Build the data set; return the seconds seeding took (None when reused)."""
+    from sqlalchemy import create_engine, text
+    env = base_env(url)
+    if reuse and _hide_count(url) >= hides * 0.9:
+        print(f"reusing the data set at {url}")
+        return None
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+    else:
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    flask(["db", "upgrade"], env)
+    start = time.perf_counter()
+    flask(["esd", "seed-demo", "--hides", str(hides)], env)
+    return time.perf_counter() - start
+
+
+def _hide_count(url: str) -> int:
+    from sqlalchemy import create_engine, text
+    try:
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM hide")).scalar())
+    except Exception:
+        return 0
+
+
+# --------------------------------------------------------------------------- in-process look-ups
+
+class World:
+    """What the requests need, read from the seeded database in this process."""
+
+    def __init__(self, url: str):
+        from esd import create_app
+        self.app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "benchmark-secret"})
+        with self.app.app_context():
+            self._look_up()
+
+    def _look_up(self):
+        from sqlalchemy import func, select
+
+        from esd.demo import DEMO_PASSWORD
+        from esd.extensions import db
+        from esd.models import Dog, Hide, TeamAssignment, TrainingSession, User, VocabularyTerm
+        self.password = DEMO_PASSWORD
+        # The busiest dog: the largest session list, the heaviest dog page and packet.
+        self.dog_id, self.agency_id = db.session.execute(
+            select(TrainingSession.dog_id, TrainingSession.agency_id)
+            .group_by(TrainingSession.dog_id, TrainingSession.agency_id)
+            .order_by(func.count().desc()).limit(1)).one()
+        self.manager = db.session.scalar(select(User.email).where(
+            User.role == "manager", User.agency_id == self.agency_id, User.active.is_(True)).order_by(User.id))
+        self.funder = db.session.scalar(select(User.email).where(User.role == "funder").order_by(User.id))
+        oldest = db.session.execute(
+            select(TrainingSession.started_at, TrainingSession.id).where(TrainingSession.dog_id == self.dog_id)
+            .order_by(TrainingSession.started_at, TrainingSession.id).offset(5).limit(1)).first()
+        # A cursor just above the oldest sessions: the last page of the list.
+        self.last_page_cursor = f"{oldest[0].strftime('%Y%m%dT%H%M%S%f')}_{oldest[1]}" if oldest else ""
+        self.device_ids = list(db.session.scalars(select(VocabularyTerm.id).where(
+            VocabularyTerm.kind == "device_type").limit(5)))
+        self.spot_ids = list(db.session.scalars(select(VocabularyTerm.id).where(
+            VocabularyTerm.kind == "hiding_spot").limit(5)))
+        team = db.session.scalar(select(TeamAssignment).where(
+            TeamAssignment.agency_id == self.agency_id, TeamAssignment.ends_on.is_(None)).order_by(TeamAssignment.id))
+        self.upload_dog_id, self.upload_handler_id = team.dog_id, team.handler_id
+        self.hides = db.session.scalar(select(func.count(Hide.id)))
+
+    def session_payload(self, started_at: datetime) -> dict:
+        """A 10-hide session as the tablet sends it."""
+        hides = [{"device_type_id": self.device_ids[i % len(self.device_ids)],
+                  "hiding_spot_id": self.spot_ids[i % len(self.spot_ids)], "height": "low",
+                  "concealment": "concealed", "aid_set_minutes": 30, "blind": i % 2 == 0,
+                  "outcome": "found" if i % 4 else "missed", "seconds_to_find": 40 + i} for i in range(10)]
+        return {"client_uuid": str(uuid.uuid4()), "dog_id": self.upload_dog_id,
+                "handler_id": self.upload_handler_id, "started_at": started_at.isoformat(),
+                "duration_minutes": 45, "purpose": "maintenance", "hides": hides,
+                "false_alerts": [{"hiding_spot_id": self.spot_ids[0], "note": "benchmark"}]}
+
+    def raw_sql_seconds(self, chart: str, repeat: int) -> list[float]:
+        """Time the SQL a chart's numbers come from, re-run through the driver without the app."""
+        from sqlalchemy import event
+
+        from esd.extensions import db
+        from esd.reports import charts, metrics
+        statements = []
+
+        def capture(conn, cursor, statement, parameters, context, executemany):
+            statements.append((statement, parameters))
+
+        with self.app.app_context():
+            filters = metrics.Filters(agency_ids=(self.agency_id,), tz="UTC")
+            engine = db.engine
+            event.listen(engine, "before_cursor_execute", capture)
+            try:
+                charts.CHARTS[chart].table(filters)
+            finally:
+                event.remove(engine, "before_cursor_execute", capture)
+            samples = []
+            raw = engine.raw_connection()
+            try:
+                for _ in range(repeat):
+                    t0 = time.perf_counter()
+                    cursor = raw.cursor()
+                    for statement, parameters in statements:
+                        cursor.execute(statement, parameters)
+                        cursor.fetchall()
+                    cursor.close()
+                    samples.append(time.perf_counter() - t0)
+            finally:
+                raw.close()
+        return samples
+
+
+# --------------------------------------------------------------------------- the measurements
+
+CHARTS = ("device_type", "hiding_spot", "heatmap", "trend", "impact_monthly", "impact_finds")
+
+
+def json_post(client: Client, path: str, payload: dict, token: str) -> int:
+    status, _, _ = client.request("POST", path, json.dumps(payload).encode(),
+                                  {"Content-Type": "application/json", "X-CSRFToken": token,
+                                   "Accept": "application/json"})
+    return status
+
+
+def csrf_from_api(client: Client) -> str:
+    status, body, _ = client.request("GET", "/api/csrf-token")
+    return json.loads(body)["csrf_token"]
+
+
+def endpoint_timings(server: Server, world: World, n: int) -> list[Timing]:
+    manager = Client(server.port)
+    manager.login(world.manager, world.password)
+    funder = Client(server.port)
+    funder.login(world.funder, world.password)
+    get = lambda client, path: (lambda: client.request("GET", path)[0])  # noqa: E731
+    dog, agency = world.dog_id, world.agency_id
+    timings = [
+        measure("dog page", get(manager, f"/dogs/{dog}"), n),
+        measure("session list, first page", get(manager, f"/dogs/{dog}/sessions"), n),
+        measure("session list, last page", get(manager, f"/dogs/{dog}/sessions?after={world.last_page_cursor}"), n),
+        measure("status board", get(manager, "/certifications"), n),
+    ]
+    token = csrf_from_api(manager)
+    start = datetime.now(timezone.utc) - timedelta(days=1)
+    counter = iter(range(10 ** 9))
+    timings.append(measure("save 10-hide session (JSON)", lambda: json_post(
+        manager, "/api/sessions", world.session_payload(start + timedelta(seconds=next(counter))), token), n))
+    today = date.today()
+    days = iter(range(1, 10 ** 6))
+    for chart in CHARTS:
+        # Cold: an end date never asked before, so neither the cache nor a previous drawing helps.
+        timings.append(measure(f"chart {chart} cold", lambda chart=chart: manager.request(
+            "GET", f"/reports/charts/{chart}.png?agency={agency}&end={today - timedelta(days=next(days))}")[0], n))
+        warm = f"/reports/charts/{chart}.png?agency={agency}"
+        manager.request("GET", warm)
+        timings.append(measure(f"chart {chart} warm", get(manager, warm), n))
+    timings.append(measure("program dashboard cold", lambda: manager.request(
+        "GET", f"/reports/dashboard?agency={agency}&end={today - timedelta(days=next(days))}")[0], n))
+    manager.request("GET", f"/reports/dashboard?agency={agency}")
+    timings.append(measure("program dashboard warm", get(manager, f"/reports/dashboard?agency={agency}"), n))
+    funder.request("GET", "/reports/impact")
+    timings.append(measure("funder dashboard warm", get(funder, "/reports/impact"), n))
+    timings.append(measure("reliability-record PDF", get(manager, f"/dogs/{dog}/reliability-record.pdf"),
+                           max(3, n // 6)))
+    return timings
+
+
+def load_run(server: Server, world: World, clients: int, seconds: float) -> dict:
+    """20 concurrent clients: warm dashboard throughput, then uploads checked for loss and doubles."""
+    template = Client(server.port)
+    template.login(world.manager, world.password)
+    token = csrf_from_api(template)
+    dashboard = f"/reports/dashboard?agency={world.agency_id}"
+    template.request("GET", dashboard)
+    results = {}
+
+    def run(work) -> tuple[int, int, float]:
+        counts = {"ok": 0, "errors": 0}
+        lock = threading.Lock()
+        deadline = time.perf_counter() + seconds
+
+        def worker():
+            client = Client(server.port)
+            client.cookies = dict(template.cookies)  # the same logged-in session on its own connection
+            while time.perf_counter() < deadline:
+                ok = work(client)
+                with lock:
+                    counts["ok" if ok else "errors"] += 1
+
+        threads = [threading.Thread(target=worker) for _ in range(clients)]
+        t0 = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return counts["ok"], counts["errors"], time.perf_counter() - t0
+
+    ok, errors, wall = run(lambda c: c.request("GET", dashboard)[0] == 200)
+    results["dashboard"] = {"requests": ok + errors, "errors": errors, "rps": round(ok / wall, 1)}
+
+    acknowledged: list[str] = []
+    ack_lock = threading.Lock()
+    base = datetime.now(timezone.utc) - timedelta(hours=2)
+    seq = iter(range(10 ** 9))
+
+    def upload(client: Client) -> bool:
+        payload = world.session_payload(base + timedelta(milliseconds=next(seq)))
+        status = json_post(client, "/api/sessions", payload, token)
+        if status in (200, 201):
+            # Every tenth upload is sent again, as a tablet does when the reply was lost.
+            if len(acknowledged) % 10 == 0:
+                json_post(client, "/api/sessions", payload, token)
+            with ack_lock:
+                acknowledged.append(payload["client_uuid"])
+            return True
+        return False
+
+    ok, errors, wall = run(upload)
+    with world.app.app_context():
+        from sqlalchemy import func, select
+
+        from esd.extensions import db
+        from esd.models import TrainingSession
+        stored = {}
+        for i in range(0, len(acknowledged), 500):
+            chunk = acknowledged[i:i + 500]
+            stored.update(db.session.execute(select(TrainingSession.client_uuid, func.count())
+                                             .where(TrainingSession.client_uuid.in_(chunk))
+                                             .group_by(TrainingSession.client_uuid)).all())
+    results["uploads"] = {"acknowledged": len(acknowledged), "errors": errors, "rps": round(ok / wall, 1),
+                          "lost": sum(1 for u in acknowledged if u not in stored),
+                          "doubled": sum(1 for c in stored.values() if c > 1)}
+    return results
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    url = args.database_url or f"sqlite:///{RESULTS / f'bench-{args.hides}.sqlite3'}"
+    dialect = url.split(":", 1)[0]
+    seed_seconds = prepare_database(url, args.hides, args.reuse)
+    world = World(url)
+    print(f"data set: {world.hides} hides on {dialect}" +
+          (f", seeded in {seed_seconds:.1f} s" if seed_seconds else ""))
+    raw = {chart: statistics.median(world.raw_sql_seconds(chart, args.requests)) * 1000 for chart in CHARTS}
+    env = base_env(url)
+    with Server(env, workers=args.workers, threads=args.threads) as server:
+        timings = endpoint_timings(server, world, args.requests)
+        load = load_run(server, world, args.clients, args.load_seconds)
+        rss = server.worker_rss_mb()
+    rows = [t.row() for t in timings]
+    for row in rows:
+        for chart in CHARTS:
+            if row["name"] == f"chart {chart} cold":
+                row["raw_sql_ms"] = round(raw[chart], 2)
+                row["x_raw_sql"] = round(row["p50_ms"] / raw[chart], 2) if raw[chart] else None
+    print()
+    print(f"== {world.hides} hides, {dialect}, gunicorn {args.workers} workers × {args.threads} threads ==")
+    print_table(rows, extra=("raw_sql_ms", "x_raw_sql"))
+    print(f"\nload, {args.clients} clients, {args.load_seconds:.0f} s each:")
+    print(f"  warm dashboard: {load['dashboard']['rps']} requests/s, {load['dashboard']['errors']} errors")
+    u = load["uploads"]
+    print(f"  session uploads: {u['rps']} uploads/s, {u['acknowledged']} acknowledged, {u['errors']} errors, "
+          f"{u['lost']} lost, {u['doubled']} doubled")
+    print(f"  gunicorn worker RSS: {', '.join(f'{m:.0f} MB' for m in rss)}")
+    payload = {"hides": world.hides, "dialect": dialect, "seed_seconds": seed_seconds,
+               "workers": args.workers, "threads": args.threads, "endpoints": rows, "load": load,
+               "worker_rss_mb": rss, "measured_at": datetime.now(timezone.utc).isoformat()}
+    write_json(args.json or RESULTS / f"bench-{dialect}-{world.hides}.json", payload)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
