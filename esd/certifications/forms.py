@@ -10,18 +10,12 @@ from ..extensions import db
 from ..models import Dog, Handler, VocabularyTerm
 from ..scoping import can_manage
 from .services import certificate_problem
+from ..forms import optional_int
 
 DISCIPLINE_LABELS = {"esd": "ESD (electronic storage devices)", "tppo": "TPPO (thumb drives, phones, …)"}
 RESULT_LABELS = {"pass": "Pass", "fail": "Fail"}
 
 
-def optional_int(value):
-    if value in (None, "", "None"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1  # not a number: found by nothing, so the field's own check explains
 
 
 def dog_label(dog: Dog, with_agency: bool = False) -> str:

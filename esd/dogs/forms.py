@@ -6,19 +6,12 @@ from wtforms import DateField, EmailField, SelectField, StringField, TextAreaFie
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from ..models.core import DOG_STATUSES, SEXES
+from ..forms import optional_int
 
 STATUS_LABELS = {"in_training": "In training", "active": "Active", "retired": "Retired"}
 SEX_LABELS = {"male": "Male", "female": "Female"}
 
 
-def optional_int(value):
-    """Coerce a select's value to int, or None when empty or not a number."""
-    if value in (None, "", "None"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1  # never a real id: refused by one_of_choices with a clear message
 
 
 def one_of_choices(message):
