@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export FLASK_APP := app
 export MPLCONFIGDIR := $(CURDIR)/instance/mplconfig
 
-.PHONY: run test install migration chromium
+.PHONY: run test install migration chromium bench
 
 # Browser tests drive Debian's Chromium (browsers cannot be downloaded here).
 chromium:
@@ -36,3 +36,8 @@ migration: $(STAMP)
 	DATABASE_URL=sqlite:///_migration.sqlite3 $(BIN)/flask db upgrade
 	DATABASE_URL=sqlite:///_migration.sqlite3 $(BIN)/flask db migrate -m "initial schema" --rev-id 0001
 	rm -f instance/_migration.sqlite3*
+
+## make bench: benchmarks/run.py at HIDES hides (5,000 by default; CI runs it so it never rots; figures are printed)
+HIDES ?= 5000
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py --hides $(HIDES) $(BENCH_ARGS)

@@ -30,6 +30,14 @@ def flask(args: list[str], env: dict) -> subprocess.CompletedProcess:
     return subprocess.run([str(BIN / "flask"), "--app", "app", *args], cwd=ROOT, env=env, check=True)
 
 
+def find_csrf_token(body: bytes) -> str | None:
+    """The CSRF token of a page: a form's hidden field or the page's meta tag."""
+    match = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', body) or \
+        re.search(rb'value="([^"]+)"[^>]*name="csrf_token"', body) or \
+        re.search(rb'<meta name="csrf-token" content="([^"]+)"', body)
+    return match.group(1).decode() if match else None
+
+
 class Server:
     """The app under gunicorn, as in production."""
 
@@ -98,12 +106,10 @@ class Client:
 
     def csrf_token(self, path: str) -> str:
         status, body, _ = self.request("GET", path)
-        match = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', body) or \
-            re.search(rb'value="([^"]+)"[^>]*name="csrf_token"', body) or \
-            re.search(rb'<meta name="csrf-token" content="([^"]+)"', body)
-        if not match:
+        token = find_csrf_token(body)
+        if not token:
             raise RuntimeError(f"no CSRF token on {path} ({status})")
-        return match.group(1).decode()
+        return token
 
     def login(self, email: str, password: str) -> None:
         token = self.csrf_token("/login")
