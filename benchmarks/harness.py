@@ -44,8 +44,9 @@ class Server:
     def __init__(self, env: dict, workers: int = 2, threads: int = 1):
         self.port = free_port()
         self.env = env
-        self.cmd = [str(BIN / "gunicorn"), "-w", str(workers), "--threads", str(threads),
-                    "-b", f"127.0.0.1:{self.port}", "--log-level", "warning", "app:app"]
+        self.cmd = [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "-w", str(workers),
+                    "--threads", str(threads), "-b", f"127.0.0.1:{self.port}", "--log-level", "warning",
+                    "app:app"]
         self.proc: subprocess.Popen | None = None
 
     def __enter__(self) -> "Server":
