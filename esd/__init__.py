@@ -9,7 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from . import config
-from .extensions import bootstrap, csrf, db, login_manager, mail, migrate
+from .extensions import bootstrap, cache, csrf, db, login_manager, mail, migrate
 from .models.base import utcnow
 
 # One list of the product's areas: each is a package with a blueprint named `bp`.
@@ -27,6 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.config.from_mapping(config.DEFAULTS)
     app.config["UPLOAD_FOLDER"] = os.path.join(app.instance_path, "uploads")
+    app.config["CACHE_DIR"] = os.path.join(app.instance_path, "cache")
     app.config.update(config.from_environment())
     if test_config:
         app.config.update(test_config)
@@ -56,6 +57,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     bootstrap.init_app(app)
     mail.init_app(app)
+    cache.init_app(app)
     from . import audit  # noqa: F401  (registers the flush hooks)
 
 

@@ -54,7 +54,15 @@ def from_environment() -> dict:
         "REMINDER_TIME": os.environ.get("REMINDER_TIME", "06:00"),
         # Reminder e-mails link back to the app; a job has no request to take the address from.
         "BASE_URL": os.environ.get("ESD_BASE_URL", "http://127.0.0.1:5000"),
+        # Charts and dashboard numbers, shared by all workers: files in instance/cache by default,
+        # RedisCache with CACHE_REDIS_URL when the app runs on several hosts.
+        "CACHE_TYPE": os.environ.get("CACHE_TYPE", "FileSystemCache"),
     }
+    for name in ("CACHE_DIR", "CACHE_REDIS_URL"):
+        if os.environ.get(name):
+            settings[name] = os.environ[name]
+    if os.environ.get("CACHE_DEFAULT_TIMEOUT"):
+        settings["CACHE_DEFAULT_TIMEOUT"] = int(os.environ["CACHE_DEFAULT_TIMEOUT"])
     if os.environ.get("SECRET_KEY"):
         settings["SECRET_KEY"] = os.environ["SECRET_KEY"]
     return settings
@@ -76,4 +84,8 @@ DEFAULTS = {
     "LOGIN_IP_WINDOW": timedelta(minutes=15),
     "WTF_CSRF_TIME_LIMIT": None,  # the session's own lifetime bounds the token
     "SCHEDULER_ENABLED": False,
+    # Keys carry a data version, so entries never go stale; the timeout and threshold only bound the space.
+    "CACHE_DEFAULT_TIMEOUT": 24 * 3600,
+    "CACHE_THRESHOLD": 2000,  # files kept by FileSystemCache (a PNG is 20-60 kB)
+    "CACHE_KEY_PREFIX": "esd:",  # RedisCache.clear() then deletes only our keys, not the whole database
 }

@@ -1,5 +1,6 @@
 """Flask extensions, created unbound here and bound in the app factory."""
 from flask_bootstrap import Bootstrap5
+from flask_caching import Cache
 from flask_login import LoginManager
 from flask_mailman import Mail
 from flask_migrate import Migrate
@@ -28,3 +29,4 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 bootstrap = Bootstrap5()
 mail = Mail()
+cache = Cache()  # charts and dashboard numbers shared by the workers: esd/reports/cache.py

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from esd import create_app
-from esd.extensions import db
+from esd.extensions import cache, db
 from esd.models import seed_vocabularies
 from tests.helpers import PASSWORD, make_agency, make_user
 
@@ -34,6 +34,7 @@ def app(database_url, tmp_path_factory):
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,  # view tests post forms directly; tests/test_csrf.py turns it on
         "UPLOAD_FOLDER": str(instance / "uploads"),
+        "CACHE_DIR": str(instance / "cache"),  # the real shared cache, emptied before each test
         "MAIL_BACKEND": "locmem",
         # Production hashes with 600,000 PBKDF2 rounds (tests/test_password_policy.py checks it);
         # hundreds of test logins at that cost would take minutes, so tests use fewer rounds.
@@ -65,6 +66,8 @@ def _empty_all_tables() -> None:
 def app_context(app):
     """Each test runs in an app context on empty tables with the default vocabularies."""
     with app.app_context():
+        # Ids restart in every test's empty tables, so an earlier test's entry could match a key.
+        cache.clear()
         seed_vocabularies()
         db.session.commit()
         yield

@@ -2,14 +2,13 @@
 
 Each chart is a `ChartTable` (title, alt text, columns, rows) made from `metrics` and a drawing
 of exactly that table, so the picture, the table under it and its CSV always agree.
-Drawings are cached by (chart, format, filters, data version): see `data_version()`.
+Tables and drawings are cached by (chart, format, filters, data version): see `cache.py`.
 """
 from __future__ import annotations
 
 import csv
 import io
-import threading
-from collections import Counter, OrderedDict
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -18,18 +17,13 @@ import matplotlib
 matplotlib.use("Agg")  # no display in a server; harmless when already set
 from matplotlib.colors import LinearSegmentedColormap  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
 
-from ..extensions import db  # noqa: E402
-from ..models import (AuditEntry, Certification, Deployment, FalseAlert, Find, Hide,  # noqa: E402
-                      TrainingSession, VocabularyTerm)
+from . import cache as report_cache  # noqa: E402
 from . import metrics  # noqa: E402
+from .cache import data_version  # noqa: E402,F401  (the cache key's data part)
 from .metrics import MIN_CELL_HIDES, Filters, Rate  # noqa: E402
 
 FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
-CACHE_SIZE = 256
-# The tables whose changes can change a chart (audit `entity` names are table names).
-_SOURCES = (TrainingSession, Hide, FalseAlert, Deployment, Find, Certification)
 _COLOURS = {"bar": "#0d6efd", "weak": "#dc3545", "ok": "#198754", "grey": "#d3d6da", "line": "#6f42c1",
             "alert": "#fd7e14"}
 
@@ -338,47 +332,22 @@ def render(table: ChartTable, fmt: str) -> bytes:
 
 # --------------------------------------------------------------------------- cache
 
-RENDERS: Counter = Counter()  # drawings made, per chart: the cache's tests count these
-_cache: OrderedDict = OrderedDict()
-_lock = threading.Lock()
+RENDERS: Counter = Counter()  # drawings made by this process, per chart: the cache's tests count these
 
 
-def data_version(filters: Filters) -> tuple:
-    """A fingerprint that changes whenever a record a chart depends on changes.
-
-    Every ORM create, update, archive or delete of a session, hide, false alert, deployment,
-    find or certification writes an audit entry in the same transaction (esd/audit.py), so the
-    newest audit id of those tables in the filter's agencies moves with every change. The
-    highest id of each source table is added for rows written outside the ORM.
-    """
-    entities = [m.__tablename__ for m in _SOURCES]
-    # Walk the log backwards by primary key and stop at the first match. The conditions are
-    # wrapped in functions on purpose: an index on them would make the database collect every
-    # matching entry and sort them instead.
-    audit = select(AuditEntry.id).where(func.lower(AuditEntry.entity).in_(entities))
-    if filters.agency_ids is not None:
-        audit = audit.where(func.coalesce(AuditEntry.agency_id, -1).in_([*filters.agency_ids, -1]))
-    columns = [audit.order_by(AuditEntry.id.desc()).limit(1).scalar_subquery()] + [select(func.max(m.id)).scalar_subquery() for m in _SOURCES]
-    columns.append(select(func.max(VocabularyTerm.id)).scalar_subquery())
-    return tuple(db.session.execute(select(*columns)).one())
+def cached_table(name: str, filters: Filters, version: tuple | None = None) -> ChartTable:
+    """The chart's table, from the shared cache while the data are unchanged."""
+    version = data_version(filters) if version is None else version
+    return report_cache.remember(("table", name, filters.key(), version), lambda: CHARTS[name].table(filters))
 
 
 def chart_bytes(name: str, fmt: str, filters: Filters) -> bytes:
-    """The chart drawn for these filters, from the cache while the data are unchanged."""
+    """The chart drawn for these filters, from the shared cache while the data are unchanged."""
     metrics._checked(filters)
-    key = (name, fmt, filters.key(), data_version(filters))
-    with _lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
-    data = render(CHARTS[name].table(filters), fmt)
-    with _lock:
-        _cache[key] = data
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
-    return data
+    version = data_version(filters)
+    return report_cache.remember(("chart", name, fmt, filters.key(), version),
+                                 lambda: render(cached_table(name, filters, version), fmt))
 
 
 def clear_cache() -> None:
-    with _lock:
-        _cache.clear()
+    report_cache.clear()
