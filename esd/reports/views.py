@@ -1,17 +1,19 @@
 """Dashboards and chart images: thin views over `metrics` and `charts`."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from flask import Response, abort, jsonify, render_template, request
 from flask_login import current_user
-from sqlalchemy import false, select
+from sqlalchemy import false, func, select
 
 from ..extensions import db
 from ..models import Agency, Dog, Handler
 from ..scoping import aggregate_agency_ids, record_agency_ids, roles_required, scope_clause
 from . import bp, metrics
-from .charts import CHARTS, FORMATS, IMPACT_CHARTS, TRAINING_CHARTS, chart_bytes
+from . import cache as report_cache
+from .charts import CHARTS, FORMATS, IMPACT_CHARTS, TRAINING_CHARTS, cached_table, chart_bytes, data_version
 from .forms import ReportFilterForm
 
 RECORD_ROLES = ("admin", "manager", "handler")
@@ -72,6 +74,20 @@ def _filters(form: ReportFilterForm, with_people: bool) -> metrics.Filters | Non
                                  start=form.start.data, end=form.end.data, blind_only=form.blind.data)
 
 
+def _report(filters: metrics.Filters, charts: tuple[str, ...]) -> dict:
+    """A dashboard's numbers and tables, from the shared cache while the data are unchanged.
+
+    Only the numbers are cached, never the page: it carries the user's own CSRF token and name.
+    """
+    version = data_version(filters)
+    today = date.today()
+    on = min(filters.end or today, today)  # "dogs certified" is counted on this day
+    numbers = report_cache.remember(("numbers", filters.key(), on, version), lambda: {
+        "totals": metrics.training_totals(filters), "impact": metrics.deployment_impact(filters),
+        "certified": metrics.dogs_certified(filters, on=on)})
+    return dict(numbers, tables=[cached_table(name, filters, version) for name in charts])
+
+
 def _first_error(form) -> tuple[str, str]:
     for name, errors in form.errors.items():
         return name, errors[0]
@@ -86,12 +102,8 @@ def program_dashboard():
     filters = _filters(form, with_people=True)
     if filters is None:
         return render_template("reports/program_dashboard.html", form=form, filters=None), 400
-    today = date.today()
-    return render_template(
-        "reports/program_dashboard.html", form=form, filters=filters, args=filters.query_args(),
-        totals=metrics.training_totals(filters), impact=metrics.deployment_impact(filters),
-        certified=metrics.dogs_certified(filters, on=min(filters.end or today, today)),
-        tables=[CHARTS[name].table(filters) for name in TRAINING_CHARTS + IMPACT_CHARTS])
+    return render_template("reports/program_dashboard.html", form=form, filters=filters,
+                           args=filters.query_args(), **_report(filters, TRAINING_CHARTS + IMPACT_CHARTS))
 
 
 @bp.route("/reports/impact")
@@ -102,14 +114,11 @@ def funder_dashboard():
     filters = _filters(form, with_people=False)
     if filters is None:
         return render_template("reports/funder_dashboard.html", form=form, filters=None), 400
-    today = date.today()
-    return render_template(
-        "reports/funder_dashboard.html", form=form, filters=filters, args=filters.query_args(),
-        totals=metrics.training_totals(filters), impact=metrics.deployment_impact(filters),
-        certified=metrics.dogs_certified(filters, on=min(filters.end or today, today)),
-        agency_count=len(filters.agency_ids) if filters.agency_ids is not None
-        else len(db.session.scalars(_agencies(None)).all()),
-        tables=[CHARTS[name].table(filters) for name in IMPACT_CHARTS + TRAINING_CHARTS])
+    agency_count = len(filters.agency_ids) if filters.agency_ids is not None \
+        else db.session.scalar(select(func.count()).select_from(_agencies(None).subquery()))
+    return render_template("reports/funder_dashboard.html", form=form, filters=filters,
+                           args=filters.query_args(), agency_count=agency_count,
+                           **_report(filters, IMPACT_CHARTS + TRAINING_CHARTS))
 
 
 def _chart_filters(name: str):
@@ -148,8 +157,8 @@ def chart_csv(name):
     filters = _chart_filters(name)
     if not isinstance(filters, metrics.Filters):
         return filters  # the 400 answer
-    table = CHARTS[name].table(filters)
-    table.rows = [[_csv_safe(v) for v in row] for row in table.rows]
+    table = cached_table(name, filters)
+    table = replace(table, rows=[[_csv_safe(v) for v in row] for row in table.rows])
     return Response(table.csv(), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="esd-{name}.csv"'})
 
@@ -163,5 +172,7 @@ def dog_find_report(dog):
     if ids is not None and dog.agency_id not in ids:
         return None
     filters = metrics.Filters(agency_ids=(dog.agency_id,), dog_id=dog.id, tz=dog.agency.timezone)
-    return {"filters": filters, "args": filters.query_args(), "totals": metrics.training_totals(filters),
-            "tables": [CHARTS[name].table(filters) for name in TRAINING_CHARTS]}
+    version = data_version(filters)
+    totals = report_cache.remember(("totals", filters.key(), version), lambda: metrics.training_totals(filters))
+    return {"filters": filters, "args": filters.query_args(), "totals": totals,
+            "tables": [cached_table(name, filters, version) for name in TRAINING_CHARTS]}
