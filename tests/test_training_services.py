@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from esd.extensions import db
-from esd.models import AuditEntry, Hide
+from esd.models import AuditEntry, Hide, TrainingSession
 from esd.training import services
 from tests.helpers import make_agency, make_dog, make_handler, make_session, make_team, make_user, term
 
@@ -192,6 +192,31 @@ def test_keyset_pages_walk_every_session_once_newest_first(team):
     ids = [r["session"].id for r in first + second]
     assert len(first) == 25 and len(second) == 6 and end is None
     assert len(set(ids)) == 31 and starts == sorted(starts, reverse=True)
+
+
+def test_pages_return_every_session_exactly_once_while_sessions_are_added(team):
+    _, dog, handler = team
+    base = at(2026, 1, 1, 12)
+    existing = {make_session(dog, handler, started_at=base + timedelta(hours=i)).id for i in range(40)}
+    # Several sessions at one instant, so that page boundaries fall inside a tie.
+    existing |= {make_session(dog, handler, started_at=base + timedelta(hours=20)).id for _ in range(6)}
+    seen, ahead, behind, cursor = [], set(), set(), None
+    while True:
+        rows, cursor = services.dog_sessions_page(dog, services.SessionFilters(), cursor, size=7)
+        seen += [r["session"].id for r in rows]
+        if cursor is None:
+            break
+        position, _ = services.decode_cursor(cursor)
+        # Tablets upload while someone pages: newer sessions (and a later one at the cursor's own
+        # instant) belong to pages already shown; an older one belongs to the pages still to come.
+        ahead.add(make_session(dog, handler, started_at=position + timedelta(minutes=1)).id)
+        ahead.add(make_session(dog, handler, started_at=position).id)
+        behind.add(make_session(dog, handler, started_at=position - timedelta(minutes=1)).id)
+    assert len(seen) == len(set(seen)), "a session was shown twice"
+    assert existing | behind <= set(seen), "a session was skipped"
+    assert not ahead & set(seen)
+    assert [db.session.get(TrainingSession, i).started_at for i in seen] == sorted(
+        (db.session.get(TrainingSession, i).started_at for i in seen), reverse=True)
 
 
 def test_filters_by_local_dates_purpose_and_blind_hides(team):

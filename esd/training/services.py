@@ -674,8 +674,10 @@ def dog_sessions_page(dog: Dog, filters: SessionFilters, cursor: str | None,
     position = decode_cursor(cursor)
     if position:
         at, ident = position
-        stmt = stmt.where(or_(TrainingSession.started_at < at,
-                              and_(TrainingSession.started_at == at, TrainingSession.id < ident)))
+        # `started_at <= at` is implied by the OR but lets the (dog_id, started_at) index start its
+        # range at the cursor: without it the last page walks every newer session of the dog first.
+        stmt = stmt.where(TrainingSession.started_at <= at,
+                          or_(TrainingSession.started_at < at, TrainingSession.id < ident))
     sessions = list(db.session.scalars(
         stmt.order_by(TrainingSession.started_at.desc(), TrainingSession.id.desc()).limit(size + 1)))
     more = len(sessions) > size
