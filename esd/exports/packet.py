@@ -19,6 +19,7 @@ from sqlalchemy import and_, func, or_, select
 from ..extensions import db
 from ..models import (AuditEntry, Certification, Deployment, Dog, FalseAlert, Find, Handler, Hide,
                       TeamAssignment, TrainingSession, User, VocabularyTerm)
+from ..reports import cache as report_cache
 from ..reports import charts, metrics
 from .pdf import Document, Facts, Grid, Heading, Picture, Text
 
@@ -189,9 +190,22 @@ def build_packet(dog: Dog, as_of: date, by: User, now: datetime, with_charts: bo
         deployments=deployments, changes=changes)
     if with_charts:
         for name in PACKET_CHARTS:
-            table = charts.CHARTS[name].table(year)
-            packet.charts[name] = (charts.chart_bytes(name, "png", year), table.alt)
+            packet.charts[name] = _chart(name, year, packet.digest)
     return packet
+
+
+def _chart(name: str, year: metrics.Filters, source_digest: str) -> tuple[bytes, str]:
+    """One chart of the packet (PNG and its text), drawn once per state of the rows it shows.
+
+    Keyed on the packet's digest rather than the report cache's data version: that version moves
+    with every audit entry of the agency, and each packet built writes one, so every packet would
+    draw its charts again. The digest covers every row these charts read (the dog's sessions,
+    hides and false alerts of the twelve months, the names of their terms) and moves with any change.
+    """
+    def draw() -> tuple[bytes, str]:
+        table = charts.CHARTS[name].table(year)
+        return charts.render(table, "png"), table.alt
+    return report_cache.remember(("packet-chart", name, year.key(), source_digest), draw)
 
 
 # --------------------------------------------------------------------------- the document
