@@ -71,3 +71,31 @@ def run_dev(host, port):
     # app.run() refuses to serve from inside a `flask` command (FLASK_RUN_FROM_CLI); serve directly.
     from werkzeug.serving import run_simple
     run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
+
+
+@esd_cli.command("rollups")
+@click.option("--rebuild", "do_rebuild", is_flag=True, help="Recompute every rollup from the raw rows.")
+@click.option("--verify", "do_verify", is_flag=True,
+              help="Recompute the rollups and print every difference from the stored ones (exit 1 when any).")
+def rollups_command(do_rebuild, do_verify):
+    """The monthly rollups behind the charts and dashboards: rebuild or verify them."""
+    from .models import Agency
+    from .rollups import differences, rebuild
+    if not do_rebuild and not do_verify:
+        raise click.UsageError("say --rebuild or --verify (or both: rebuild, then verify)")
+    if do_rebuild:
+        agencies = db.session.scalar(select(db.func.count()).select_from(Agency))
+        with click.progressbar(length=agencies, label="Rebuilding rollups (agencies)") as bar:
+            hides, sessions = rebuild(db.session.connection(), progress=bar.update)
+        db.session.commit()
+        click.echo(f"Rebuilt {hides} hide_rollup and {sessions} session_rollup rows.")
+    if do_verify:
+        lines = differences(db.session.connection())
+        db.session.rollback()
+        for line in lines:
+            click.echo(line)
+        if lines:
+            click.echo(f"{len(lines)} rollup rows differ from the raw rows; "
+                       "`flask esd rollups --rebuild` recomputes them.", err=True)
+            raise SystemExit(1)
+        click.echo("The rollups agree with the raw rows.")

@@ -975,6 +975,11 @@ def seed_demo(today: date, seed: int = 2026, hides: int | None = None, progress=
     writer.certifications()
     writer.training()
     writer.deployments()
+    # The bulk inserts bypass the rollups' flush hooks: build the rollups from the rows written.
+    from .rollups import rebuild
+    agencies = db.session.scalar(select(func.count()).select_from(Agency))
+    with progress(agencies, "Rollups") as bar:
+        rebuild(db.session.connection(), progress=bar.update)
     summary = writer.summary
     record_event("seed_demo", "installation", changes={
         "seed": [None, seed], "today": [None, today.isoformat()], "hides": [None, summary.hides]},

@@ -13,7 +13,14 @@ Definitions
   searches in which the dog found something the human search had missed; finds that held
   evidence; distinct requesting agencies served; unverified alerts (the dog alerted, nothing
   was recovered).
-Archived sessions and deployments are left out. "Blind only" limits hides (and the sessions
+Archived sessions and deployments are left out. Dates and months are read in each agency's own
+time zone: a session at 23:30 on 31 January in Honolulu is a January session of that task force,
+whichever agencies the filter names (the filters' `tz` is only the zone of the person looking).
+
+Without a dog or handler filter, the training figures read the whole months of the period from the
+monthly rollups (esd/rollups.py, kept in the same transaction as the rows) and only the partial
+months at its edges from the raw rows; `raw=True` reads everything from the raw rows (the two give
+identical results, tests/test_rollups.py checks it). "Blind only" limits hides (and the sessions
 they count against) to hides the handler did not know about; false alerts and hours then
 count only sessions that had at least one blind hide.
 """
@@ -25,11 +32,14 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import abort
-from sqlalchemy import and_, case, distinct, exists, false, func, literal, select
+from collections import defaultdict
+
+from sqlalchemy import and_, case, distinct, exists, false, func, literal, or_, select
 
 from ..extensions import db
-from ..models import (Agency, Certification, Deployment, Dog, FalseAlert, Find, Handler, Hide,
-                      TrainingSession, VocabularyTerm)
+from ..models import (Agency, Certification, Deployment, Dog, FalseAlert, Find, Handler, Hide, HideRollup,
+                      SessionRollup, TrainingSession, VocabularyTerm)
+from ..rollups import next_month
 from ..scoping import aggregate_agency_ids
 
 Z95 = 1.96
@@ -51,7 +61,7 @@ class Filters:
     start: date | None = None
     end: date | None = None  # inclusive
     blind_only: bool = False
-    tz: str = "UTC"  # date boundaries and months are read in this time zone
+    tz: str = "UTC"  # the viewer's zone; metrics read dates in each agency's own zone
 
     def __post_init__(self):
         if self.start and self.end and self.end < self.start:
@@ -142,11 +152,41 @@ def _where(model, filters: Filters) -> list:
         clauses.append(model.dog_id == filters.dog_id)
     if filters.handler_id:
         clauses.append(model.handler_id == filters.handler_id)
-    if filters.start:
-        clauses.append(model.started_at >= filters.start_utc())
-    if filters.end:
-        clauses.append(model.started_at < filters.end_utc())
+    if filters.start or filters.end:
+        clauses.append(_period_clause(model, filters))
     return clauses
+
+
+def _agency_zones(filters: Filters) -> list[tuple[str, tuple[int, ...]]]:
+    """The filter's agencies grouped by time zone."""
+    if filters.agency_ids is not None and not filters.agency_ids:
+        return []
+    stmt = select(Agency.timezone, Agency.id)
+    if filters.agency_ids is not None:
+        stmt = stmt.where(Agency.id.in_(filters.agency_ids))
+    groups = defaultdict(list)
+    for tz, agency_id in db.session.execute(stmt):
+        groups[tz].append(agency_id)
+    return sorted((tz, tuple(sorted(ids))) for tz, ids in groups.items())
+
+
+def _period_clause(model, filters: Filters):
+    """started_at inside [start, end], both read in each agency's own time zone."""
+    zones = _agency_zones(filters)
+    if not zones:
+        return false()
+
+    def bounds(tz):
+        zone, parts = ZoneInfo(tz), []
+        if filters.start:
+            parts.append(model.started_at >= datetime.combine(filters.start, time(), zone))
+        if filters.end:
+            parts.append(model.started_at < datetime.combine(filters.end + timedelta(days=1), time(), zone))
+        return and_(*parts)
+
+    if len(zones) == 1:
+        return bounds(zones[0][0])
+    return or_(*(and_(model.agency_id.in_(ids), bounds(tz)) for tz, ids in zones))
 
 
 def _session_where(filters: Filters) -> list:
@@ -280,13 +320,26 @@ def _month_starts(filters: Filters, model) -> list[date]:
     """First days of the months the period covers (from the data when the period is open)."""
     first, last = filters.start, filters.end
     if first is None or last is None:
-        lo, hi = db.session.execute(select(func.min(model.started_at), func.max(model.started_at))
-                                    .where(*_where(model, filters))).one()
-        if lo is None:
+        days = _data_days(filters, model)
+        if not days:
             return []
-        zone = ZoneInfo(filters.tz)
-        first = first or _as_utc(lo).astimezone(zone).date()
-        last = last or _as_utc(hi).astimezone(zone).date()
+        first, last = first or days[0], last or days[1]
+    return _months_between(first, last)
+
+
+def _data_days(filters: Filters, model) -> tuple[date, date] | None:
+    """The first and last local day with data (each agency's own zone)."""
+    zone_of = {agency_id: tz for tz, ids in _agency_zones(filters) for agency_id in ids}
+    days = []
+    for agency_id, lo, hi in db.session.execute(
+            select(model.agency_id, func.min(model.started_at), func.max(model.started_at))
+            .where(*_where(model, filters)).group_by(model.agency_id)):
+        zone = ZoneInfo(zone_of[agency_id])
+        days += [_as_utc(lo).astimezone(zone).date(), _as_utc(hi).astimezone(zone).date()]
+    return (min(days), max(days)) if days else None
+
+
+def _months_between(first: date, last: date) -> list[date]:
     months = []
     month = date(first.year, first.month, 1)
     while month <= last and len(months) < MAX_MONTHS:
@@ -303,14 +356,21 @@ def _as_utc(value):
     return UTCDateTime().process_result_value(value, None)
 
 
-def _month_bucket(column, months: list[date], tz: str):
-    """A SQL CASE naming the month (by index) of `column` in time zone `tz`; NULL outside."""
-    zone = ZoneInfo(tz)
-    bounds = [datetime.combine(m, time(), zone) for m in months]
-    last = months[-1]
-    bounds.append(datetime.combine(date(last.year + (last.month == 12), last.month % 12 + 1, 1), time(), zone))
-    whens = [(and_(column >= bounds[i], column < bounds[i + 1]), literal(i)) for i in range(len(months))]
-    return case(*whens, else_=None)
+def _month_bucket(model, months: list[date], filters: Filters):
+    """A SQL CASE naming the month (by index) of `model.started_at` in its agency's time zone; NULL outside."""
+    column = model.started_at
+
+    def in_zone(tz):
+        zone = ZoneInfo(tz)
+        bounds = [datetime.combine(m, time(), zone) for m in months]
+        bounds.append(datetime.combine(next_month(months[-1]), time(), zone))
+        whens = [(and_(column >= bounds[i], column < bounds[i + 1]), literal(i)) for i in range(len(months))]
+        return case(*whens, else_=None)
+
+    zones = _agency_zones(filters)
+    if len(zones) <= 1:
+        return in_zone(zones[0][0] if zones else "UTC")
+    return case(*((model.agency_id.in_(ids), in_zone(tz)) for tz, ids in zones), else_=None)
 
 
 @dataclass(frozen=True)
@@ -344,7 +404,7 @@ def monthly_training(filters: Filters) -> list[Month]:
         return []
     # Grouped in an outer query: PostgreSQL does not match a CASE with bound parameters in
     # SELECT to the same CASE in GROUP BY.
-    bucket = _month_bucket(TrainingSession.started_at, months, filters.tz).label("m")
+    bucket = _month_bucket(TrainingSession, months, filters).label("m")
     hide_rows = (select(bucket, Hide.id.label("hide_id"), Hide.outcome.label("outcome"))
                  .select_from(Hide).join(TrainingSession, Hide.session_id == TrainingSession.id)
                  .where(*_hide_where(filters)).subquery())
@@ -490,7 +550,7 @@ def monthly_impact(filters: Filters) -> list[ImpactMonth]:
     months = _month_starts(filters, Deployment)
     if not months:
         return []
-    bucket = _month_bucket(Deployment.started_at, months, filters.tz).label("m")
+    bucket = _month_bucket(Deployment, months, filters).label("m")
     where = _where(Deployment, filters)
     dep_rows = (select(bucket, Deployment.id.label("dep_id"), Deployment.unverified_alert.label("unverified"))
                 .where(*where).subquery())
