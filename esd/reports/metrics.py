@@ -248,32 +248,31 @@ def _found_sum():
     return func.sum(case((Hide.outcome == "found", 1), else_=0))
 
 
-def find_rate(filters: Filters) -> Rate:
+def find_rate(filters: Filters, raw: bool = False) -> Rate:
     """The overall find rate of the hides the filters cover."""
     _checked(filters)
-    stmt = (select(func.count(Hide.id), _found_sum())
-            .join(TrainingSession, Hide.session_id == TrainingSession.id)
-            .where(*_hide_where(filters)))
-    n, found = db.session.execute(stmt).one()
-    return Rate("All hides", int(found or 0), int(n or 0))
+    n, found = _hide_groups(filters, (), raw).get((), (0, 0))
+    return Rate("All hides", found, n)
 
 
 def _sorted_weakest_first(rates: list[Rate]) -> list[Rate]:
     return sorted(rates, key=lambda r: (r.rate if r.rate is not None else 2.0, -r.n, r.label))
 
 
-def find_rates(filters: Filters, by: str = "device_type") -> list[Rate]:
+def find_rates(filters: Filters, by: str = "device_type", raw: bool = False) -> list[Rate]:
     """Find rate per device type or per hiding spot, weakest first (lowest rate, then most hides)."""
     _checked(filters)
-    column = {"device_type": Hide.device_type_id, "hiding_spot": Hide.hiding_spot_id}[by]
-    stmt = (select(VocabularyTerm.name, func.count(Hide.id), _found_sum())
-            .select_from(Hide)
-            .join(TrainingSession, Hide.session_id == TrainingSession.id)
-            .join(VocabularyTerm, VocabularyTerm.id == column)
-            .where(*_hide_where(filters))
-            .group_by(VocabularyTerm.id, VocabularyTerm.name))
-    return _sorted_weakest_first([Rate(name, int(found or 0), int(n))
-                                  for name, n, found in db.session.execute(stmt)])
+    key = {"device_type": "device_type_id", "hiding_spot": "hiding_spot_id"}[by]
+    groups = _hide_groups(filters, (key,), raw)
+    names = _term_names({k[0] for k in groups})
+    return _sorted_weakest_first([Rate(names[k[0]], found, n) for k, (n, found) in groups.items()])
+
+
+def _term_names(ids) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(VocabularyTerm.id, VocabularyTerm.name)
+                                   .where(VocabularyTerm.id.in_(list(ids)))).all())
 
 
 @dataclass(frozen=True)
@@ -288,20 +287,13 @@ class Matrix:
         return [self.cells[key] for key in sorted(self.cells)]
 
 
-def device_spot_matrix(filters: Filters) -> Matrix:
+def device_spot_matrix(filters: Filters, raw: bool = False) -> Matrix:
     """Find rate for every device type × hiding spot pair that has hides; rows and columns weakest first."""
     _checked(filters)
-    device = VocabularyTerm.__table__.alias("device")
-    spot = VocabularyTerm.__table__.alias("spot")
-    stmt = (select(device.c.name, spot.c.name, func.count(Hide.id), _found_sum())
-            .select_from(Hide)
-            .join(TrainingSession, Hide.session_id == TrainingSession.id)
-            .join(device, device.c.id == Hide.device_type_id)
-            .join(spot, spot.c.id == Hide.hiding_spot_id)
-            .where(*_hide_where(filters))
-            .group_by(device.c.id, device.c.name, spot.c.id, spot.c.name))
-    cells = {(d, s): Rate(f"{d} × {s}", int(found or 0), int(n))
-             for d, s, n, found in db.session.execute(stmt)}
+    groups = _hide_groups(filters, ("device_type_id", "hiding_spot_id"), raw)
+    names = _term_names({i for key in groups for i in key})
+    cells = {(names[d], names[p]): Rate(f"{names[d]} × {names[p]}", found, n)
+             for (d, p), (n, found) in groups.items()}
 
     def order(index: int) -> list[str]:
         totals: dict[str, list[int]] = {}
@@ -396,10 +388,47 @@ class Month:
         return self.minutes / 60
 
 
-def monthly_training(filters: Filters) -> list[Month]:
-    """Per calendar month (in the filter's time zone): hides, found, false alerts, session minutes."""
+def monthly_training(filters: Filters, raw: bool = False) -> list[Month]:
+    """Per calendar month (in each agency's time zone): hides, found, false alerts, session minutes."""
     _checked(filters)
-    months = _month_starts(filters, TrainingSession)
+    split = None if raw else _split(filters)
+    if split is None:
+        return _monthly_training_raw(filters)
+    (lo, hi), edges = split
+    rollup = _session_rollup(filters, lo, hi, by_month=True)
+    edge_months = {}
+    for edge in edges:
+        for m in _monthly_training_raw(edge):
+            edge_months[m.month] = m
+    if filters.start and filters.end:
+        months = _months_between(filters.start, filters.end)
+    else:
+        # Months with data decide an open end, as on the raw path (months with sessions).
+        every = rollup if not filters.blind_only else _session_rollup(
+            replace(filters, blind_only=False), lo, hi, by_month=True)
+        seen = list(every)
+        for edge in edges:
+            days = _data_days(edge, TrainingSession)
+            if days:
+                seen += [days[0], days[1]]
+        if not seen:
+            return []
+        months = _months_between(filters.start or min(seen), filters.end or max(seen))
+    hides = _hide_groups_rollup(filters, ("month",), lo, hi)
+    result = []
+    for month in months:
+        n, found = hides.get((month,), (0, 0))
+        _, minutes, alerts = rollup.get(month, (0, 0, 0))
+        edge = edge_months.get(month)
+        if edge:
+            n, found, alerts, minutes = (n + edge.hides, found + edge.found, alerts + edge.false_alerts,
+                                         minutes + edge.minutes)
+        result.append(Month(month, n, found, alerts, minutes))
+    return result
+
+
+def _monthly_training_raw(filters: Filters, months: list[date] | None = None) -> list[Month]:
+    months = _month_starts(filters, TrainingSession) if months is None else months
     if not months:
         return []
     # Grouped in an outer query: PostgreSQL does not match a CASE with bound parameters in
@@ -458,12 +487,9 @@ class TrainingTotals:
         return 100 * self.false_alerts / self.hides if self.hides else None
 
 
-def training_hours(filters: Filters) -> float:
+def training_hours(filters: Filters, raw: bool = False) -> float:
     """Hours of training (sum of session durations)."""
-    _checked(filters)
-    minutes = db.session.scalar(select(func.coalesce(func.sum(TrainingSession.duration_minutes), 0))
-                                .where(*_session_where(filters)))
-    return int(minutes or 0) / 60
+    return training_totals(filters, raw, hides=False).minutes / 60
 
 
 def false_alerts_per_hour(filters: Filters) -> float | None:
@@ -471,17 +497,122 @@ def false_alerts_per_hour(filters: Filters) -> float | None:
     return training_totals(filters).false_alerts_per_hour
 
 
-def training_totals(filters: Filters) -> TrainingTotals:
-    """Sessions, minutes, hides, found and false alerts in one pass of three aggregate queries."""
+def training_totals(filters: Filters, raw: bool = False, hides: bool = True) -> TrainingTotals:
+    """Sessions, minutes, hides, found and false alerts (rollups for whole months, raw rows at the edges)."""
     _checked(filters)
+    split = None if raw else _split(filters)
+    sessions = minutes = alerts = 0
+    if split is None:
+        sessions, minutes, alerts = _session_totals_raw(filters)
+    else:
+        (lo, hi), edges = split
+        sessions, minutes, alerts = _session_rollup(filters, lo, hi, by_month=False).get(None, (0, 0, 0))
+        for edge in edges:
+            more = _session_totals_raw(edge)
+            sessions, minutes, alerts = sessions + more[0], minutes + more[1], alerts + more[2]
+    rate = find_rate(filters, raw) if hides else Rate("All hides", 0, 0)
+    return TrainingTotals(sessions, minutes, rate.n, rate.found, alerts)
+
+
+def _session_totals_raw(filters: Filters) -> tuple[int, int, int]:
     sessions, minutes = db.session.execute(
         select(func.count(TrainingSession.id), func.coalesce(func.sum(TrainingSession.duration_minutes), 0))
         .where(*_session_where(filters))).one()
     alerts = db.session.scalar(
         select(func.count(FalseAlert.id)).join(TrainingSession, FalseAlert.session_id == TrainingSession.id)
         .where(*_session_where(filters)))
-    rate = find_rate(filters)
-    return TrainingTotals(int(sessions), int(minutes or 0), rate.n, rate.found, int(alerts or 0))
+    return int(sessions), int(minutes or 0), int(alerts or 0)
+
+
+# --------------------------------------------------------------------------- rollups
+
+def _split(filters: Filters):
+    """((first, last) whole months for the rollups, [raw filters of the partial months at the edges]),
+    or None when the raw rows must answer (a dog or handler filter, or no whole month in the period).
+    first/last are first days of months; None leaves that side open."""
+    if filters.dog_id or filters.handler_id:
+        return None
+    start, end, edges = filters.start, filters.end, []
+    lo = hi = None
+    if start:
+        lo = start if start.day == 1 else next_month(start.replace(day=1))
+        if start.day != 1:
+            edge_end = lo - timedelta(days=1)
+            edges.append(with_period(filters, start, min(end, edge_end) if end else edge_end))
+    if end:
+        if (end + timedelta(days=1)).day == 1:
+            hi = end.replace(day=1)
+        else:
+            hi = (end.replace(day=1) - timedelta(days=1)).replace(day=1)
+            edge_start = end.replace(day=1)
+            edges.append(with_period(filters, max(start, edge_start) if start else edge_start, end))
+    if lo and hi and lo > hi:
+        return None
+    return (lo, hi), edges
+
+
+def _rollup_where(model, filters: Filters, lo: date | None, hi: date | None) -> list:
+    clauses = []
+    if filters.agency_ids is not None:
+        clauses.append(model.agency_id.in_(filters.agency_ids) if filters.agency_ids else false())
+    if lo:
+        clauses.append(model.month >= lo)
+    if hi:
+        clauses.append(model.month <= hi)
+    return clauses
+
+
+def _hide_groups_rollup(filters: Filters, keys: tuple[str, ...], lo, hi) -> dict[tuple, tuple[int, int]]:
+    r = HideRollup
+    n_col, found_col = (r.blind_hides, r.blind_found) if filters.blind_only else (r.hides, r.found)
+    columns = [getattr(r, k) for k in keys]
+    stmt = (select(*columns, func.sum(n_col), func.sum(found_col)).where(*_rollup_where(r, filters, lo, hi))
+            .group_by(*columns).having(func.sum(n_col) > 0))
+    return {tuple(row[:len(keys)]): (int(row[-2]), int(row[-1])) for row in db.session.execute(stmt)}
+
+
+def _session_rollup(filters: Filters, lo, hi, by_month: bool) -> dict:
+    """{month (or None): (sessions, minutes, false alerts)} from session_rollup."""
+    r = SessionRollup
+    cols = ((r.blind_sessions, r.blind_minutes, r.blind_false_alerts) if filters.blind_only
+            else (r.sessions, r.minutes, r.false_alerts))
+    keys = [r.month] if by_month else []
+    stmt = select(*keys, *(func.coalesce(func.sum(c), 0) for c in cols)).where(*_rollup_where(r, filters, lo, hi))
+    if by_month:
+        stmt = stmt.group_by(r.month).having(func.sum(cols[0]) > 0)
+    out = {}
+    for row in db.session.execute(stmt):
+        out[row[0] if by_month else None] = tuple(int(v) for v in row[len(keys):])
+    return out
+
+
+def _hide_groups(filters: Filters, keys: tuple[str, ...], raw: bool) -> dict[tuple, tuple[int, int]]:
+    """{(values of keys): (hides, found)}, keys among device_type_id and hiding_spot_id."""
+    split = None if raw else _split(filters)
+    if split is None:
+        return _hide_groups_raw(filters, keys)
+    (lo, hi), edges = split
+    groups = _hide_groups_rollup(filters, keys, lo, hi)
+    for edge in edges:
+        for key, (n, found) in _hide_groups_raw(edge, keys).items():
+            n0, f0 = groups.get(key, (0, 0))
+            groups[key] = (n0 + n, f0 + found)
+    return groups
+
+
+def _hide_groups_raw(filters: Filters, keys: tuple[str, ...]) -> dict[tuple, tuple[int, int]]:
+    columns = [getattr(Hide, k) for k in keys]
+    stmt = (select(*columns, func.count(Hide.id), _found_sum())
+            .join(TrainingSession, Hide.session_id == TrainingSession.id)
+            .where(*_hide_where(filters)))
+    if keys:
+        stmt = stmt.group_by(*columns)
+    groups = {}
+    for row in db.session.execute(stmt):
+        n, found = int(row[-2] or 0), int(row[-1] or 0)
+        if n:
+            groups[tuple(row[:len(keys)])] = (n, found)
+    return groups
 
 
 # --------------------------------------------------------------------------- deployments
