@@ -60,6 +60,16 @@ def test_a_handler_creates_a_session_credited_to_them(client, handler_setup):
     assert session.started_at.tzinfo is not None
 
 
+def test_the_upload_answer_is_the_stored_session(client, handler_setup):
+    _, _, dog = handler_setup
+    body = body_for(dog)
+    body["hides"][1]["device_type_id"] = str(body["hides"][1]["device_type_id"])  # ids as text work too
+    created = client.post("/api/sessions", json=body).get_json()
+    stored = client.get(f"/api/sessions/{created['id']}").get_json()
+    assert created.pop("created") is True
+    assert created == stored
+
+
 def test_a_start_without_offset_is_the_agencys_local_time(client, handler_setup):
     _, _, dog = handler_setup  # agency in America/New_York
     response = client.post("/api/sessions", json=body_for(dog, started_at="2026-01-15T09:30"))

@@ -70,6 +70,9 @@ def create_session():
         return _existing(existing)
     clean = services.validate_payload(data, current_user, utcnow())
     session = services.create_session(clean, current_user)
+    # The answer is built from what was just flushed: after the commit every attribute would be
+    # loaded again, hides included.
+    body = services.session_json(session) | {"created": True}
     try:
         db.session.commit()
     except IntegrityError:
@@ -79,7 +82,7 @@ def create_session():
         if existing is None:
             raise
         return _existing(existing)
-    return jsonify(services.session_json(session) | {"created": True}), 201
+    return jsonify(body), 201
 
 
 def _uuid_of(data) -> str | None:

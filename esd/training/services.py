@@ -310,15 +310,27 @@ def _choice(value, field: str, errors: list, choices, *, required=False, label="
 
 
 def _term(value, field: str, errors: list, kind: str, allowed_extra: set[int], *, required=False,
-          label: str) -> int | None:
+          label: str, terms: dict[int, VocabularyTerm] | None = None) -> int | None:
     term_id = _int(value, field, errors, required=required, message=f"Choose the {label}." if required else None)
     if term_id is None:
         return None
-    term = db.session.get(VocabularyTerm, term_id)
+    term = (terms or {}).get(term_id) or db.session.get(VocabularyTerm, term_id)
     if term is None or term.kind != kind or (not term.active and term_id not in allowed_extra):
         errors.append({"field": field, "error": f"Unknown {label}."})
         return None
     return term_id
+
+
+def _load_terms(data: dict) -> dict[int, VocabularyTerm]:
+    """Every vocabulary term the body names, in one query instead of one per hide."""
+    rows = [data] + [r for key in ("hides", "false_alerts") if isinstance(data.get(key), list)
+                     for r in data[key] if isinstance(r, dict)]
+    ids = {r.get(key) for r in rows for key in ("environment_id", "device_type_id", "hiding_spot_id")}
+    ids = {int(i) for i in ids if (isinstance(i, int) and not isinstance(i, bool))
+           or (isinstance(i, str) and i.isdigit() and len(i) < 10)}
+    if not ids:
+        return {}
+    return {t.id: t for t in db.session.scalars(select(VocabularyTerm).where(VocabularyTerm.id.in_(ids)))}
 
 
 def parse_started_at(value, tz: ZoneInfo) -> datetime:
@@ -379,13 +391,14 @@ def validate_payload(data, user: User, now: datetime, session: TrainingSession |
         high=MAX_DURATION_MINUTES,
         message=f"Enter a duration from 1 to {MAX_DURATION_MINUTES} minutes (10 hours).")
     clean["location"] = _text(data.get("location"), "location", errors, 200)
+    terms = _load_terms(data)
     kept_terms = set()
     if session is not None:
         kept_terms = ({session.environment_id} | {h.device_type_id for h in session.hides}
                       | {h.hiding_spot_id for h in session.hides}
                       | {f.hiding_spot_id for f in session.false_alerts})
     clean["environment_id"] = _term(data.get("environment_id"), "environment_id", errors, "environment",
-                                    kept_terms, label="environment")
+                                    kept_terms, label="environment", terms=terms)
     clean["purpose"] = _choice(data.get("purpose"), "purpose", errors, PURPOSES, required=True, label="purpose")
     temperature = data.get("temperature_c")
     clean["temperature_c"] = None
@@ -415,9 +428,9 @@ def validate_payload(data, user: User, now: datetime, session: TrainingSession |
             continue
         hide = {
             "device_type_id": _term(raw.get("device_type_id"), f + "device_type_id", errors, "device_type",
-                                    kept_terms, required=True, label="device type"),
+                                    kept_terms, required=True, label="device type", terms=terms),
             "hiding_spot_id": _term(raw.get("hiding_spot_id"), f + "hiding_spot_id", errors, "hiding_spot",
-                                    kept_terms, required=True, label="hiding spot"),
+                                    kept_terms, required=True, label="hiding spot", terms=terms),
             "height": _choice(raw.get("height"), f + "height", errors, HEIGHTS, label="height"),
             "concealment": _choice(raw.get("concealment"), f + "concealment", errors, CONCEALMENTS,
                                    label="concealment"),
@@ -446,7 +459,7 @@ def validate_payload(data, user: User, now: datetime, session: TrainingSession |
             continue
         clean["false_alerts"].append({
             "hiding_spot_id": _term(raw.get("hiding_spot_id"), f + "hiding_spot_id", errors, "hiding_spot",
-                                    kept_terms, label="hiding spot"),
+                                    kept_terms, label="hiding spot", terms=terms),
             "location_note": _text(raw.get("location_note"), f + "location_note", errors, 200),
             "note": _text(raw.get("note"), f + "note", errors, 2000),
         })
