@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
@@ -15,10 +16,15 @@ from typing import Callable
 import matplotlib
 
 matplotlib.use("Agg")  # no display in a server; harmless when already set
+import numpy as np  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.collections import PolyCollection  # noqa: E402
 from matplotlib.colors import LinearSegmentedColormap  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from PIL import Image  # noqa: E402  (matplotlib's own dependency)
 
 from . import cache as report_cache  # noqa: E402
+from . import glyphs  # noqa: E402
 from . import metrics  # noqa: E402
 from .cache import data_version  # noqa: E402,F401  (the cache key's data part)
 from .metrics import MIN_CELL_HIDES, Filters, Rate  # noqa: E402
@@ -164,8 +170,53 @@ def impact_finds_table(filters: Filters) -> ChartTable:
 
 # --------------------------------------------------------------------------- drawings
 
+def _margins(fig: Figure, left: float, bottom: float, right: float = 0.25, top: float = 0.45) -> None:
+    """Fixed margins in inches (tight_layout would draw the figure twice to find them)."""
+    w, h = fig.get_size_inches()
+    fig.subplots_adjust(left=left / w, right=1 - right / w, bottom=bottom / h, top=1 - top / h)
+
+
+def _text_inches(texts, size: float) -> float:
+    """The widest of these one-line texts, in inches."""
+    return max((glyphs.width(str(t), size) for t in texts), default=0) / 72
+
+
+def _rotated_inches(texts, size: float, degrees: float) -> tuple[float, float]:
+    """How far right-aligned tick labels turned by `degrees` reach down and to the left, in inches."""
+    longest = _text_inches(texts, size)
+    angle = math.radians(degrees)
+    return (longest * math.sin(angle) + size / 72 * math.cos(angle),
+            longest * math.cos(angle) + size / 72 * math.sin(angle))
+
+
+def _month_ticks(ax, months: list[str]) -> float:
+    """Month labels on the x axis, at most about 16 of them; return the height they take, in inches."""
+    step = max(1, math.ceil(len(months) / 16))
+    ticks = list(range(0, len(months), step))
+    turned = len(months) > 6
+    glyphs.xticklabels(ax, ticks, [months[i] for i in ticks], size=8, rotation=45 if turned else 0)
+    ax.set_xlim(-0.6, len(months) - 0.4)
+    return _rotated_inches(months, 8, 45)[0] if turned else 8 / 72
+
+
+def _bars(ax, positions, values, width: float, colour, horizontal: bool = False, **style) -> PolyCollection:
+    """Bars as one collection: `ax.bar` makes an artist per bar, a millisecond each to add and draw."""
+    rects = []
+    for p, v in zip(positions, values):
+        a, b = p - width / 2, p + width / 2
+        rects.append([(0, a), (v, a), (v, b), (0, b)] if horizontal else [(a, 0), (a, v), (b, v), (b, 0)])
+    bars = PolyCollection(rects, facecolors=colour, edgecolors="none", **style)
+    ax.add_collection(bars, autolim=False)
+    return bars
+
+
+def _title(ax, text: str) -> None:
+    # A title placed by hand: otherwise matplotlib measures every tick label to lift it clear.
+    ax.set_title(text, y=1.0, pad=6)
+
+
 def _no_data(fig: Figure, table: ChartTable) -> None:
-    ax = fig.add_subplot()
+    ax = fig.add_axes((0, 0, 1, 1))
     ax.set_axis_off()
     ax.text(0.5, 0.6, table.title, ha="center", va="center", fontsize=13, weight="bold")
     ax.text(0.5, 0.4, "No data for these filters", ha="center", va="center", fontsize=12, color="#6c757d")
@@ -178,48 +229,55 @@ def _rate_bars(fig: Figure, table: ChartTable) -> None:
     low = [float(row[4]) for row in table.rows]
     high = [float(row[5]) for row in table.rows]
     fig.set_size_inches(8, max(2.6, 0.42 * len(labels) + 1.4))
+    _margins(fig, left=_text_inches(labels, 10) + 0.2, bottom=0.62)
     ax = fig.add_subplot()
     y = list(range(len(labels)))
     colours = [_COLOURS["weak"] if r < 70 else _COLOURS["bar"] for r in rates]
-    ax.barh(y, rates, color=colours, alpha=0.85,
-            xerr=[[r - lo for r, lo in zip(rates, low)], [hi - r for r, hi in zip(rates, high)]],
-            error_kw={"ecolor": "#343a40", "capsize": 3, "elinewidth": 1})
-    for yi, rate, count in zip(y, rates, n):
-        ax.text(2, yi, f"n={count}", va="center", ha="left", fontsize=9, color="white", weight="bold")
-        ax.text(101, yi, f"{rate:.0f}%", va="center", ha="left", fontsize=9)
-    ax.set_yticks(y, labels)
-    ax.invert_yaxis()  # weakest on top
+    _bars(ax, y, rates, 0.8, colours, horizontal=True, alpha=0.85)
+    ax.errorbar(rates, y, xerr=[[r - lo for r, lo in zip(rates, low)], [hi - r for r, hi in zip(rates, high)]],
+                fmt="none", ecolor="#343a40", capsize=3, elinewidth=1)
+    glyphs.labels(ax, [2] * len(y), y, [f"n={count}" for count in n], size=9, colours="white", bold=True,
+                  ha="left")
+    glyphs.labels(ax, [101] * len(y), y, [f"{rate:.0f}%" for rate in rates], size=9, ha="left")
+    glyphs.yticklabels(ax, y, labels)
+    ax.set_ylim(len(labels) - 0.4, -0.6)  # weakest on top
     ax.set_xlim(0, 112)
     ax.set_xticks([0, 20, 40, 60, 80, 100])
     ax.set_xlabel("Find rate % (bars: 95% Wilson interval)")
-    ax.set_title(table.title)
+    _title(ax, table.title)
     ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
 
 
 def _heatmap(fig: Figure, table: ChartTable) -> None:
     devices, spots = table.meta["devices"], table.meta["spots"]
     cells = {(row[0], row[1]): (row[2], float(row[4])) for row in table.rows}
-    fig.set_size_inches(max(6, 0.75 * len(spots) + 3), max(3, 0.5 * len(devices) + 2))
+    down, across = _rotated_inches(spots, 9, 40)
+    cell_w, cell_h = 0.62, 0.42
+    left = max(_text_inches(devices, 9) + 0.2, across - cell_w / 2 + 0.1)
+    fig.set_size_inches(max(6, cell_w * len(spots) + left + 0.25), max(3, cell_h * len(devices) + down + 0.75))
+    _margins(fig, left=left, bottom=down + 0.2)
     ax = fig.add_subplot()
     cmap = LinearSegmentedColormap.from_list("find", ["#dc3545", "#ffc107", "#198754"])
     grey = (0.83, 0.84, 0.85, 1.0)
     white = (1, 1, 1, 1)
     image = [[white] * len(spots) for _ in devices]
+    xs, ys, texts, colours = [], [], [], []
     for i, d in enumerate(devices):
         for j, s in enumerate(spots):
             if (d, s) not in cells:
                 continue
             count, rate = cells[(d, s)]
-            image[i][j] = grey if count < MIN_CELL_HIDES else cmap(rate / 100)
-            text = f"n={count}" if count < MIN_CELL_HIDES else f"{rate:.0f}%\nn={count}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=8,
-                    color="#495057" if count < MIN_CELL_HIDES else "black")
+            thin = count < MIN_CELL_HIDES
+            image[i][j] = grey if thin else cmap(rate / 100)
+            xs.append(j)
+            ys.append(i)
+            texts.append(f"n={count}" if thin else f"{rate:.0f}%\nn={count}")
+            colours.append("#495057" if thin else "black")
     ax.imshow(image, aspect="auto")
-    ax.set_xticks(range(len(spots)), spots, rotation=40, ha="right", fontsize=9)
-    ax.set_yticks(range(len(devices)), devices, fontsize=9)
-    ax.set_title(f"{table.title} (grey: fewer than {MIN_CELL_HIDES} hides)")
-    fig.tight_layout()
+    glyphs.labels(ax, xs, ys, texts, size=7.5, colours=colours)
+    glyphs.xticklabels(ax, list(range(len(spots))), spots, size=9, rotation=40)
+    glyphs.yticklabels(ax, list(range(len(devices))), devices, size=9)
+    _title(ax, f"{table.title} (grey: fewer than {MIN_CELL_HIDES} hides)")
 
 
 def _trend(fig: Figure, table: ChartTable) -> None:
@@ -231,25 +289,24 @@ def _trend(fig: Figure, table: ChartTable) -> None:
     if points:
         ax.fill_between([p[0] for p in points], [p[2] for p in points], [p[3] for p in points],
                         color=_COLOURS["line"], alpha=0.15, label="95% interval")
-        ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", color=_COLOURS["line"],
-                label="Find rate %")
+        ax.plot([p[0] for p in points], [p[1] for p in points], marker="o" if len(months) <= 24 else ".",
+                color=_COLOURS["line"], label="Find rate %")
     ax.set_ylim(0, 105)
     ax.set_ylabel("Find rate %")
-    ax.set_xticks(x, months, rotation=45 if len(months) > 6 else 0, ha="right" if len(months) > 6 else "center",
-                  fontsize=8)
+    bottom = _month_ticks(ax, months)
+    _margins(fig, left=0.7, right=0.75, bottom=bottom + 0.2)
     right = ax.twinx()
     alerts = [(xi, float(row[7])) for xi, row in zip(x, table.rows) if row[7] != ""]
-    right.bar([a[0] for a in alerts], [a[1] for a in alerts], color=_COLOURS["alert"], alpha=0.35, width=0.5,
-              label="False alerts per 100 hides")
+    _bars(right, [a[0] for a in alerts], [a[1] for a in alerts], 0.5, _COLOURS["alert"], alpha=0.35,
+          label="False alerts per 100 hides")
     right.set_ylabel("False alerts per 100 hides")
     right.set_ylim(0, max([a[1] for a in alerts] + [10]) * 1.2)
     ax.set_zorder(right.get_zorder() + 1)
     ax.patch.set_visible(False)
     handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
     ax.legend(handles=handles, loc="lower left", fontsize=8)
-    ax.set_title(table.title)
+    _title(ax, table.title)
     ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
 
 
 def _impact_monthly(fig: Figure, table: ChartTable) -> None:
@@ -260,36 +317,39 @@ def _impact_monthly(fig: Figure, table: ChartTable) -> None:
     width = 0.27
     series = [(1, "Deployments", _COLOURS["bar"]), (2, "Devices found", _COLOURS["ok"]),
               (3, "Found after the human search missed", _COLOURS["alert"])]
+    top = max((row[col] for row in table.rows for col in (1, 2, 3)), default=0)
     for k, (col, label, colour) in enumerate(series):
         values = [row[col] for row in table.rows]
-        bars = ax.bar([xi + (k - 1) * width for xi in x], values, width, label=label, color=colour)
-        ax.bar_label(bars, fontsize=7)
-    ax.set_xticks(x, months, rotation=45 if len(months) > 6 else 0, ha="right" if len(months) > 6 else "center",
-                  fontsize=8)
+        at = [xi + (k - 1) * width for xi in x]
+        _bars(ax, at, values, width, colour, label=label)
+        if len(months) <= 18:  # beyond that the numbers overlap: the table under the chart has them
+            glyphs.labels(ax, at, [v + top * 0.035 for v in values], [str(v) for v in values], size=7)
+    ax.set_ylim(0, max(top, 1) * 1.3)  # room for the legend's one row
+    bottom = _month_ticks(ax, months)
+    _margins(fig, left=_text_inches([str(top)], 10) + 0.3, bottom=bottom + 0.2)
     ax.yaxis.get_major_locator().set_params(integer=True)
-    ax.legend(fontsize=8)
-    ax.set_title(table.title)
+    ax.legend(fontsize=8, loc="upper left", ncols=3)
+    _title(ax, table.title)
     ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
 
 
 def _impact_finds(fig: Figure, table: ChartTable) -> None:
-    fig.set_size_inches(8, 3.2)
-    ax = fig.add_subplot()
     labels = [row[0] for row in table.rows]
+    fig.set_size_inches(8, 3.2)
+    _margins(fig, left=_text_inches(labels, 9) + 0.2, bottom=0.5)
+    ax = fig.add_subplot()
     shares = [float(row[3]) if row[3] != "" else 0.0 for row in table.rows]
     y = list(range(len(labels)))
-    ax.barh(y, shares, color=[_COLOURS["alert"], _COLOURS["alert"], _COLOURS["ok"], _COLOURS["grey"],
-                              _COLOURS["bar"]][:len(labels)])
-    for yi, row, share in zip(y, table.rows, shares):
-        ax.text(min(share, 100) + 1, yi, f"{row[1]} of {row[2]}", va="center", fontsize=9)
-    ax.set_yticks(y, labels, fontsize=9)
-    ax.invert_yaxis()
+    _bars(ax, y, shares, 0.8, [_COLOURS["alert"], _COLOURS["alert"], _COLOURS["ok"], _COLOURS["grey"],
+                               _COLOURS["bar"]][:len(labels)], horizontal=True)
+    glyphs.labels(ax, [min(share, 100) + 1 for share in shares], y, [f"{row[1]} of {row[2]}" for row in table.rows],
+                  size=9, ha="left")
+    glyphs.yticklabels(ax, y, labels, size=9)
+    ax.set_ylim(len(labels) - 0.4, -0.6)
     ax.set_xlim(0, 118)
     ax.set_xticks([0, 20, 40, 60, 80, 100])
     ax.set_xlabel("%")
-    ax.set_title(table.title)
-    fig.tight_layout()
+    _title(ax, table.title)
 
 
 @dataclass(frozen=True)
@@ -318,14 +378,23 @@ def render(table: ChartTable, fmt: str) -> bytes:
     """Draw one table as PNG or SVG bytes (a "no data" picture when it is empty)."""
     chart = CHARTS[table.name]
     fig = Figure(figsize=(8, 3.5), dpi=100)
+    fig.vector = fmt == "svg"  # labels as text, not outlines: see glyphs.labels
     if table.empty:
         fig.set_size_inches(8, 2.2)
         _no_data(fig, table)
     else:
         chart.draw(fig, table)
     out = io.BytesIO()
-    metadata = {"Date": None} if fmt == "svg" else None
-    fig.savefig(out, format=fmt, metadata=metadata)
+    if fmt == "png":
+        # A chart has few colours: a 256-colour palette PNG looks the same, is a third of the size,
+        # and compresses in a few milliseconds instead of tens.
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        image = Image.fromarray(np.asarray(canvas.buffer_rgba())).convert("RGB")
+        image.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).save(
+            out, format="png", compress_level=3)
+    else:
+        fig.savefig(out, format=fmt, metadata={"Date": None})
     RENDERS[table.name] += 1
     return out.getvalue()
 
