@@ -22,19 +22,22 @@ LINE_SPACING = 1.25  # × the font size, between the lines of one label
 
 
 @lru_cache(maxsize=512)
-def _glyph(char: str, size: float, bold: bool) -> tuple[Path | None, float]:
-    """A character's outline in points, its origin on the baseline (None for a space), and its advance."""
+def _glyph(char: str, size: float, bold: bool) -> tuple[np.ndarray | None, np.ndarray | None, float]:
+    """A character's outline in points (vertices and codes, its origin on the baseline; None for a
+    space) and its advance width. Plain arrays: a TextPath recomputes its vertices on every read."""
     prop = FontProperties(size=size, weight="bold" if bold else "normal")
     if char.isspace():  # a space has no outline; its advance is what "x x" adds to "xx"
-        return None, (text_to_path.get_text_width_height_descent("x x", prop, ismath=False)[0]
-                      - text_to_path.get_text_width_height_descent("xx", prop, ismath=False)[0])
+        return None, None, (text_to_path.get_text_width_height_descent("x x", prop, ismath=False)[0]
+                            - text_to_path.get_text_width_height_descent("xx", prop, ismath=False)[0])
     width = text_to_path.get_text_width_height_descent(char, prop, ismath=False)[0]
-    return TextPath((0, 0), char, prop=prop), width
+    path = TextPath((0, 0), char, prop=prop)
+    vertices, codes = np.array(path.vertices), np.array(path.codes)
+    return (vertices, codes, width) if len(vertices) else (None, None, width)
 
 
 def width(text: str, size: float, bold: bool = False) -> float:
     """The width of one line of text in points (kerning aside)."""
-    return sum(_glyph(c, size, bold)[1] for c in text)
+    return sum(_glyph(c, size, bold)[2] for c in text)
 
 
 def _label(text: str, size: float, bold: bool, ha: str, rotation: float, offset: tuple[float, float]) -> Path:
@@ -49,10 +52,10 @@ def _label(text: str, size: float, bold: bool, ha: str, rotation: float, offset:
         x = {"left": 0.0, "center": -width(line, size, bold) / 2, "right": -width(line, size, bold)}[ha]
         y = first - k * step
         for char in line:
-            path, advance = _glyph(char, size, bold)
-            if path is not None and len(path.vertices):
-                vertices.append(path.vertices + (x, y))
-                codes.append(path.codes)
+            points, kinds, advance = _glyph(char, size, bold)
+            if points is not None:
+                vertices.append(points + (x, y))
+                codes.append(kinds)
             x += advance
     if not vertices:
         return Path(np.zeros((1, 2)), [Path.MOVETO])
