@@ -183,6 +183,19 @@ def _text_inches(texts, size: float) -> float:
     return max((glyphs.width(str(t), size) for t in texts), default=0) / 72
 
 
+def _fit(texts, size: float, inches: float) -> list[str]:
+    """The texts, each cut short with "…" where it is wider than `inches` (a vocabulary term may
+    have 80 characters; the table under the chart has them in full)."""
+    out = []
+    for text in map(str, texts):
+        if glyphs.width(text, size) / 72 > inches:
+            while text and glyphs.width(text + "…", size) / 72 > inches:
+                text = text[:-1]
+            text = text.rstrip() + "…"
+        out.append(text)
+    return out
+
+
 def _rotated_inches(texts, size: float, degrees: float) -> tuple[float, float]:
     """How far right-aligned tick labels turned by `degrees` reach down and to the left, in inches."""
     longest = _text_inches(texts, size)
@@ -242,6 +255,7 @@ def _rate_bars(fig: Figure, table: ChartTable) -> None:
     rates = [float(row[3]) for row in table.rows]
     low = [float(row[4]) for row in table.rows]
     high = [float(row[5]) for row in table.rows]
+    labels = _fit(labels, 10, 3.0)
     fig.set_size_inches(8, max(2.6, 0.42 * len(labels) + 1.4))
     _margins(fig, left=_text_inches(labels, 10) + 0.2, bottom=0.62)
     ax = fig.add_subplot()
@@ -265,10 +279,14 @@ def _rate_bars(fig: Figure, table: ChartTable) -> None:
 def _heatmap(fig: Figure, table: ChartTable) -> None:
     devices, spots = table.meta["devices"], table.meta["spots"]
     cells = {(row[0], row[1]): (row[2], float(row[4])) for row in table.rows}
-    down, across = _rotated_inches(spots, 9, 40)
+    title = f"{table.title} (grey: fewer than {MIN_CELL_HIDES} hides)"
+    device_labels, spot_labels = _fit(devices, 9, 2.5), _fit(spots, 9, 2.0)
+    down, across = _rotated_inches(spot_labels, 9, 40)
     cell_w, cell_h = 0.62, 0.42
-    left = max(_text_inches(devices, 9) + 0.2, across - cell_w / 2 + 0.1)
-    fig.set_size_inches(max(6, cell_w * len(spots) + left + 0.25), max(3, cell_h * len(devices) + down + 0.75))
+    left = max(_text_inches(device_labels, 9) + 0.2, across - cell_w / 2 + 0.1)
+    # Wide enough for the cells and for the title centred over them.
+    width = max(cell_w * len(spots), glyphs.width(title, 12) / 72 + 0.2) + left + 0.25
+    fig.set_size_inches(width, max(3, cell_h * len(devices) + down + 0.75))
     _margins(fig, left=left, bottom=down + 0.2)
     ax = fig.add_subplot()
     cmap = LinearSegmentedColormap.from_list("find", ["#dc3545", "#ffc107", "#198754"])
@@ -292,9 +310,9 @@ def _heatmap(fig: Figure, table: ChartTable) -> None:
     ax.set_xlim(-0.5, len(spots) - 0.5)
     ax.set_ylim(len(devices) - 0.5, -0.5)
     glyphs.labels(ax, xs, ys, texts, size=7.5, colours=colours)
-    glyphs.xticklabels(ax, list(range(len(spots))), spots, size=9, rotation=40)
-    glyphs.yticklabels(ax, list(range(len(devices))), devices, size=9)
-    _title(ax, f"{table.title} (grey: fewer than {MIN_CELL_HIDES} hides)")
+    glyphs.xticklabels(ax, list(range(len(spots))), spot_labels, size=9, rotation=40)
+    glyphs.yticklabels(ax, list(range(len(devices))), device_labels, size=9)
+    _title(ax, title)
 
 
 def _trend(fig: Figure, table: ChartTable) -> None:
@@ -353,7 +371,7 @@ def _impact_monthly(fig: Figure, table: ChartTable) -> None:
 
 
 def _impact_finds(fig: Figure, table: ChartTable) -> None:
-    labels = [row[0] for row in table.rows]
+    labels = _fit([row[0] for row in table.rows], 9, 4.2)
     fig.set_size_inches(8, 3.2)
     _margins(fig, left=_text_inches(labels, 9) + 0.2, bottom=0.5)
     ax = fig.add_subplot()
