@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import (AuditEntry, Certification, Deployment, Dog, FalseAlert, Find, Handler, Hide,
@@ -175,8 +176,10 @@ def build_packet(dog: Dog, as_of: date, by: User, now: datetime, with_charts: bo
     ids = {name: [r["id"] for r in records] for name, records in rows.items()}
     certifications = list(db.session.scalars(select(Certification).where(
         Certification.id.in_(ids["certification"])).order_by(Certification.issued_on)))
+    # The field record lists every deployment with its finds: one query for all finds, not one each.
     deployments = list(db.session.scalars(select(Deployment).where(
-        Deployment.id.in_(ids["deployment"])).order_by(Deployment.started_at)))
+        Deployment.id.in_(ids["deployment"])).options(selectinload(Deployment.finds))
+        .order_by(Deployment.started_at)))
     changes = list(db.session.scalars(select(AuditEntry).where(
         AuditEntry.id.in_(ids["audit_entry"])).order_by(AuditEntry.at, AuditEntry.id)))
     packet = Packet(
