@@ -6,13 +6,16 @@ from .core import Agency, Dog, Handler, TeamAssignment, User, funder_grants
 from .deployments import Deployment, Find
 from .rollups import HideRollup, SessionRollup
 from .training import FalseAlert, Hide, TrainingSession
+from .versions import ReportVersion
 from .vocab import VocabularyTerm, seed_vocabularies, terms
 
 __all__ = [
     "Agency", "AuditEntry", "Certification", "Deployment", "Dog", "FalseAlert", "Find", "Handler",
-    "Hide", "HideRollup", "Notification", "Reminder", "SessionRollup", "TeamAssignment", "TrainingSession", "User",
+    "Hide", "HideRollup", "Notification", "Reminder", "ReportVersion", "SessionRollup", "TeamAssignment", "TrainingSession", "User",
     "VocabularyTerm", "funder_grants", "seed_vocabularies", "terms", "utcnow",
 ]
 
 # The rollups' flush hooks must be registered wherever these models are written.
 from .. import rollups as _rollups  # noqa: E402,F401
+# Likewise the report versions' commit hook (the report cache's keys).
+from .. import report_version as _report_version  # noqa: E402,F401

@@ -14,41 +14,28 @@ from typing import Callable, TypeVar
 from sqlalchemy import func, select
 
 from ..extensions import cache, db
-from ..models import (AuditEntry, Certification, Deployment, Dog, FalseAlert, Find, Hide,
-                      TrainingSession, VocabularyTerm)
+from ..models import (Certification, Deployment, Dog, FalseAlert, Find, Hide, TrainingSession,
+                      VocabularyTerm)
+from ..report_version import version_columns
 from .metrics import Filters
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# The tables whose rows a report reads (audit `entity` names are table names). Vocabulary
-# changes are logged with no agency; dogs count for "dogs certified".
+# The tables whose rows a report reads (dogs count for "dogs certified").
 _SOURCES = (TrainingSession, Hide, FalseAlert, Deployment, Find, Certification, Dog)
-_ENTITIES = [m.__tablename__ for m in _SOURCES] + [VocabularyTerm.__tablename__]
 
 
 def data_version(filters: Filters) -> tuple:
     """A fingerprint that changes whenever a record these filters' reports depend on changes.
 
-    Every ORM create, update, archive or delete of a session, hide, false alert, deployment, find,
-    certification or dog writes an audit entry in the same transaction (esd/audit.py), and so does
-    every vocabulary change (esd/admin/services.py); the highest id of each source table is added
-    for rows written outside the ORM (bulk loads). Each part is an index lookup, whatever the size:
-    - one agency: its newest audit entry of any kind (the covering index on agency_id; logins
-      then also make a new version, which costs a drawing, never a stale one);
-    - several or all agencies: the newest relevant entry anywhere, found by walking the log
-      backwards by primary key (changes elsewhere then also make a new version).
+    Its parts, each an index lookup whatever the size, read in one statement:
+    - the filter's agencies' report version and the installation-wide one (esd/report_version.py:
+      bumped in the same transaction as every change a report shows, so it cannot lag behind
+      the data it describes, on PostgreSQL either);
+    - the highest id of each source table, for rows written outside the ORM (bulk loads).
     """
-    ids = filters.agency_ids
-    if ids is not None and len(ids) == 1:
-        changed = select(func.max(AuditEntry.id)).where(AuditEntry.agency_id == ids[0])
-    else:
-        # lower() on purpose: an index on `entity` would make the database collect every
-        # matching entry and sort them, instead of stopping at the first from the end.
-        changed = (select(AuditEntry.id).where(func.lower(AuditEntry.entity).in_(_ENTITIES))
-                   .order_by(AuditEntry.id.desc()).limit(1))
-    vocabulary = select(func.max(AuditEntry.id)).where(AuditEntry.entity == VocabularyTerm.__tablename__)
-    columns = [changed.scalar_subquery(), vocabulary.scalar_subquery()]
+    columns = version_columns(filters.agency_ids)
     columns += [select(func.max(m.id)).scalar_subquery() for m in _SOURCES + (VocabularyTerm,)]
     return tuple(db.session.execute(select(*columns)).one())
 

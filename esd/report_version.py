@@ -1,0 +1,94 @@
+"""Report versions: the data part of every report cache key (esd/reports/cache.py).
+
+Every transaction that changes a record a report can show (a session, hide, false alert,
+deployment, find, certification, dog, an agency's time zone, a vocabulary term) adds one to
+its agencies' `report_version` rows, in the same transaction and as its last statement. So:
+- a version and the rows it describes become visible together, on SQLite and PostgreSQL
+  alike: a reader who reads the version first and then the data can only compute figures at
+  least as new as that version, and caches them under it;
+- unlike "the newest audit id", it cannot be overtaken: on PostgreSQL a transaction holding a
+  lower id may commit after one holding a higher id, and a figure computed in between would
+  stay cached under a version that never moves again.
+The bump comes last (in before_commit, after a final flush), so the row lock it takes is held
+only for the commit itself, and agencies are bumped in id order, so two transactions never
+wait on each other's version rows in opposite orders.
+"""
+from __future__ import annotations
+
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from .models import (Agency, Certification, Deployment, Dog, FalseAlert, Find, Hide, TrainingSession,
+                     VocabularyTerm)
+from .models.versions import GLOBAL, ReportVersion
+
+_AGENCY_OWNED = (TrainingSession, Deployment, Certification, Dog)
+_KEY = "report_version_agencies"
+
+
+def _agency_of(obj) -> int | None:
+    if isinstance(obj, _AGENCY_OWNED):
+        return obj.agency_id
+    if isinstance(obj, (Hide, FalseAlert)):
+        return obj.session.agency_id if obj.session is not None else None
+    if isinstance(obj, Find):
+        return obj.deployment.agency_id if obj.deployment is not None else None
+    if isinstance(obj, Agency):
+        return obj.id
+    if isinstance(obj, VocabularyTerm):
+        return GLOBAL
+    return None
+
+
+@event.listens_for(Session, "after_flush")
+def _collect(session: Session, flush_context):
+    """Note the agencies whose report data this flush changed (the lists still show what it wrote)."""
+    touched = session.info.setdefault(_KEY, set())
+    for obj in list(session.new) + list(session.deleted):
+        touched.add(_agency_of(obj))
+    for obj in session.dirty:
+        if session.is_modified(obj):
+            touched.add(_agency_of(obj))
+    touched.discard(None)
+
+
+@event.listens_for(Session, "before_commit")
+def _bump(session: Session):
+    session.flush()  # the commit's own flush, done first so its changes are counted
+    touched = session.info.pop(_KEY, set())
+    if touched:
+        bump(session, touched)
+
+
+def bump(session: Session, agency_ids) -> None:
+    """Add one to each agency's version (an upsert, in id order)."""
+    table = ReportVersion.__table__
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    connection = session.connection()
+    for agency_id in sorted(agency_ids):
+        stmt = insert(table).values(agency_id=agency_id, version=1)
+        connection.execute(stmt.on_conflict_do_update(index_elements=[table.c.agency_id],
+                                                      set_={"version": table.c.version + 1}))
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session):
+    session.info.pop(_KEY, None)
+
+
+def version_columns(agency_ids: tuple[int, ...] | None) -> list:
+    """Scalar subqueries of (the agencies' version, the installation-wide version), to select in one statement.
+
+    Several agencies: the sum of their versions, which only grows, so it moves whenever any of
+    theirs does. None: every agency.
+    """
+    table = ReportVersion.__table__
+    scoped = select(func.coalesce(func.sum(table.c.version), 0)).where(table.c.agency_id != GLOBAL)
+    if agency_ids is not None:
+        scoped = scoped.where(table.c.agency_id.in_(agency_ids or (-1,)))
+    overall = select(func.coalesce(func.max(table.c.version), 0)).where(table.c.agency_id == GLOBAL)
+    return [scoped.scalar_subquery(), overall.scalar_subquery()]
