@@ -86,9 +86,9 @@ def rollups_command(do_rebuild, do_verify):
     if do_rebuild:
         agencies = db.session.scalar(select(db.func.count()).select_from(Agency))
         with click.progressbar(length=agencies, label="Rebuilding rollups (agencies)") as bar:
-            hides, sessions = rebuild(db.session.connection(), progress=bar.update)
+            counts = rebuild(db.session.connection(), progress=bar.update)
         db.session.commit()
-        click.echo(f"Rebuilt {hides} hide_rollup and {sessions} session_rollup rows.")
+        click.echo("Rebuilt " + ", ".join(f"{rows} {name}" for name, rows in counts.items()) + " rows.")
     if do_verify:
         lines = differences(db.session.connection())
         db.session.rollback()

@@ -1,13 +1,19 @@
-"""Keeps hide_rollup and session_rollup (esd/models/rollups.py) equal to the raw training log.
+"""Keeps the rollup tables (esd/models/rollups.py) equal to the raw training log and deployments.
 
-Every flush that touches a TrainingSession, Hide or FalseAlert adjusts the rollups in the same
-transaction: before the flush the affected sessions' OLD contribution is read from the database
-(their rows locked first on PostgreSQL, so two edits of one session serialise), after the flush
-their NEW contribution, and the difference is added with INSERT … ON CONFLICT DO UPDATE SET
-n = n + excluded.n. Adding deltas stays right with concurrent transactions on other sessions of the
-same month, where recomputing the month would miss their uncommitted rows. A change of an agency's
-time zone moves its sessions between months: that agency's rows are rebuilt. Rows written outside
-the ORM (the demo seeder's bulk inserts) need `rebuild()` (`flask esd rollups --rebuild`).
+Every flush that touches a TrainingSession, Hide, FalseAlert, Deployment or Find adjusts the
+rollups in the same transaction: before the flush the affected sessions' and deployments' OLD
+contribution is read from the database (their rows locked first on PostgreSQL, so two edits of one
+record serialise), after the flush their NEW contribution, and the difference is added with
+INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n. Adding deltas stays right with concurrent
+transactions on other records of the same month, where recomputing the month would miss their
+uncommitted rows. A change of an agency's time zone moves its records between months: that
+agency's contribution is recomputed and the difference applied. Rows written outside the ORM (the
+demo seeder's bulk inserts) need `rebuild()` (`flask esd rollups --rebuild`).
+
+Four "base" sets are computed from the raw rows: hides per (agency, month, device, spot), sessions
+per (agency, month), deployments per (agency, month) and requesting agencies per (agency, month,
+name). Every table is a sum of one of them over some of its keys (`tables()`), so the coarser
+tables never need their own queries.
 """
 from __future__ import annotations
 
@@ -16,17 +22,30 @@ from datetime import date, datetime, time, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, delete, event, exists, func, inspect, literal, select
+from sqlalchemy import and_, bindparam, case, delete, event, exists, func, inspect, literal, select
 from sqlalchemy.orm import Session
 
-from .models import Agency, FalseAlert, Hide, HideRollup, SessionRollup, TrainingSession
-from .models.rollups import HIDE_COUNTS, SESSION_COUNTS
+from .models import (Agency, Deployment, DeploymentRollup, DeviceRollup, FalseAlert, Find, Hide, HideRollup,
+                     PairRollup, ServedRollup, SessionRollup, SpotRollup, TrainingSession)
+from .models.rollups import DEPLOYMENT_COUNTS, HIDE_COUNTS, SESSION_COUNTS
 
 HIDE_KEYS = ("agency_id", "month", "device_type_id", "hiding_spot_id")
 SESSION_KEYS = ("agency_id", "month")
+SERVED_KEYS = ("agency_id", "month", "requesting_agency")
+# (model, keys, counts): every rollup table; the hide tables are sums of hide_rollup over fewer keys.
+TABLES = (
+    (HideRollup, HIDE_KEYS, HIDE_COUNTS),
+    (DeviceRollup, ("agency_id", "month", "device_type_id"), HIDE_COUNTS),
+    (SpotRollup, ("agency_id", "month", "hiding_spot_id"), HIDE_COUNTS),
+    (PairRollup, ("month", "device_type_id", "hiding_spot_id"), HIDE_COUNTS),
+    (SessionRollup, SESSION_KEYS, SESSION_COUNTS + HIDE_COUNTS),
+    (DeploymentRollup, SESSION_KEYS, DEPLOYMENT_COUNTS),
+    (ServedRollup, SERVED_KEYS, ("deployments",)),
+)
 _CHUNK = 500
-# Changes to these session columns move or change its contribution (the collections too).
+# Changes to these columns move or change a record's contribution (the collections too).
 _SESSION_FIELDS = ("agency_id", "started_at", "duration_minutes", "archived_at", "hides", "false_alerts")
+_DEPLOYMENT_FIELDS = ("agency_id", "started_at", "archived_at", "unverified_alert", "requesting_agency", "finds")
 
 
 @lru_cache(maxsize=64)
@@ -50,9 +69,46 @@ def month_start_utc(month: date, tz: str) -> datetime:
     return datetime.combine(month, time(), _zone(tz))
 
 
-# --------------------------------------------------------------------------- contributions
+# --------------------------------------------------------------------------- base sets and tables
 
 Counts = dict[tuple, list[int]]
+
+
+class Base:
+    """The four base sets: hides, sessions, deployments, served (see the module's docstring)."""
+
+    def __init__(self):
+        self.hides: Counts = defaultdict(lambda: [0] * len(HIDE_COUNTS))
+        self.sessions: Counts = defaultdict(lambda: [0] * len(SESSION_COUNTS))
+        self.deployments: Counts = defaultdict(lambda: [0] * len(DEPLOYMENT_COUNTS))
+        self.served: Counts = defaultdict(lambda: [0])
+
+
+def _add(counts: Counts, key, values) -> None:
+    row = counts[key]
+    for i, value in enumerate(values):
+        row[i] += int(value or 0)
+
+
+def tables(base: Base) -> dict:
+    """{model: Counts} of every rollup table, from the base sets."""
+    out = {}
+    for model, keys, counts in TABLES[:4]:
+        picks = [HIDE_KEYS.index(k) for k in keys]
+        table = defaultdict(lambda: [0] * len(HIDE_COUNTS))
+        for key, values in base.hides.items():
+            _add(table, tuple(key[i] for i in picks), values)
+        out[model] = table
+    per_month = out[SessionRollup] = {}
+    hides = defaultdict(lambda: [0] * len(HIDE_COUNTS))
+    for key, values in base.hides.items():
+        _add(hides, key[:2], values)
+    for key in set(base.sessions) | set(hides):
+        per_month[key] = list(base.sessions.get(key, [0] * len(SESSION_COUNTS))) + \
+            list(hides.get(key, [0] * len(HIDE_COUNTS)))
+    out[DeploymentRollup] = base.deployments
+    out[ServedRollup] = base.served
+    return out
 
 
 def _chunks(ids):
@@ -61,49 +117,83 @@ def _chunks(ids):
         yield ids[i:i + _CHUNK]
 
 
-def contributions(conn, session_ids) -> tuple[Counts, Counts]:
-    """What these sessions add to the rollups now, keyed like the rollup tables."""
-    hides: Counts = defaultdict(lambda: [0, 0, 0, 0])
-    sessions: Counts = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
+def contributions(conn, session_ids=(), deployment_ids=()) -> Base:
+    """What these sessions and deployments add to the rollups now."""
+    base = Base()
     for ids in _chunks(session_ids):
-        info = {sid: (agency_id, month_of(started, tz), minutes) for sid, agency_id, started, minutes, tz in
-                conn.execute(select(TrainingSession.id, TrainingSession.agency_id, TrainingSession.started_at,
-                                    TrainingSession.duration_minutes, Agency.timezone)
-                             .join(Agency, Agency.id == TrainingSession.agency_id)
-                             .where(TrainingSession.id.in_(ids), TrainingSession.archived_at.is_(None)))}
-        if not info:
-            continue
-        found = Hide.outcome == "found"
-        blind_sessions = set()
-        for sid, device, spot, n, f, b, bf in conn.execute(
-                select(Hide.session_id, Hide.device_type_id, Hide.hiding_spot_id, func.count(),
-                       func.sum(case((found, 1), else_=0)), func.sum(case((Hide.blind.is_(True), 1), else_=0)),
-                       func.sum(case((and_(found, Hide.blind.is_(True)), 1), else_=0)))
-                .where(Hide.session_id.in_(list(info)))
-                .group_by(Hide.session_id, Hide.device_type_id, Hide.hiding_spot_id)):
-            agency_id, month, _ = info[sid]
-            row = hides[(agency_id, month, device, spot)]
-            for i, value in enumerate((n, f, b, bf)):
-                row[i] += int(value or 0)
-            if b:
-                blind_sessions.add(sid)
-        alerts = dict(conn.execute(select(FalseAlert.session_id, func.count())
-                                   .where(FalseAlert.session_id.in_(list(info)))
-                                   .group_by(FalseAlert.session_id)).all())
-        for sid, (agency_id, month, minutes) in info.items():
-            a = int(alerts.get(sid, 0))
-            blind = sid in blind_sessions
-            row = sessions[(agency_id, month)]
-            for i, value in enumerate((1, minutes, a, int(blind), minutes if blind else 0, a if blind else 0)):
-                row[i] += value
-    return hides, sessions
+        _session_contributions(conn, ids, base)
+    for ids in _chunks(deployment_ids):
+        _deployment_contributions(conn, ids, base)
+    return base
+
+
+def _session_contributions(conn, ids, base: Base) -> None:
+    info = {sid: (agency_id, month_of(started, tz), minutes) for sid, agency_id, started, minutes, tz in
+            conn.execute(select(TrainingSession.id, TrainingSession.agency_id, TrainingSession.started_at,
+                                TrainingSession.duration_minutes, Agency.timezone)
+                         .join(Agency, Agency.id == TrainingSession.agency_id)
+                         .where(TrainingSession.id.in_(ids), TrainingSession.archived_at.is_(None)))}
+    if not info:
+        return
+    found = Hide.outcome == "found"
+    blind_sessions = set()
+    for sid, device, spot, n, f, b, bf in conn.execute(
+            select(Hide.session_id, Hide.device_type_id, Hide.hiding_spot_id, func.count(),
+                   func.sum(case((found, 1), else_=0)), func.sum(case((Hide.blind.is_(True), 1), else_=0)),
+                   func.sum(case((and_(found, Hide.blind.is_(True)), 1), else_=0)))
+            .where(Hide.session_id.in_(list(info)))
+            .group_by(Hide.session_id, Hide.device_type_id, Hide.hiding_spot_id)):
+        agency_id, month, _ = info[sid]
+        _add(base.hides, (agency_id, month, device, spot), (n, f, b, bf))
+        if b:
+            blind_sessions.add(sid)
+    alerts = dict(conn.execute(select(FalseAlert.session_id, func.count())
+                               .where(FalseAlert.session_id.in_(list(info)))
+                               .group_by(FalseAlert.session_id)).all())
+    for sid, (agency_id, month, minutes) in info.items():
+        a = int(alerts.get(sid, 0))
+        blind = sid in blind_sessions
+        _add(base.sessions, (agency_id, month), (1, minutes, a, int(blind), minutes if blind else 0, a if blind else 0))
+
+
+def _served_name(column):
+    """The requesting agency as "agencies served" counts it, computed by the database itself."""
+    return func.lower(func.trim(column))
+
+
+def _find_totals():
+    """Per deployment: finds, missed by the human search, evidence yes/no/pending."""
+    return (select(Find.deployment_id.label("dep"), func.count().label("n"),
+                   func.sum(case((Find.missed_by_human_search.is_(True), 1), else_=0)).label("missed"),
+                   func.sum(case((Find.evidence == "yes", 1), else_=0)).label("yes"),
+                   func.sum(case((Find.evidence == "no", 1), else_=0)).label("no"),
+                   func.sum(case((Find.evidence == "pending", 1), else_=0)).label("pending"))
+            .group_by(Find.deployment_id))
+
+
+def _deployment_contributions(conn, ids, base: Base) -> None:
+    d = Deployment
+    info = {dep: (agency_id, month_of(started, tz), unverified, name) for dep, agency_id, started, unverified, name, tz
+            in conn.execute(select(d.id, d.agency_id, d.started_at, d.unverified_alert,
+                                   _served_name(d.requesting_agency), Agency.timezone)
+                            .join(Agency, Agency.id == d.agency_id)
+                            .where(d.id.in_(ids), d.archived_at.is_(None)))}
+    if not info:
+        return
+    finds = {row[0]: row[1:] for row in conn.execute(_find_totals().where(Find.deployment_id.in_(list(info))))}
+    for dep, (agency_id, month, unverified, name) in info.items():
+        n, missed, yes, no, pending = finds.get(dep, (0, 0, 0, 0, 0))
+        _add(base.deployments, (agency_id, month),
+             (1, bool(unverified), n, missed, yes, no, pending, int(n > 0), int((missed or 0) > 0)))
+        if name is not None:
+            _add(base.served, (agency_id, month, name), (1,))
 
 
 def _difference(new: Counts, old: Counts) -> Counts:
     out = {}
     for key in set(new) | set(old):
         a, b = new.get(key), old.get(key)
-        values = [x - y for x, y in zip(a or [0] * len((b)), b or [0] * len(a))]
+        values = [x - y for x, y in zip(a or [0] * len(b), b or [0] * len(a))]
         if any(values):
             out[key] = values
     return out
@@ -126,54 +216,77 @@ def _apply(conn, model, keys, counts, delta: Counts) -> None:
                                       set_={c: table.c[c] + stmt.excluded[c] for c in counts})
     conn.execute(stmt, [dict(zip(keys, key)) | dict(zip(counts, values)) for key, values in delta.items()])
     # A bucket emptied by this change is removed, so the tables hold only what the raw rows give.
-    emptied = {key for key, values in delta.items() if values[0] < 0}
+    emptied = [key for key, values in delta.items() if values[0] < 0]
     if emptied:
-        first = table.c[counts[0]]
-        for agency_id in {key[0] for key in emptied}:
-            conn.execute(delete(table).where(table.c.agency_id == agency_id, first <= 0))
+        conn.execute(delete(table).where(*(table.c[k] == bindparam(f"k_{k}") for k in keys),
+                                         table.c[counts[0]] <= 0),
+                     [{f"k_{k}": v for k, v in zip(keys, key)} for key in emptied])
+
+
+def apply_difference(conn, new: Base, old: Base) -> None:
+    """Add new − old to every rollup table."""
+    new_tables, old_tables = tables(new), tables(old)
+    for model, keys, counts in TABLES:
+        _apply(conn, model, keys, counts, _difference(new_tables[model], old_tables[model]))
 
 
 # --------------------------------------------------------------------------- flush hooks
 
-def _session_ids(session: Session):
-    """Ids of the persistent sessions this flush may change, and the new objects to read later."""
-    ids, later, agencies = set(), [], set()
+def _changed(obj, fields) -> bool:
+    attrs = inspect(obj).attrs
+    return any(attrs[f].history.has_changes() for f in fields)
+
+
+def _parent_ids(obj, parent_attr: str, key_attr: str, ids: set) -> None:
+    """A child's parent ids before and now (a hide or find moved from one parent to another)."""
+    state = inspect(obj)
+    ids.update(v for v in state.attrs[key_attr].history.deleted if v is not None)
+    if getattr(obj, key_attr) is not None:
+        ids.add(getattr(obj, key_attr))
+    else:
+        parent = getattr(obj, parent_attr)
+        if parent is not None and parent.id is not None:
+            ids.add(parent.id)  # a child added to a stored parent
+
+
+def _affected(session: Session):
+    """Ids of the stored sessions and deployments this flush may change, the objects to read
+    again afterwards (new ones get their ids in the flush) and agencies whose time zone changes."""
+    sessions, deployments, later, agencies = set(), set(), [], set()
     for obj in list(session.new) + list(session.dirty) + list(session.deleted):
-        if isinstance(obj, TrainingSession):
+        if isinstance(obj, (TrainingSession, Deployment)):
+            ids, fields = ((sessions, _SESSION_FIELDS) if isinstance(obj, TrainingSession)
+                           else (deployments, _DEPLOYMENT_FIELDS))
             if obj in session.new:
                 later.append(obj)
-            elif obj in session.deleted or any(inspect(obj).attrs[f].history.has_changes()
-                                               for f in _SESSION_FIELDS):
+            elif obj in session.deleted or _changed(obj, fields):
                 ids.add(obj.id)
                 later.append(obj)  # an agency_id change: read the new id afterwards too
         elif isinstance(obj, (Hide, FalseAlert)):
-            state = inspect(obj)
-            ids.update(v for v in state.attrs.session_id.history.deleted if v is not None)
-            if obj.session_id is not None:
-                ids.add(obj.session_id)
-            elif obj.session is not None and obj.session.id is not None:
-                ids.add(obj.session.id)  # a hide added to a stored session
+            _parent_ids(obj, "session", "session_id", sessions)
             later.append(obj)
-        elif isinstance(obj, Agency) and obj not in session.new and \
-                inspect(obj).attrs.timezone.history.has_changes():
+        elif isinstance(obj, Find):
+            _parent_ids(obj, "deployment", "deployment_id", deployments)
+            later.append(obj)
+        elif isinstance(obj, Agency) and obj not in session.new and _changed(obj, ("timezone",)):
             agencies.add(obj.id)
-    return ids, later, agencies
+    return sessions, deployments, later, agencies
 
 
 @event.listens_for(Session, "before_flush")
 def _before(session: Session, flush_context, instances):
     if session.info.get("rollups_off"):
         return
-    ids, later, agencies = _session_ids(session)
-    if not ids and not later and not agencies:
+    sessions, deployments, later, agencies = _affected(session)
+    if not sessions and not deployments and not later and not agencies:
         return
     conn = session.connection()
-    if ids and conn.dialect.name == "postgresql":
-        for chunk in _chunks(ids):
-            conn.execute(select(TrainingSession.id).where(TrainingSession.id.in_(chunk))
-                         .with_for_update())
-    old = contributions(conn, ids) if ids else ({}, {})
-    session.info.setdefault("rollup_pending", []).append((ids, later, agencies, old))
+    if conn.dialect.name == "postgresql":
+        for model, ids in ((TrainingSession, sessions), (Deployment, deployments)):
+            for chunk in _chunks(ids):
+                conn.execute(select(model.id).where(model.id.in_(chunk)).with_for_update())
+    old = contributions(conn, sessions, deployments)
+    session.info.setdefault("rollup_pending", []).append((sessions, deployments, later, agencies, old))
 
 
 @event.listens_for(Session, "after_flush")
@@ -182,17 +295,19 @@ def _after(session: Session, flush_context):
     if not pending:
         return
     conn = session.connection()
-    for ids, later, agencies, (old_hides, old_sessions) in pending:
-        ids = set(ids)
+    for sessions, deployments, later, agencies, old in pending:
+        sessions, deployments = set(sessions), set(deployments)
         for obj in later:
-            sid = obj.id if isinstance(obj, TrainingSession) else obj.session_id
-            if sid is not None:
-                ids.add(sid)
-        new_hides, new_sessions = contributions(conn, ids)
-        _apply(conn, HideRollup, HIDE_KEYS, HIDE_COUNTS, _difference(new_hides, old_hides))
-        _apply(conn, SessionRollup, SESSION_KEYS, SESSION_COUNTS, _difference(new_sessions, old_sessions))
-        for agency_id in agencies:
-            rebuild(conn, [agency_id])
+            if isinstance(obj, (TrainingSession, Deployment)):
+                (sessions if isinstance(obj, TrainingSession) else deployments).add(obj.id)
+            elif isinstance(obj, Find):
+                if obj.deployment_id is not None:
+                    deployments.add(obj.deployment_id)
+            elif obj.session_id is not None:
+                sessions.add(obj.session_id)
+        apply_difference(conn, contributions(conn, sessions, deployments), old)
+        if agencies:
+            rebuild(conn, agencies)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -212,9 +327,9 @@ def _zones(conn, agency_ids=None) -> dict[str, list[int]]:
     return zones
 
 
-def _months(conn, agency_ids) -> tuple[datetime, datetime] | None:
-    lo, hi = conn.execute(select(func.min(TrainingSession.started_at), func.max(TrainingSession.started_at))
-                          .where(TrainingSession.agency_id.in_(agency_ids))).one()
+def _span(conn, model, agency_ids) -> tuple[datetime, datetime] | None:
+    lo, hi = conn.execute(select(func.min(model.started_at), func.max(model.started_at))
+                          .where(model.agency_id.in_(agency_ids))).one()
     if lo is None:
         return None
     from .models.base import UTCDateTime
@@ -235,20 +350,26 @@ def _month_case(column, tz: str, lo: datetime, hi: datetime):
     return case(*whens, else_=None)
 
 
-def compute(conn, agency_ids=None, progress=None) -> tuple[Counts, Counts]:
-    """The rollups recomputed from the raw rows, grouped in SQL, one query per agency time zone."""
-    hides: Counts = {}
-    sessions: Counts = {}
+def _month(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def compute(conn, agency_ids=None, progress=None) -> Base:
+    """The base sets recomputed from the raw rows, grouped in SQL, one query each per agency time zone."""
+    base = Base()
     for tz, ids in sorted(_zones(conn, agency_ids).items()):
-        span = _months(conn, ids)
+        span = _span(conn, TrainingSession, ids)
         if span is not None:
-            _compute_zone(conn, tz, ids, span, hides, sessions)
+            _compute_training(conn, tz, ids, span, base)
+        span = _span(conn, Deployment, ids)
+        if span is not None:
+            _compute_deployments(conn, tz, ids, span, base)
         if progress:
             progress(len(ids))
-    return hides, sessions
+    return base
 
 
-def _compute_zone(conn, tz, ids, span, hides: Counts, sessions: Counts) -> None:
+def _compute_training(conn, tz, ids, span, base: Base) -> None:
     s = TrainingSession
     bucket = _month_case(s.started_at, tz, *span).label("m")
     live = and_(s.agency_id.in_(ids), s.archived_at.is_(None))
@@ -261,7 +382,7 @@ def _compute_zone(conn, tz, ids, span, hides: Counts, sessions: Counts) -> None:
     for a, m, d, p, n, f, b, bf in conn.execute(
             select(rows.c.a, rows.c.m, rows.c.d, rows.c.p, func.count(), func.sum(rows.c.f), func.sum(rows.c.b),
                    func.sum(rows.c.bf)).group_by(rows.c.a, rows.c.m, rows.c.d, rows.c.p)):
-        hides[(a, date.fromisoformat(m), d, p)] = [int(n), int(f), int(b), int(bf)]
+        base.hides[(a, _month(m), d, p)] = [int(n), int(f), int(b), int(bf)]
     alerts = (select(func.count()).where(FalseAlert.session_id == s.id).correlate(s).scalar_subquery())
     has_blind = case((exists().where(Hide.session_id == s.id, blind), 1), else_=0)
     rows = (select(s.agency_id.label("a"), bucket, s.duration_minutes.label("mins"), alerts.label("fa"),
@@ -270,54 +391,95 @@ def _compute_zone(conn, tz, ids, span, hides: Counts, sessions: Counts) -> None:
             select(rows.c.a, rows.c.m, func.count(), func.sum(rows.c.mins), func.sum(rows.c.fa), func.sum(rows.c.hb),
                    func.sum(rows.c.mins * rows.c.hb), func.sum(rows.c.fa * rows.c.hb))
             .group_by(rows.c.a, rows.c.m)):
-        sessions[(a, date.fromisoformat(m))] = [int(n), int(mins), int(fa), int(bn), int(bmins), int(bfa)]
+        base.sessions[(a, _month(m))] = [int(n), int(mins), int(fa), int(bn), int(bmins), int(bfa)]
 
 
-def stored(conn, agency_ids=None) -> tuple[Counts, Counts]:
-    """The rollups as stored (empty buckets left out)."""
-    out = []
-    for model, keys, counts in ((HideRollup, HIDE_KEYS, HIDE_COUNTS), (SessionRollup, SESSION_KEYS, SESSION_COUNTS)):
+def _compute_deployments(conn, tz, ids, span, base: Base) -> None:
+    d = Deployment
+    bucket = _month_case(d.started_at, tz, *span).label("m")
+    live = and_(d.agency_id.in_(ids), d.archived_at.is_(None))
+    finds = _find_totals().subquery()
+    n = func.coalesce(finds.c.n, 0)
+    missed = func.coalesce(finds.c.missed, 0)
+    rows = (select(d.agency_id.label("a"), bucket, case((d.unverified_alert.is_(True), 1), else_=0).label("u"),
+                   n.label("n"), missed.label("missed"), func.coalesce(finds.c.yes, 0).label("yes"),
+                   func.coalesce(finds.c.no, 0).label("no"), func.coalesce(finds.c.pending, 0).label("pending"),
+                   case((n > 0, 1), else_=0).label("sf"), case((missed > 0, 1), else_=0).label("sm"))
+            .select_from(d).outerjoin(finds, finds.c.dep == d.id).where(live).subquery())
+    c = rows.c
+    for a, m, *values in conn.execute(
+            select(c.a, c.m, func.count(), *(func.sum(col) for col in (c.u, c.n, c.missed, c.yes, c.no, c.pending,
+                                                                         c.sf, c.sm)))
+            .group_by(c.a, c.m)):
+        base.deployments[(a, _month(m))] = [int(v or 0) for v in values]
+    rows = (select(d.agency_id.label("a"), bucket, _served_name(d.requesting_agency).label("r"))
+            .where(live, d.requesting_agency.is_not(None)).subquery())
+    for a, m, r, count in conn.execute(select(rows.c.a, rows.c.m, rows.c.r, func.count())
+                                       .group_by(rows.c.a, rows.c.m, rows.c.r)):
+        base.served[(a, _month(m), r)] = [int(count)]
+
+
+def stored(conn, agency_ids=None) -> dict:
+    """{model: Counts} of every rollup table as stored (empty buckets left out); with `agency_ids`
+    only the tables keyed by agency."""
+    out = {}
+    for model, keys, counts in TABLES:
         table = model.__table__
         stmt = select(*(table.c[k] for k in keys + counts))
         if agency_ids is not None:
+            if "agency_id" not in keys:
+                continue
             stmt = stmt.where(table.c.agency_id.in_(list(agency_ids)))
         rows = {}
         for row in conn.execute(stmt):
             values = [int(v) for v in row[len(keys):]]
             if any(values):
                 rows[tuple(row[:len(keys)])] = values
-        out.append(rows)
-    return out[0], out[1]
+        out[model] = rows
+    return out
 
 
-def rebuild(conn, agency_ids=None, progress=None) -> tuple[int, int]:
-    """Replace the rollups (of `agency_ids`, or all) by a recomputation; returns the row counts."""
-    hides, sessions = compute(conn, agency_ids, progress)
-    for model in (HideRollup, SessionRollup):
-        stmt = delete(model.__table__)
-        if agency_ids is not None:
-            stmt = stmt.where(model.__table__.c.agency_id.in_(list(agency_ids)))
-        conn.execute(stmt)
-    for model, keys, counts, rows in ((HideRollup, HIDE_KEYS, HIDE_COUNTS, hides),
-                                      (SessionRollup, SESSION_KEYS, SESSION_COUNTS, sessions)):
+def _stored_base(conn, agency_ids) -> Base:
+    """The base sets of these agencies as the rollups hold them now."""
+    rows = stored(conn, agency_ids)
+    base = Base()
+    base.hides.update(rows[HideRollup])
+    base.sessions.update({k: v[:len(SESSION_COUNTS)] for k, v in rows[SessionRollup].items()
+                          if any(v[:len(SESSION_COUNTS)])})
+    base.deployments.update(rows[DeploymentRollup])
+    base.served.update(rows[ServedRollup])
+    return base
+
+
+def rebuild(conn, agency_ids=None, progress=None) -> dict:
+    """Replace the rollups (of `agency_ids`, or all) by a recomputation; returns {table name: rows}."""
+    base = compute(conn, agency_ids, progress)
+    if agency_ids is not None:
+        # pair_rollup sums every agency: move it (and the rest) by the difference from what is stored.
+        apply_difference(conn, base, _stored_base(conn, agency_ids))
+        return {model.__tablename__: None for model, _, _ in TABLES}
+    result, every = {}, tables(base)
+    for model, keys, counts in TABLES:
+        rows = every[model]
+        conn.execute(delete(model.__table__))
         data = [dict(zip(keys, key)) | dict(zip(counts, values)) for key, values in rows.items()]
         for i in range(0, len(data), 5000):
             conn.execute(model.__table__.insert(), data[i:i + 5000])
-    return len(hides), len(sessions)
+        result[model.__tablename__] = len(data)
+    return result
 
 
 def differences(conn) -> list[str]:
     """Every bucket where the stored rollups differ from a recomputation, in words."""
-    expected_h, expected_s = compute(conn)
-    stored_h, stored_s = stored(conn)
+    expected, actual = tables(compute(conn)), stored(conn)
     lines = []
-    for name, keys, counts, expected, actual in (
-            ("hide_rollup", HIDE_KEYS, HIDE_COUNTS, expected_h, stored_h),
-            ("session_rollup", SESSION_KEYS, SESSION_COUNTS, expected_s, stored_s)):
-        for key in sorted(set(expected) | set(actual), key=lambda k: tuple(str(v) for v in k)):
-            want, have = expected.get(key, [0] * len(counts)), actual.get(key, [0] * len(counts))
+    for model, keys, counts in TABLES:
+        want_rows = {k: v for k, v in expected[model].items() if any(v)}
+        have_rows = actual[model]
+        for key in sorted(set(want_rows) | set(have_rows), key=lambda k: tuple(str(v) for v in k)):
+            want, have = want_rows.get(key, [0] * len(counts)), have_rows.get(key, [0] * len(counts))
             if want != have:
                 where = ", ".join(f"{k}={v}" for k, v in zip(keys, key))
                 diff = ", ".join(f"{c} {h} (raw rows give {w})" for c, h, w in zip(counts, have, want) if h != w)
-                lines.append(f"{name} {where}: {diff}")
+                lines.append(f"{model.__tablename__} {where}: {diff}")
     return lines

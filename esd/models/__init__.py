@@ -4,14 +4,16 @@ from .base import utcnow
 from .certifications import Certification, Notification, Reminder
 from .core import Agency, Dog, Handler, TeamAssignment, User, funder_grants
 from .deployments import Deployment, Find
-from .rollups import HideRollup, SessionRollup
+from .rollups import (DeploymentRollup, DeviceRollup, HideRollup, PairRollup, ServedRollup, SessionRollup,
+                      SpotRollup)
 from .training import FalseAlert, Hide, TrainingSession
 from .versions import ReportVersion
 from .vocab import VocabularyTerm, seed_vocabularies, terms
 
 __all__ = [
-    "Agency", "AuditEntry", "Certification", "Deployment", "Dog", "FalseAlert", "Find", "Handler",
-    "Hide", "HideRollup", "Notification", "Reminder", "ReportVersion", "SessionRollup", "TeamAssignment", "TrainingSession", "User",
+    "Agency", "AuditEntry", "Certification", "Deployment", "DeploymentRollup", "DeviceRollup", "Dog", "FalseAlert",
+    "Find", "Handler", "Hide", "HideRollup", "Notification", "PairRollup", "Reminder", "ReportVersion", "ServedRollup",
+    "SessionRollup", "SpotRollup", "TeamAssignment", "TrainingSession", "User",
     "VocabularyTerm", "funder_grants", "seed_vocabularies", "terms", "utcnow",
 ]
 

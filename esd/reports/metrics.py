@@ -37,8 +37,10 @@ from collections import defaultdict
 from sqlalchemy import and_, case, distinct, exists, false, func, literal, or_, select
 
 from ..extensions import db
-from ..models import (Agency, Certification, Deployment, Dog, FalseAlert, Find, Handler, Hide, HideRollup,
-                      SessionRollup, TrainingSession, VocabularyTerm)
+from ..models import (Agency, Certification, Deployment, DeploymentRollup, DeviceRollup, Dog, FalseAlert, Find,
+                      Handler, Hide, HideRollup, PairRollup, ServedRollup, SessionRollup, SpotRollup,
+                      TrainingSession, VocabularyTerm)
+from ..models.rollups import DEPLOYMENT_COUNTS
 from ..rollups import next_month
 from ..scoping import aggregate_agency_ids
 
@@ -562,11 +564,30 @@ def _rollup_where(model, filters: Filters, lo: date | None, hi: date | None) -> 
     return clauses
 
 
+def _covers_every_agency(filters: Filters) -> bool:
+    """True when the filter names every agency (the admin's "all", or a list of all of them)."""
+    if filters.agency_ids is None:
+        return True
+    if not filters.agency_ids:
+        return False
+    return not db.session.scalar(select(func.count(Agency.id)).where(Agency.id.not_in(filters.agency_ids)))
+
+
+def _hide_table(filters: Filters, keys: tuple[str, ...]):
+    """The smallest rollup table that holds these keys for the filter's agencies."""
+    if keys in ((), ("month",)):
+        return SessionRollup
+    if _covers_every_agency(filters):
+        return PairRollup
+    return {("device_type_id",): DeviceRollup, ("hiding_spot_id",): SpotRollup}.get(keys, HideRollup)
+
+
 def _hide_groups_rollup(filters: Filters, keys: tuple[str, ...], lo, hi) -> dict[tuple, tuple[int, int]]:
-    r = HideRollup
+    r = _hide_table(filters, keys)
     n_col, found_col = (r.blind_hides, r.blind_found) if filters.blind_only else (r.hides, r.found)
     columns = [getattr(r, k) for k in keys]
-    stmt = (select(*columns, func.sum(n_col), func.sum(found_col)).where(*_rollup_where(r, filters, lo, hi))
+    scope = filters if r is not PairRollup else replace(filters, agency_ids=None)
+    stmt = (select(*columns, func.sum(n_col), func.sum(found_col)).where(*_rollup_where(r, scope, lo, hi))
             .group_by(*columns).having(func.sum(n_col) > 0))
     return {tuple(row[:len(keys)]): (int(row[-2]), int(row[-1])) for row in db.session.execute(stmt)}
 
@@ -642,25 +663,24 @@ class Impact:
         return self.searches_with_missed_find / self.deployments if self.deployments else None
 
 
-def deployment_impact(filters: Filters) -> Impact:
+def deployment_impact(filters: Filters, raw: bool = False) -> Impact:
     """Deployments, finds, finds after the human search, evidence, agencies served, unverified alerts."""
     _checked(filters)
-    where = _where(Deployment, filters)
-    deployments, agencies, unverified = db.session.execute(
-        select(func.count(Deployment.id),
-               func.count(distinct(func.lower(func.trim(Deployment.requesting_agency)))),
-               func.coalesce(func.sum(case((Deployment.unverified_alert.is_(True), 1), else_=0)), 0))
-        .where(*where)).one()
-    found, missed, evidence, pending, searches_missed, searches_found = db.session.execute(
-        select(func.count(Find.id),
-               func.coalesce(func.sum(case((Find.missed_by_human_search.is_(True), 1), else_=0)), 0),
-               func.coalesce(func.sum(case((Find.evidence == "yes", 1), else_=0)), 0),
-               func.coalesce(func.sum(case((Find.evidence == "pending", 1), else_=0)), 0),
-               func.count(distinct(case((Find.missed_by_human_search.is_(True), Find.deployment_id)))),
-               func.count(distinct(Find.deployment_id)))
-        .join(Deployment, Find.deployment_id == Deployment.id).where(*where)).one()
-    return Impact(int(deployments), int(found), int(missed), int(searches_missed), int(searches_found),
-                  int(evidence), int(pending), int(agencies), int(unverified))
+    split = None if raw else _split(filters)
+    if split is None:
+        counts, names = _deployment_counts_raw(filters).get(None), _served_names_raw(filters)
+    else:
+        (lo, hi), edges = split
+        counts = _deployment_rollup(filters, lo, hi, by_month=False).get(None)
+        names = set(db.session.scalars(select(ServedRollup.requesting_agency).distinct()
+                                       .where(*_rollup_where(ServedRollup, filters, lo, hi))))
+        for edge in edges:
+            counts = _plus(counts, _deployment_counts_raw(edge).get(None))
+            names |= _served_names_raw(edge)
+    deployments, unverified, found, missed, evidence, _, pending, searches_found, searches_missed = \
+        counts or [0] * len(DEPLOYMENT_COUNTS)
+    return Impact(deployments, found, missed, searches_missed, searches_found, evidence, pending, len(names),
+                  unverified)
 
 
 @dataclass(frozen=True)
@@ -675,44 +695,100 @@ class ImpactMonth:
     unverified_alerts: int
 
 
-def monthly_impact(filters: Filters) -> list[ImpactMonth]:
+def monthly_impact(filters: Filters, raw: bool = False) -> list[ImpactMonth]:
     """Deployments, finds, finds the human search missed, evidence and unverified alerts per month."""
     _checked(filters)
-    months = _month_starts(filters, Deployment)
-    if not months:
-        return []
-    bucket = _month_bucket(Deployment, months, filters).label("m")
-    where = _where(Deployment, filters)
-    dep_rows = (select(bucket, Deployment.id.label("dep_id"), Deployment.unverified_alert.label("unverified"))
-                .where(*where).subquery())
-    per_deployment = {m: (n, u) for m, n, u in db.session.execute(
-        select(dep_rows.c.m, func.count(dep_rows.c.dep_id),
-               func.coalesce(func.sum(case((dep_rows.c.unverified.is_(True), 1), else_=0)), 0))
-        .group_by(dep_rows.c.m))}
-    find_rows = (select(bucket, Find.id.label("find_id"), Find.missed_by_human_search.label("missed"),
-                        Find.evidence.label("evidence"))
-                 .select_from(Find).join(Deployment, Find.deployment_id == Deployment.id)
-                 .where(*where).subquery())
-    per_find = {m: (n, missed, ev) for m, n, missed, ev in db.session.execute(
-        select(find_rows.c.m, func.count(find_rows.c.find_id),
-               func.coalesce(func.sum(case((find_rows.c.missed.is_(True), 1), else_=0)), 0),
-               func.coalesce(func.sum(case((find_rows.c.evidence == "yes", 1), else_=0)), 0))
-        .group_by(find_rows.c.m))}
+    split = None if raw else _split(filters)
+    if split is None:
+        months = _month_starts(filters, Deployment)
+        counts = _deployment_counts_raw(filters, months) if months else {}
+        by_month = {month: counts.get(i) for i, month in enumerate(months)}
+    else:
+        (lo, hi), edges = split
+        by_month = _deployment_rollup(filters, lo, hi, by_month=True)
+        seen = list(by_month)
+        for edge in edges:
+            month = edge.start.replace(day=1)  # an edge lies inside one month
+            counts = _deployment_counts_raw(edge).get(None)
+            if counts:
+                by_month[month] = _plus(by_month.get(month), counts)
+                seen.append(month)
+        if filters.start and filters.end:
+            months = _months_between(filters.start, filters.end)
+        elif seen:
+            months = _months_between(filters.start or min(seen), filters.end or max(seen))
+        else:
+            months = []
     result = []
-    for i, month in enumerate(months):
-        n, unverified = per_deployment.get(i, (0, 0))
-        finds, missed, evidence = per_find.get(i, (0, 0, 0))
-        result.append(ImpactMonth(month, int(n), int(finds), int(missed), int(evidence), int(unverified)))
+    for month in months:
+        n, unverified, finds, missed, evidence, *_ = by_month.get(month) or [0] * len(DEPLOYMENT_COUNTS)
+        result.append(ImpactMonth(month, n, finds, missed, evidence, unverified))
     return result
 
 
-def evidence_breakdown(filters: Filters) -> dict[str, int]:
+def evidence_breakdown(filters: Filters, raw: bool = False) -> dict[str, int]:
     """Finds by forensic result: yes, no, pending."""
     _checked(filters)
-    rows = dict(db.session.execute(
-        select(Find.evidence, func.count(Find.id)).join(Deployment, Find.deployment_id == Deployment.id)
-        .where(*_where(Deployment, filters)).group_by(Find.evidence)).all())
-    return {key: int(rows.get(key, 0)) for key in ("yes", "no", "pending")}
+    split = None if raw else _split(filters)
+    if split is None:
+        counts = _deployment_counts_raw(filters).get(None)
+    else:
+        (lo, hi), edges = split
+        counts = _deployment_rollup(filters, lo, hi, by_month=False).get(None)
+        for edge in edges:
+            counts = _plus(counts, _deployment_counts_raw(edge).get(None))
+    counts = counts or [0] * len(DEPLOYMENT_COUNTS)
+    return {"yes": counts[4], "no": counts[5], "pending": counts[6]}
+
+
+def _plus(a: list[int] | None, b: list[int] | None) -> list[int] | None:
+    if a is None or b is None:
+        return a or b
+    return [x + y for x, y in zip(a, b)]
+
+
+def _deployment_rollup(filters: Filters, lo, hi, by_month: bool) -> dict:
+    """{month (or None): [DEPLOYMENT_COUNTS]} from deployment_rollup."""
+    r = DeploymentRollup
+    keys = [r.month] if by_month else []
+    stmt = (select(*keys, *(func.coalesce(func.sum(getattr(r, c)), 0) for c in DEPLOYMENT_COUNTS))
+            .where(*_rollup_where(r, filters, lo, hi)))
+    if by_month:
+        stmt = stmt.group_by(r.month).having(func.sum(r.deployments) > 0)
+    return {row[0] if by_month else None: [int(v) for v in row[len(keys):]] for row in db.session.execute(stmt)}
+
+
+def _deployment_counts_raw(filters: Filters, months: list[date] | None = None) -> dict:
+    """{month index (or None without `months`): [DEPLOYMENT_COUNTS]} from the raw rows."""
+    where = _where(Deployment, filters)
+    bucket = (_month_bucket(Deployment, months, filters) if months else literal(0)).label("m")
+    # Grouped in outer queries: PostgreSQL does not match a CASE with bound parameters in
+    # SELECT to the same CASE in GROUP BY.
+    deps = select(bucket, Deployment.unverified_alert.label("u")).where(*where).subquery()
+    out = {}
+    for m, n, unverified in db.session.execute(
+            select(deps.c.m, func.count(), func.sum(case((deps.c.u.is_(True), 1), else_=0))).group_by(deps.c.m)):
+        out[m] = [int(n), int(unverified or 0)] + [0] * (len(DEPLOYMENT_COUNTS) - 2)
+    finds = (select(bucket, Find.deployment_id.label("dep"), Find.missed_by_human_search.label("missed"),
+                    Find.evidence.label("evidence"))
+             .select_from(Find).join(Deployment, Find.deployment_id == Deployment.id).where(*where).subquery())
+    missed = finds.c.missed.is_(True)
+    for m, *values in db.session.execute(
+            select(finds.c.m, func.count(), func.sum(case((missed, 1), else_=0)),
+                   *(func.sum(case((finds.c.evidence == e, 1), else_=0)) for e in ("yes", "no", "pending")),
+                   func.count(distinct(finds.c.dep)), func.count(distinct(case((missed, finds.c.dep)))))
+            .group_by(finds.c.m)):
+        out.setdefault(m, [0] * len(DEPLOYMENT_COUNTS))[2:] = [int(v or 0) for v in values]
+    if not months:
+        return {None: out[0]} if 0 in out else {}
+    return {m: v for m, v in out.items() if m is not None}
+
+
+def _served_names_raw(filters: Filters) -> set[str]:
+    """The requesting agencies' names as "agencies served" counts them (lower(trim(name)))."""
+    name = func.lower(func.trim(Deployment.requesting_agency))
+    return set(db.session.scalars(select(name).distinct().where(*_where(Deployment, filters),
+                                                                 Deployment.requesting_agency.is_not(None))))
 
 
 # --------------------------------------------------------------------------- certification
