@@ -396,18 +396,20 @@ def monthly_training(filters: Filters, raw: bool = False) -> list[Month]:
     split = None if raw else _split(filters)
     if split is None:
         return _monthly_training_raw(filters)
-    (lo, hi), edges = split
+    (inner_lo, inner_hi), edges = split
+    lo, hi, plus, minus = _pieces(split)
     rollup = _session_rollup(filters, lo, hi, by_month=True)
     edge_months = {}
-    for edge in edges:
+    for sign, edge in [(1, e) for e in plus] + [(-1, e) for e in minus]:
         for m in _monthly_training_raw(edge):
-            edge_months[m.month] = m
+            n, found, alerts, minutes = edge_months.get(m.month, (0, 0, 0, 0))
+            edge_months[m.month] = (n + sign * m.hides, found + sign * m.found, alerts + sign * m.false_alerts,
+                                    minutes + sign * m.minutes)
     if filters.start and filters.end:
         months = _months_between(filters.start, filters.end)
     else:
         # Months with data decide an open end, as on the raw path (months with sessions).
-        every = rollup if not filters.blind_only else _session_rollup(
-            replace(filters, blind_only=False), lo, hi, by_month=True)
+        every = _session_rollup(replace(filters, blind_only=False), inner_lo, inner_hi, by_month=True)
         seen = list(every)
         for edge in edges:
             days = _data_days(edge, TrainingSession)
@@ -423,8 +425,7 @@ def monthly_training(filters: Filters, raw: bool = False) -> list[Month]:
         _, minutes, alerts = rollup.get(month, (0, 0, 0))
         edge = edge_months.get(month)
         if edge:
-            n, found, alerts, minutes = (n + edge.hides, found + edge.found, alerts + edge.false_alerts,
-                                         minutes + edge.minutes)
+            n, found, alerts, minutes = n + edge[0], found + edge[1], alerts + edge[2], minutes + edge[3]
         result.append(Month(month, n, found, alerts, minutes))
     return result
 
@@ -507,11 +508,12 @@ def training_totals(filters: Filters, raw: bool = False, hides: bool = True) -> 
     if split is None:
         sessions, minutes, alerts = _session_totals_raw(filters)
     else:
-        (lo, hi), edges = split
+        lo, hi, plus, minus = _pieces(split)
         sessions, minutes, alerts = _session_rollup(filters, lo, hi, by_month=False).get(None, (0, 0, 0))
-        for edge in edges:
+        for sign, edge in [(1, e) for e in plus] + [(-1, e) for e in minus]:
             more = _session_totals_raw(edge)
-            sessions, minutes, alerts = sessions + more[0], minutes + more[1], alerts + more[2]
+            sessions, minutes, alerts = (sessions + sign * more[0], minutes + sign * more[1],
+                                         alerts + sign * more[2])
     rate = find_rate(filters, raw) if hides else Rate("All hides", 0, 0)
     return TrainingTotals(sessions, minutes, rate.n, rate.found, alerts)
 
@@ -551,6 +553,32 @@ def _split(filters: Filters):
     if lo and hi and lo > hi:
         return None
     return (lo, hi), edges
+
+
+def _pieces(split) -> tuple[date | None, date | None, list[Filters], list[Filters]]:
+    """(first, last month for the rollups, [raw filters to add], [raw filters to subtract]).
+
+    A partial month is read as its whole month from the rollups minus the days left out when those
+    are fewer than the days it keeps: "the last 12 months" ending today keeps 23 days of November
+    and leaves out 7, mostly in the future, so 7 days of raw rows are read instead of 23."""
+    (lo, hi), edges = split
+    plus, minus = [], []
+    for edge in edges:
+        month = edge.start.replace(day=1)
+        last = next_month(month) - timedelta(days=1)
+        kept = (edge.end - edge.start).days + 1
+        if (last - month).days + 1 - kept >= kept:
+            plus.append(edge)
+            continue
+        if edge.start > month:
+            minus.append(with_period(edge, month, edge.start - timedelta(days=1)))
+        if edge.end < last:
+            minus.append(with_period(edge, edge.end + timedelta(days=1), last))
+        if lo is not None and month < lo:
+            lo = month
+        else:
+            hi = month
+    return lo, hi, plus, minus
 
 
 def _rollup_where(model, filters: Filters, lo: date | None, hi: date | None) -> list:
@@ -612,13 +640,13 @@ def _hide_groups(filters: Filters, keys: tuple[str, ...], raw: bool) -> dict[tup
     split = None if raw else _split(filters)
     if split is None:
         return _hide_groups_raw(filters, keys)
-    (lo, hi), edges = split
+    lo, hi, plus, minus = _pieces(split)
     groups = _hide_groups_rollup(filters, keys, lo, hi)
-    for edge in edges:
+    for sign, edge in [(1, e) for e in plus] + [(-1, e) for e in minus]:
         for key, (n, found) in _hide_groups_raw(edge, keys).items():
             n0, f0 = groups.get(key, (0, 0))
-            groups[key] = (n0 + n, f0 + found)
-    return groups
+            groups[key] = (n0 + sign * n, f0 + sign * found)
+    return {key: value for key, value in groups.items() if value[0]}
 
 
 def _hide_groups_raw(filters: Filters, keys: tuple[str, ...]) -> dict[tuple, tuple[int, int]]:
@@ -670,12 +698,12 @@ def deployment_impact(filters: Filters, raw: bool = False) -> Impact:
     if split is None:
         counts, names = _deployment_counts_raw(filters).get(None), _served_names_raw(filters)
     else:
-        (lo, hi), edges = split
-        counts = _deployment_rollup(filters, lo, hi, by_month=False).get(None)
+        (inner_lo, inner_hi), edges = split
+        counts = _deployment_totals(filters, split)
+        # Distinct names do not subtract: whole months from the rollup, the partial ones raw.
         names = set(db.session.scalars(select(ServedRollup.requesting_agency).distinct()
-                                       .where(*_rollup_where(ServedRollup, filters, lo, hi))))
+                                       .where(*_rollup_where(ServedRollup, filters, inner_lo, inner_hi))))
         for edge in edges:
-            counts = _plus(counts, _deployment_counts_raw(edge).get(None))
             names |= _served_names_raw(edge)
     deployments, unverified, found, missed, evidence, _, pending, searches_found, searches_missed = \
         counts or [0] * len(DEPLOYMENT_COUNTS)
@@ -704,15 +732,14 @@ def monthly_impact(filters: Filters, raw: bool = False) -> list[ImpactMonth]:
         counts = _deployment_counts_raw(filters, months) if months else {}
         by_month = {month: counts.get(i) for i, month in enumerate(months)}
     else:
-        (lo, hi), edges = split
+        lo, hi, plus, minus = _pieces(split)
         by_month = _deployment_rollup(filters, lo, hi, by_month=True)
-        seen = list(by_month)
-        for edge in edges:
+        for sign, edge in [(1, e) for e in plus] + [(-1, e) for e in minus]:
             month = edge.start.replace(day=1)  # an edge lies inside one month
             counts = _deployment_counts_raw(edge).get(None)
             if counts:
-                by_month[month] = _plus(by_month.get(month), counts)
-                seen.append(month)
+                by_month[month] = _plus(by_month.get(month), [sign * v for v in counts])
+        seen = [month for month, counts in by_month.items() if counts and counts[0]]
         if filters.start and filters.end:
             months = _months_between(filters.start, filters.end)
         elif seen:
@@ -733,12 +760,18 @@ def evidence_breakdown(filters: Filters, raw: bool = False) -> dict[str, int]:
     if split is None:
         counts = _deployment_counts_raw(filters).get(None)
     else:
-        (lo, hi), edges = split
-        counts = _deployment_rollup(filters, lo, hi, by_month=False).get(None)
-        for edge in edges:
-            counts = _plus(counts, _deployment_counts_raw(edge).get(None))
+        counts = _deployment_totals(filters, split)
     counts = counts or [0] * len(DEPLOYMENT_COUNTS)
     return {"yes": counts[4], "no": counts[5], "pending": counts[6]}
+
+
+def _deployment_totals(filters: Filters, split) -> list[int] | None:
+    lo, hi, plus, minus = _pieces(split)
+    counts = _deployment_rollup(filters, lo, hi, by_month=False).get(None)
+    for sign, edge in [(1, e) for e in plus] + [(-1, e) for e in minus]:
+        more = _deployment_counts_raw(edge).get(None)
+        counts = _plus(counts, [sign * v for v in more] if more else None)
+    return counts
 
 
 def _plus(a: list[int] | None, b: list[int] | None) -> list[int] | None:
