@@ -27,6 +27,7 @@ count only sessions that had at least one blind hide.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -177,13 +178,18 @@ def _period_clause(model, filters: Filters):
     zones = _agency_zones(filters)
     if not zones:
         return false()
+    return _period_clause_of(model, tuple(zones), filters.start, filters.end)
 
+
+# Built once per zones and period: with a dozen zones the expression costs more to build than to run.
+@lru_cache(maxsize=256)
+def _period_clause_of(model, zones, start, end):
     def bounds(tz):
         zone, parts = ZoneInfo(tz), []
-        if filters.start:
-            parts.append(model.started_at >= datetime.combine(filters.start, time(), zone))
-        if filters.end:
-            parts.append(model.started_at < datetime.combine(filters.end + timedelta(days=1), time(), zone))
+        if start:
+            parts.append(model.started_at >= datetime.combine(start, time(), zone))
+        if end:
+            parts.append(model.started_at < datetime.combine(end + timedelta(days=1), time(), zone))
         return and_(*parts)
 
     if len(zones) == 1:
@@ -352,6 +358,11 @@ def _as_utc(value):
 
 def _month_bucket(model, months: list[date], filters: Filters):
     """A SQL CASE naming the month (by index) of `model.started_at` in its agency's time zone; NULL outside."""
+    return _month_bucket_of(model, tuple(months), tuple(_agency_zones(filters)))
+
+
+@lru_cache(maxsize=256)
+def _month_bucket_of(model, months, zones):
     column = model.started_at
 
     def in_zone(tz):
@@ -361,7 +372,6 @@ def _month_bucket(model, months: list[date], filters: Filters):
         whens = [(and_(column >= bounds[i], column < bounds[i + 1]), literal(i)) for i in range(len(months))]
         return case(*whens, else_=None)
 
-    zones = _agency_zones(filters)
     if len(zones) <= 1:
         return in_zone(zones[0][0] if zones else "UTC")
     return case(*((model.agency_id.in_(ids), in_zone(tz)) for tz, ids in zones), else_=None)
