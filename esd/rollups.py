@@ -26,7 +26,7 @@ from sqlalchemy import and_, bindparam, case, delete, event, exists, func, inspe
 from sqlalchemy.orm import Session
 
 from .models import (Agency, Deployment, DeploymentRollup, DeviceRollup, FalseAlert, Find, Hide, HideRollup,
-                     PairRollup, ServedRollup, SessionRollup, SpotRollup, TrainingSession)
+                     PairRollup, ServedRollup, SessionRollup, SpotRollup, TrainingSession, YearRollup)
 from .models.rollups import DEPLOYMENT_COUNTS, HIDE_COUNTS, SESSION_COUNTS
 
 HIDE_KEYS = ("agency_id", "month", "device_type_id", "hiding_spot_id")
@@ -38,6 +38,7 @@ TABLES = (
     (DeviceRollup, ("agency_id", "month", "device_type_id"), HIDE_COUNTS),
     (SpotRollup, ("agency_id", "month", "hiding_spot_id"), HIDE_COUNTS),
     (PairRollup, ("month", "device_type_id", "hiding_spot_id"), HIDE_COUNTS),
+    (YearRollup, ("agency_id", "year", "device_type_id", "hiding_spot_id"), HIDE_COUNTS),
     (SessionRollup, SESSION_KEYS, SESSION_COUNTS + HIDE_COUNTS),
     (DeploymentRollup, SESSION_KEYS, DEPLOYMENT_COUNTS),
     (ServedRollup, SERVED_KEYS, ("deployments",)),
@@ -99,6 +100,9 @@ def tables(base: Base) -> dict:
         for key, values in base.hides.items():
             _add(table, tuple(key[i] for i in picks), values)
         out[model] = table
+    years = out[YearRollup] = defaultdict(lambda: [0] * len(HIDE_COUNTS))
+    for (agency_id, month, device, spot), values in base.hides.items():
+        _add(years, (agency_id, month.replace(month=1), device, spot), values)
     per_month = out[SessionRollup] = {}
     hides = defaultdict(lambda: [0] * len(HIDE_COUNTS))
     for key, values in base.hides.items():

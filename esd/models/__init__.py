@@ -5,7 +5,7 @@ from .certifications import Certification, Notification, Reminder
 from .core import Agency, Dog, Handler, TeamAssignment, User, funder_grants
 from .deployments import Deployment, Find
 from .rollups import (DeploymentRollup, DeviceRollup, HideRollup, PairRollup, ServedRollup, SessionRollup,
-                      SpotRollup)
+                      SpotRollup, YearRollup)
 from .training import FalseAlert, Hide, TrainingSession
 from .versions import ReportVersion
 from .vocab import VocabularyTerm, seed_vocabularies, terms
@@ -14,7 +14,7 @@ __all__ = [
     "Agency", "AuditEntry", "Certification", "Deployment", "DeploymentRollup", "DeviceRollup", "Dog", "FalseAlert",
     "Find", "Handler", "Hide", "HideRollup", "Notification", "PairRollup", "Reminder", "ReportVersion", "ServedRollup",
     "SessionRollup", "SpotRollup", "TeamAssignment", "TrainingSession", "User",
-    "VocabularyTerm", "funder_grants", "seed_vocabularies", "terms", "utcnow",
+    "VocabularyTerm", "YearRollup", "funder_grants", "seed_vocabularies", "terms", "utcnow",
 ]
 
 # The rollups' flush hooks must be registered wherever these models are written.

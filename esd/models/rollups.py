@@ -39,6 +39,18 @@ class HideRollup(_HideCounts, db.Model):
     hiding_spot_id: Mapped[int] = mapped_column(ForeignKey("vocabulary_term.id"), primary_key=True)
 
 
+class YearRollup(_HideCounts, db.Model):
+    """hide_rollup summed over the months of one year (its first day; the agency's own year): a
+    heatmap of a few agencies over years reads ~200 rows per agency and year, not per month."""
+
+    __tablename__ = "year_rollup"
+    __table_args__ = (_CLUSTERED,)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), primary_key=True)
+    year: Mapped[date] = mapped_column(Date, primary_key=True)
+    device_type_id: Mapped[int] = mapped_column(ForeignKey("vocabulary_term.id"), primary_key=True)
+    hiding_spot_id: Mapped[int] = mapped_column(ForeignKey("vocabulary_term.id"), primary_key=True)
+
+
 class DeviceRollup(_HideCounts, db.Model):
     """Hides and finds of one agency, month and device type (the device type chart)."""
 

@@ -40,7 +40,7 @@ from sqlalchemy import and_, case, distinct, exists, false, func, literal, or_, 
 from ..extensions import db
 from ..models import (Agency, Certification, Deployment, DeploymentRollup, DeviceRollup, Dog, FalseAlert, Find,
                       Handler, Hide, HideRollup, PairRollup, ServedRollup, SessionRollup, SpotRollup,
-                      TrainingSession, VocabularyTerm)
+                      TrainingSession, VocabularyTerm, YearRollup)
 from ..models.rollups import DEPLOYMENT_COUNTS
 from ..rollups import next_month
 from ..scoping import aggregate_agency_ids
@@ -625,9 +625,39 @@ def _hide_groups_rollup(filters: Filters, keys: tuple[str, ...], lo, hi) -> dict
     n_col, found_col = (r.blind_hides, r.blind_found) if filters.blind_only else (r.hides, r.found)
     columns = [getattr(r, k) for k in keys]
     scope = filters if r is not PairRollup else replace(filters, agency_ids=None)
+    if r is HideRollup:
+        return _pairs_by_year(filters, lo, hi)
     stmt = (select(*columns, func.sum(n_col), func.sum(found_col)).where(*_rollup_where(r, scope, lo, hi))
             .group_by(*columns).having(func.sum(n_col) > 0))
     return {tuple(row[:len(keys)]): (int(row[-2]), int(row[-1])) for row in db.session.execute(stmt)}
+
+
+def _pairs_by_year(filters: Filters, lo: date | None, hi: date | None) -> dict[tuple, tuple[int, int]]:
+    """Device × spot of some agencies: whole years from year_rollup, the other months from hide_rollup."""
+    first = None if lo is None else (lo if lo.month == 1 else date(lo.year + 1, 1, 1))
+    last = None if hi is None else (hi.replace(month=1) if hi.month == 12 else date(hi.year - 1, 1, 1))
+    if first is not None and last is not None and first > last:
+        parts = [(HideRollup, HideRollup.month, lo, hi)]
+    else:
+        parts = [(YearRollup, YearRollup.year, first, last)]
+        if first is not None and lo < first:
+            parts.append((HideRollup, HideRollup.month, lo, date(first.year - 1, 12, 1)))
+        if last is not None and (hi is None or hi > date(last.year, 12, 1)):
+            parts.append((HideRollup, HideRollup.month, date(last.year + 1, 1, 1), hi))
+    groups: dict[tuple, tuple[int, int]] = {}
+    for r, period, since, until in parts:
+        n_col, found_col = (r.blind_hides, r.blind_found) if filters.blind_only else (r.hides, r.found)
+        clauses = [r.agency_id.in_(filters.agency_ids) if filters.agency_ids else false()]
+        if since is not None:
+            clauses.append(period >= since)
+        if until is not None:
+            clauses.append(period <= until)
+        for d, p, n, found in db.session.execute(
+                select(r.device_type_id, r.hiding_spot_id, func.sum(n_col), func.sum(found_col)).where(*clauses)
+                .group_by(r.device_type_id, r.hiding_spot_id)):
+            n0, f0 = groups.get((d, p), (0, 0))
+            groups[(d, p)] = (n0 + int(n), f0 + int(found))
+    return {key: value for key, value in groups.items() if value[0]}
 
 
 def _session_rollup(filters: Filters, lo, hi, by_month: bool) -> dict:

@@ -30,6 +30,21 @@ def upgrade():
     sa.PrimaryKeyConstraint('agency_id', 'month', 'device_type_id', 'hiding_spot_id', name=op.f('pk_hide_rollup')),
     sqlite_with_rowid=False,
     )
+    op.create_table('year_rollup',
+    sa.Column('agency_id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Date(), nullable=False),
+    sa.Column('device_type_id', sa.Integer(), nullable=False),
+    sa.Column('hiding_spot_id', sa.Integer(), nullable=False),
+    sa.Column('hides', sa.Integer(), nullable=False),
+    sa.Column('found', sa.Integer(), nullable=False),
+    sa.Column('blind_hides', sa.Integer(), nullable=False),
+    sa.Column('blind_found', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], name=op.f('fk_year_rollup_agency_id_agency')),
+    sa.ForeignKeyConstraint(['device_type_id'], ['vocabulary_term.id'], name=op.f('fk_year_rollup_device_type_id_vocabulary_term')),
+    sa.ForeignKeyConstraint(['hiding_spot_id'], ['vocabulary_term.id'], name=op.f('fk_year_rollup_hiding_spot_id_vocabulary_term')),
+    sa.PrimaryKeyConstraint('agency_id', 'year', 'device_type_id', 'hiding_spot_id', name=op.f('pk_year_rollup')),
+    sqlite_with_rowid=False,
+    )
     op.create_table('device_rollup',
     sa.Column('agency_id', sa.Integer(), nullable=False),
     sa.Column('month', sa.Date(), nullable=False),
@@ -121,6 +136,7 @@ def downgrade():
     op.drop_table('deployment_rollup')
     op.drop_table('session_rollup')
     op.drop_table('pair_rollup')
+    op.drop_table('year_rollup')
     op.drop_table('spot_rollup')
     op.drop_table('device_rollup')
     op.drop_table('hide_rollup')
