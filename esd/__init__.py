@@ -2,7 +2,7 @@
 import os
 from datetime import timedelta
 
-from flask import Flask, abort, jsonify, render_template, request, session
+from flask import Flask, abort, g, jsonify, render_template, request, session
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
@@ -127,7 +127,9 @@ def _register_security_hooks(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if current_user.is_authenticated and "Cache-Control" not in response.headers:
+        # The user g already holds, not current_user: after a commit that would reload it (one more query).
+        user = g.get("_login_user")
+        if user is not None and not user.is_anonymous and "Cache-Control" not in response.headers:
             response.headers["Cache-Control"] = "no-store"  # records must not linger in shared caches
         return response
 

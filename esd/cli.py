@@ -88,6 +88,9 @@ def rollups_command(do_rebuild, do_verify):
         with click.progressbar(length=agencies, label="Rebuilding rollups (agencies)") as bar:
             counts = rebuild(db.session.connection(), progress=bar.update)
         db.session.commit()
+        # A rebuild can change figures without any record changing: forget every cached one.
+        from .reports import cache as report_cache
+        report_cache.clear()
         click.echo("Rebuilt " + ", ".join(f"{rows} {name}" for name, rows in counts.items()) + " rows.")
     if do_verify:
         lines = differences(db.session.connection())

@@ -985,6 +985,9 @@ def seed_demo(today: date, seed: int = 2026, hides: int | None = None, progress=
         "seed": [None, seed], "today": [None, today.isoformat()], "hides": [None, summary.hides]},
         reason="Demo data seeded by `flask esd seed-demo`.")
     db.session.commit()
+    # Figures cached for an earlier database (same ids, other rows) must not be served for this one.
+    from .reports import cache as report_cache
+    report_cache.clear()
     return summary
 
 

@@ -15,7 +15,9 @@ wait on each other's version rows in opposite orders.
 """
 from __future__ import annotations
 
-from sqlalchemy import event, func, select
+from functools import lru_cache
+
+from sqlalchemy import bindparam, event, func, select
 from sqlalchemy.orm import Session
 
 from .models import (Agency, Certification, Deployment, Dog, FalseAlert, Find, Hide, TrainingSession,
@@ -62,17 +64,21 @@ def _bump(session: Session):
 
 def bump(session: Session, agency_ids) -> None:
     """Add one to each agency's version (an upsert, in id order)."""
-    table = ReportVersion.__table__
-    dialect = session.get_bind().dialect.name
+    connection = session.connection()
+    stmt = _upsert(connection.dialect.name)
+    for agency_id in sorted(agency_ids):
+        connection.execute(stmt, {"agency_id": agency_id})
+
+
+@lru_cache(maxsize=None)
+def _upsert(dialect: str):
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    connection = session.connection()
-    for agency_id in sorted(agency_ids):
-        stmt = insert(table).values(agency_id=agency_id, version=1)
-        connection.execute(stmt.on_conflict_do_update(index_elements=[table.c.agency_id],
-                                                      set_={"version": table.c.version + 1}))
+    table = ReportVersion.__table__
+    stmt = insert(table).values(agency_id=bindparam("agency_id"), version=1)
+    return stmt.on_conflict_do_update(index_elements=[table.c.agency_id], set_={"version": table.c.version + 1})
 
 
 @event.listens_for(Session, "after_rollback")

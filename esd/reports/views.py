@@ -6,6 +6,7 @@ from datetime import date
 
 from flask import Response, abort, jsonify, render_template, request
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import false, func, select
 
 from ..extensions import db
@@ -85,7 +86,12 @@ def _report(filters: metrics.Filters, charts: tuple[str, ...]) -> dict:
     numbers = report_cache.remember(("numbers", filters.key(), on, version), lambda: {
         "totals": metrics.training_totals(filters), "impact": metrics.deployment_impact(filters),
         "certified": metrics.dogs_certified(filters, on=on)})
-    return dict(numbers, tables=[cached_table(name, filters, version) for name in charts])
+    tables = [cached_table(name, filters, version) for name in charts]
+    # The charts' HTML (tables of numbers, image links) holds nothing of the viewer's: rendering
+    # it was most of a warm dashboard's time, so it is cached like the numbers.
+    grid = report_cache.remember(("grid", charts, filters.key(), version), lambda: str(render_template(
+        "reports/_chart_grid.html", tables=tables, args=filters.query_args())))
+    return dict(numbers, tables=tables, chart_grid=Markup(grid))
 
 
 def _first_error(form) -> tuple[str, str]:
