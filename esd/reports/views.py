@@ -33,13 +33,17 @@ def _form(with_people: bool, default_period: bool) -> ReportFilterForm:
     """The filter form read from the query string, its choices limited to the user's scope."""
     form = ReportFilterForm(request.args)
     agency_ids = aggregate_agency_ids()
-    agencies = db.session.scalars(_agencies(agency_ids).order_by(Agency.name)).all()
+    # (id, name) rows, not ORM objects: every dashboard and chart request builds these choices.
+    agencies = db.session.execute(_agencies(agency_ids).with_only_columns(Agency.id, Agency.name)
+                                  .order_by(Agency.name)).all()
     form.agency.choices = [("", "All agencies in scope")] + [(a.id, a.name) for a in agencies]
     if with_people:
         ids = record_agency_ids()
         chosen = form.agency.data if isinstance(form.agency.data, int) else None
-        dogs = db.session.scalars(_people(Dog, ids, chosen).order_by(Dog.name)).all()
-        handlers = db.session.scalars(_people(Handler, ids, chosen).order_by(Handler.name)).all()
+        dogs = db.session.execute(_people(Dog, ids, chosen).with_only_columns(Dog.id, Dog.name)
+                                  .order_by(Dog.name)).all()
+        handlers = db.session.execute(_people(Handler, ids, chosen).with_only_columns(Handler.id, Handler.name)
+                                      .order_by(Handler.name)).all()
         form.dog.choices = [("", "All dogs")] + [(d.id, d.name) for d in dogs]
         form.handler.choices = [("", "All handlers")] + [(h.id, h.name) for h in handlers]
     if default_period and not request.args.get("start") and not request.args.get("end"):
