@@ -61,8 +61,9 @@ def from_environment() -> dict:
     for name in ("CACHE_DIR", "CACHE_REDIS_URL"):
         if os.environ.get(name):
             settings[name] = os.environ[name]
-    if os.environ.get("CACHE_DEFAULT_TIMEOUT"):
-        settings["CACHE_DEFAULT_TIMEOUT"] = int(os.environ["CACHE_DEFAULT_TIMEOUT"])
+    for name in ("CACHE_DEFAULT_TIMEOUT", "CACHE_THRESHOLD"):
+        if os.environ.get(name):
+            settings[name] = int(os.environ[name])
     if os.environ.get("SECRET_KEY"):
         settings["SECRET_KEY"] = os.environ["SECRET_KEY"]
     return settings
@@ -86,6 +87,10 @@ DEFAULTS = {
     "SCHEDULER_ENABLED": False,
     # Keys carry a data version, so entries never go stale; the timeout and threshold only bound the space.
     "CACHE_DEFAULT_TIMEOUT": 24 * 3600,
-    "CACHE_THRESHOLD": 2000,  # files kept by FileSystemCache (a PNG is 20-60 kB)
+    # Files kept by FileSystemCache (a PNG is 20-60 kB). Past it, cachelib drops the expired entries
+    # and, if still over, every entry, reading each file first: one request then pays for it (about
+    # 0.5 s at a few thousand files) and the cache starts empty. High, so that happens rarely; an
+    # installation with heavy report traffic should use Redis with an LRU eviction policy instead.
+    "CACHE_THRESHOLD": 20000,
     "CACHE_KEY_PREFIX": "esd:",  # RedisCache.clear() then deletes only our keys, not the whole database
 }
