@@ -43,7 +43,8 @@ def _ip() -> str | None:
     return request.remote_addr if has_request_context() else None
 
 
-def _agency_id(obj) -> int | None:
+def agency_id_of(obj) -> int | None:
+    """The agency a record belongs to (a hide's or find's through its session or deployment)."""
     if hasattr(obj, "agency_id"):
         return obj.agency_id
     for parent in ("session", "deployment"):  # hides, false alerts, finds
@@ -119,7 +120,7 @@ def _write(session: Session, flush_context):
         if action == "create":
             values = ((c.key, getattr(obj, c.key)) for c in _columns(obj))
             changes = {key: [None, _plain(value)] for key, value in values if value is not None}
-        rows.append(dict(at=now, user_id=actor, agency_id=_agency_id(obj), action=action,
+        rows.append(dict(at=now, user_id=actor, agency_id=agency_id_of(obj), action=action,
                          entity=type(obj).__tablename__, entity_id=getattr(obj, "id", None),
                          changes=changes, reason=reason, ip=ip))
     session.connection().execute(insert(AuditEntry), rows)

@@ -20,26 +20,20 @@ from functools import lru_cache
 from sqlalchemy import bindparam, event, func, select
 from sqlalchemy.orm import Session
 
+from .audit import agency_id_of
 from .models import (Agency, Certification, Deployment, Dog, FalseAlert, Find, Hide, TrainingSession,
                      VocabularyTerm)
 from .models.versions import GLOBAL, ReportVersion
 
-_AGENCY_OWNED = (TrainingSession, Deployment, Certification, Dog)
+# The records a report reads; vocabulary terms count for every agency.
+_REPORTED = (TrainingSession, Hide, FalseAlert, Deployment, Find, Certification, Dog, Agency)
 _KEY = "report_version_agencies"
 
 
 def _agency_of(obj) -> int | None:
-    if isinstance(obj, _AGENCY_OWNED):
-        return obj.agency_id
-    if isinstance(obj, (Hide, FalseAlert)):
-        return obj.session.agency_id if obj.session is not None else None
-    if isinstance(obj, Find):
-        return obj.deployment.agency_id if obj.deployment is not None else None
-    if isinstance(obj, Agency):
-        return obj.id
     if isinstance(obj, VocabularyTerm):
         return GLOBAL
-    return None
+    return agency_id_of(obj) if isinstance(obj, _REPORTED) else None
 
 
 @event.listens_for(Session, "after_flush")

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from .models import (Agency, Deployment, DeploymentRollup, DeviceRollup, FalseAlert, Find, Hide, HideRollup,
                      PairRollup, ServedRollup, SessionRollup, SpotRollup, TrainingSession, YearRollup)
+from .models.base import aggregate_utc
 from .models.rollups import DEPLOYMENT_COUNTS, HIDE_COUNTS, SESSION_COUNTS
 
 HIDE_KEYS = ("agency_id", "month", "device_type_id", "hiding_spot_id")
@@ -341,10 +342,7 @@ def _span(conn, model, agency_ids) -> tuple[datetime, datetime] | None:
                           .where(model.agency_id.in_(agency_ids))).one()
     if lo is None:
         return None
-    from .models.base import UTCDateTime
-    convert = UTCDateTime().process_result_value
-    lo, hi = (convert(datetime.fromisoformat(v) if isinstance(v, str) else v, None) for v in (lo, hi))
-    return lo, hi
+    return aggregate_utc(lo), aggregate_utc(hi)
 
 
 def _month_case(column, tz: str, lo: datetime, hi: datetime):

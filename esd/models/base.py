@@ -34,6 +34,13 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(timezone.utc)
 
 
+def aggregate_utc(value):
+    """MIN/MAX of a UTCDateTime column: the column's type on PostgreSQL, text on SQLite; aware UTC either way."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return UTCDateTime().process_result_value(value, None)
+
+
 def enum_check(column: str, values) -> str:
     """SQL text of a CHECK that `column` is one of `values`."""
     quoted = ", ".join(f"'{v}'" for v in values)

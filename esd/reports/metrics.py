@@ -27,13 +27,13 @@ count only sessions that had at least one blind hide.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import abort
-from collections import defaultdict
 
 from sqlalchemy import and_, case, distinct, exists, false, func, literal, or_, select
 
@@ -41,6 +41,7 @@ from ..extensions import db
 from ..models import (Agency, Certification, Deployment, DeploymentRollup, DeviceRollup, Dog, FalseAlert, Find,
                       Handler, Hide, HideRollup, PairRollup, ServedRollup, SessionRollup, SpotRollup,
                       TrainingSession, VocabularyTerm, YearRollup)
+from ..models.base import aggregate_utc
 from ..models.rollups import DEPLOYMENT_COUNTS
 from ..rollups import next_month
 from ..scoping import aggregate_agency_ids
@@ -335,7 +336,7 @@ def _data_days(filters: Filters, model) -> tuple[date, date] | None:
             select(model.agency_id, func.min(model.started_at), func.max(model.started_at))
             .where(*_where(model, filters)).group_by(model.agency_id)):
         zone = ZoneInfo(zone_of[agency_id])
-        days += [_as_utc(lo).astimezone(zone).date(), _as_utc(hi).astimezone(zone).date()]
+        days += [aggregate_utc(lo).astimezone(zone).date(), aggregate_utc(hi).astimezone(zone).date()]
     return (min(days), max(days)) if days else None
 
 
@@ -344,16 +345,8 @@ def _months_between(first: date, last: date) -> list[date]:
     month = date(first.year, first.month, 1)
     while month <= last and len(months) < MAX_MONTHS:
         months.append(month)
-        month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+        month = next_month(month)
     return months
-
-
-def _as_utc(value):
-    """MIN/MAX come back as the column's type on PostgreSQL and as text on SQLite."""
-    from ..models.base import UTCDateTime
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return UTCDateTime().process_result_value(value, None)
 
 
 def _month_bucket(model, months: list[date], filters: Filters):
