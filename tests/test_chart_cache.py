@@ -211,3 +211,41 @@ def test_one_agencys_cached_numbers_are_never_served_to_another(app, worker2, te
     assert [r[0] for r in _csv(funder_client, "device_type")[1:]] == ["Laptop"]
     # And the first agency's dog page is not the second's.
     assert theirs.get(f"/dogs/{dog.id}").status_code == 404
+
+
+def _choices(client, field):
+    """The options of one of the dashboard filter's lists, as the page shows them."""
+    import re
+    page = client.get(f"/reports/dashboard?{PERIOD}").get_data(as_text=True)
+    select = re.search(rf'<select[^>]*name="{field}">(.*?)</select>', page, re.S).group(1)
+    return re.findall(r"<option[^>]*>([^<]*)</option>", select)
+
+
+def test_the_filters_dog_and_handler_lists_follow_every_change_on_both_workers(app, worker2, team):
+    agency, handler, dog, user = team
+    one, two = logged_in(app, user), logged_in(worker2, user)
+    assert _choices(one, "dog") == ["All dogs", "Cachet"]
+    assert _choices(two, "handler") == ["All handlers", handler.name]
+    # Each change in its own transaction: the next page of either worker shows it.
+    make_dog(agency, name="Abby")
+    db.session.commit()
+    assert _choices(two, "dog") == ["All dogs", "Abby", "Cachet"]
+    handler.name = "Zed Renamed"
+    db.session.commit()
+    assert _choices(one, "handler") == ["All handlers", "Zed Renamed"]
+    dog.archived_at = utcnow()
+    db.session.commit()
+    assert _choices(two, "dog") == ["All dogs", "Abby"]
+    handler.archived_at = utcnow()
+    db.session.commit()
+    assert _choices(one, "handler") == ["All handlers"]
+
+
+def test_a_bad_filter_keeps_what_was_typed_beside_its_message(app, team):
+    *_, user = team
+    page = logged_in(app, user).get("/reports/dashboard?start=2026-03-01&end=2026-02-01&blind=y")
+    assert page.status_code == 400
+    html = page.get_data(as_text=True)
+    assert 'value="2026-03-01"' in html and 'is-invalid" id="end" name="end" type="date" value="2026-02-01"' in html
+    assert "The end date is before the start date." in html and 'value="y" checked' in html
+    assert "<option" in html and "Cachet" in html  # the lists are there to correct the filter

@@ -29,26 +29,51 @@ def _default_period(today: date) -> tuple[date, date]:
     return date(year, month, 1), today
 
 
-def _form(with_people: bool, default_period: bool) -> ReportFilterForm:
-    """The filter form read from the query string, its choices limited to the user's scope."""
+def _form(default_period: bool) -> ReportFilterForm:
+    """The filter form read from the query string (its choices are filled in by `_fill_choices`)."""
     form = ReportFilterForm(request.args)
-    agency_ids = aggregate_agency_ids()
-    # (id, name) rows, not ORM objects: every dashboard and chart request builds these choices.
-    agencies = db.session.execute(_agencies(agency_ids).with_only_columns(Agency.id, Agency.name)
-                                  .order_by(Agency.name)).all()
-    form.agency.choices = [("", "All agencies in scope")] + [(a.id, a.name) for a in agencies]
-    if with_people:
-        ids = record_agency_ids()
-        chosen = form.agency.data if isinstance(form.agency.data, int) else None
-        dogs = db.session.execute(_people(Dog, ids, chosen).with_only_columns(Dog.id, Dog.name)
-                                  .order_by(Dog.name)).all()
-        handlers = db.session.execute(_people(Handler, ids, chosen).with_only_columns(Handler.id, Handler.name)
-                                      .order_by(Handler.name)).all()
-        form.dog.choices = [("", "All dogs")] + [(d.id, d.name) for d in dogs]
-        form.handler.choices = [("", "All handlers")] + [(h.id, h.name) for h in handlers]
     if default_period and not request.args.get("start") and not request.args.get("end"):
         form.start.data, form.end.data = _default_period(date.today())
     return form
+
+
+def _fill_choices(form: ReportFilterForm, with_people: bool, filters: metrics.Filters | None = None,
+                  version: tuple | None = None) -> None:
+    """Limit the form's choices to the user's scope: agencies, and with people their dogs and handlers.
+
+    The lists come from the shared cache while no agency, dog or handler in them has changed (a
+    change to any of them moves their agencies' report versions); reading them was three queries
+    on every dashboard request. `version` may be passed when it is `filters`' data version and
+    the lists cover the same agencies.
+    """
+    agency_scope = aggregate_agency_ids()
+    people_scope = record_agency_ids() if with_people else []
+    chosen = form.agency.data if isinstance(form.agency.data, int) else None
+    listed = None if agency_scope is None or people_scope is None \
+        else tuple(sorted(set(agency_scope) | set(people_scope)))
+    if version is None or filters is None or filters.agency_ids != listed:
+        version = data_version(metrics.Filters(agency_ids=listed))
+    scope = (None if agency_scope is None else tuple(sorted(agency_scope)),
+             None if people_scope is None else tuple(sorted(people_scope)))
+    agencies, dogs, handlers = report_cache.remember(
+        ("choices", scope, chosen if with_people else None, with_people, version),
+        lambda: _read_choices(agency_scope, people_scope, chosen, with_people))
+    form.agency.choices = [("", "All agencies in scope")] + agencies
+    if with_people:
+        form.dog.choices = [("", "All dogs")] + dogs
+        form.handler.choices = [("", "All handlers")] + handlers
+
+
+def _read_choices(agency_scope, people_scope, chosen, with_people) -> tuple[list, list, list]:
+    """(id, name) pairs of the agencies, dogs and handlers a filter may offer."""
+    def pairs(stmt, model):
+        return [(row.id, row.name) for row in db.session.execute(
+            stmt.with_only_columns(model.id, model.name).order_by(model.name))]
+    agencies = pairs(_agencies(agency_scope), Agency)
+    if not with_people:
+        return agencies, [], []
+    return (agencies, pairs(_people(Dog, people_scope, chosen), Dog),
+            pairs(_people(Handler, people_scope, chosen), Handler))
 
 
 def _agencies(agency_ids):
@@ -79,23 +104,39 @@ def _filters(form: ReportFilterForm, with_people: bool) -> metrics.Filters | Non
                                  start=form.start.data, end=form.end.data, blind_only=form.blind.data)
 
 
-def _report(filters: metrics.Filters, charts: tuple[str, ...]) -> dict:
-    """A dashboard's numbers and tables, from the shared cache while the data are unchanged.
+def _report(filters: metrics.Filters, charts: tuple[str, ...], version: tuple) -> dict:
+    """A dashboard's numbers and its charts' HTML, from the shared cache while the data are unchanged.
 
-    Only the numbers are cached, never the page: it carries the user's own CSRF token and name.
+    Only what every viewer of these filters sees is cached, never the page: it carries the
+    user's own CSRF token and name. The charts' HTML (tables of numbers, image links) was most
+    of a warm dashboard's time, so it is cached with the numbers, in one entry: one read.
     """
-    version = data_version(filters)
     today = date.today()
     on = min(filters.end or today, today)  # "dogs certified" is counted on this day
-    numbers = report_cache.remember(("numbers", filters.key(), on, version), lambda: {
-        "totals": metrics.training_totals(filters), "impact": metrics.deployment_impact(filters),
-        "certified": metrics.dogs_certified(filters, on=on)})
-    tables = [cached_table(name, filters, version) for name in charts]
-    # The charts' HTML (tables of numbers, image links) holds nothing of the viewer's: rendering
-    # it was most of a warm dashboard's time, so it is cached like the numbers.
-    grid = report_cache.remember(("grid", charts, filters.key(), version), lambda: str(render_template(
-        "reports/_chart_grid.html", tables=tables, args=filters.query_args())))
-    return dict(numbers, tables=tables, chart_grid=Markup(grid))
+
+    def make():
+        tables = [cached_table(name, filters, version) for name in charts]
+        grid = str(render_template("reports/_chart_grid.html", tables=tables, args=filters.query_args()))
+        return {"totals": metrics.training_totals(filters), "impact": metrics.deployment_impact(filters),
+                "certified": metrics.dogs_certified(filters, on=on), "chart_grid": grid}
+    report = report_cache.remember(("dashboard", charts, filters.key(), on, version), make)
+    return dict(report, chart_grid=Markup(report["chart_grid"]))
+
+
+def _dashboard(template: str, with_people: bool, charts: tuple[str, ...], context=lambda filters: {}):
+    """Render a dashboard: the filter form, and the report when the filters are valid (else 400).
+
+    `context(filters)` adds what only that dashboard shows.
+    """
+    form = _form(default_period=True)
+    filters = _filters(form, with_people=with_people)
+    if filters is None:
+        _fill_choices(form, with_people)
+        return render_template(template, form=form, filters=None), 400
+    version = data_version(filters)
+    _fill_choices(form, with_people, filters, version)
+    return render_template(template, form=form, filters=filters, args=filters.query_args(),
+                           **context(filters), **_report(filters, charts, version))
 
 
 def _first_error(form) -> tuple[str, str]:
@@ -108,34 +149,28 @@ def _first_error(form) -> tuple[str, str]:
 @roles_required(*RECORD_ROLES)
 def program_dashboard():
     """An agency's training and deployment numbers for a period, with every chart."""
-    form = _form(with_people=True, default_period=True)
-    filters = _filters(form, with_people=True)
-    if filters is None:
-        return render_template("reports/program_dashboard.html", form=form, filters=None), 400
-    return render_template("reports/program_dashboard.html", form=form, filters=filters,
-                           args=filters.query_args(), **_report(filters, TRAINING_CHARTS + IMPACT_CHARTS))
+    return _dashboard("reports/program_dashboard.html", True, TRAINING_CHARTS + IMPACT_CHARTS)
 
 
 @bp.route("/reports/impact")
 @roles_required("admin", "funder")
 def funder_dashboard():
     """What the granted agencies' dogs achieved, in aggregate only: no names, no case data."""
-    form = _form(with_people=False, default_period=True)
-    filters = _filters(form, with_people=False)
-    if filters is None:
-        return render_template("reports/funder_dashboard.html", form=form, filters=None), 400
-    agency_count = len(filters.agency_ids) if filters.agency_ids is not None \
-        else db.session.scalar(select(func.count()).select_from(_agencies(None).subquery()))
-    return render_template("reports/funder_dashboard.html", form=form, filters=filters,
-                           args=filters.query_args(), agency_count=agency_count,
-                           **_report(filters, IMPACT_CHARTS + TRAINING_CHARTS))
+    return _dashboard("reports/funder_dashboard.html", False, IMPACT_CHARTS + TRAINING_CHARTS,
+                      context=lambda filters: {"agency_count": _agency_count(filters)})
+
+
+def _agency_count(filters: metrics.Filters) -> int:
+    if filters.agency_ids is not None:
+        return len(filters.agency_ids)
+    return db.session.scalar(select(func.count()).select_from(_agencies(None).subquery()))
 
 
 def _chart_filters(name: str):
     """The chart's filters, or a 400 JSON answer naming the bad field."""
     if name not in CHARTS:
         abort(404)
-    form = _form(with_people=True, default_period=False)
+    form = _form(default_period=False)  # no choices: a chart never renders the form
     filters = _filters(form, with_people=True)
     if filters is None:
         field, message = _first_error(form)
