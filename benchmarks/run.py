@@ -9,16 +9,21 @@ that many), starts gunicorn, and measures over many requests each: the dog page,
 list (first and last page), saving a 10-hide session (JSON upload), the status board, every
 chart cold (filters never seen before, so nothing is cached) and warm, the program and funder
 dashboards and the reliability-record PDF. It times the raw SQL of each chart's aggregate on the
-same database (the statements the service runs, captured and re-run through the DB driver)
-and prints endpoint / raw SQL. Then a load run: 20 concurrent clients on the warm dashboard, and
-20 uploading sessions, checking that every acknowledged upload is stored exactly once.
+same database, two ways, each captured and re-run through the DB driver: the statements the
+service runs (rollups for whole months), and the same aggregate computed from the raw rows
+(sessions and hides, no rollups); it prints endpoint ÷ each. Then a load run: 20 concurrent
+clients on the warm dashboard (wrk when it is installed, `apt-get install wrk`, else Python
+threads), and 20 uploading sessions, checking that every acknowledged upload is stored once.
 Prints a table and writes JSON to benchmarks/results/. Figures are printed, never asserted.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import re
+import shutil
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -45,6 +50,9 @@ def parse_args(argv=None):
     p.add_argument("--load-seconds", type=float, default=10.0, help="duration of each load run")
     p.add_argument("--reuse", action="store_true", help="keep an existing data set of this size")
     p.add_argument("--json", type=Path, default=None, help="where to write the results")
+    p.add_argument("--only", action="append", default=None, metavar="TEXT",
+                   help="measure only the endpoints whose name contains TEXT (repeatable); "
+                        "'load' for the load run, 'sql' for the raw SQL")
     return p.parse_args(argv)
 
 
@@ -145,11 +153,14 @@ class World:
         user = db.session.scalar(select(User).where(User.email == email))
         return metrics.build_filters(user, agency_id=self.agency_id if who == "manager" else None, end=end)
 
-    def raw_sql_seconds(self, chart: str, who: str, end: date, repeat: int) -> list[float]:
+    def raw_sql_seconds(self, chart: str, who: str, end: date, repeat: int,
+                        rows: bool = False) -> list[float]:
         """Time the SQL a chart's numbers come from, re-run through the driver without the app.
 
-        The statements are captured while the chart's table is built for the same filters as the
-        cold requests, so endpoint ÷ raw SQL compares like with like.
+        The statements are captured while the chart's numbers are computed for the same filters
+        as the cold requests, so endpoint ÷ SQL compares like with like: with `rows`, the same
+        aggregate read from the raw rows (`raw=True` in esd/reports/metrics.py: every session
+        and hide of the period, no rollups), else the statements the service runs.
         """
         from sqlalchemy import event
 
@@ -165,7 +176,7 @@ class World:
             engine = db.engine
             event.listen(engine, "before_cursor_execute", capture)
             try:
-                charts.CHARTS[chart].table(filters)
+                raw_rows_aggregate(chart, filters) if rows else charts.CHARTS[chart].table(filters)
             finally:
                 event.remove(engine, "before_cursor_execute", capture)
             samples = []
@@ -182,6 +193,20 @@ class World:
             finally:
                 raw.close()
         return samples
+
+
+def raw_rows_aggregate(chart: str, filters):
+    """A chart's numbers computed from the raw rows only, as a service without rollups would."""
+    from esd.reports import metrics
+    if chart in ("device_type", "hiding_spot"):
+        return metrics.find_rates(filters, by=chart, raw=True)
+    if chart == "heatmap":
+        return metrics.device_spot_matrix(filters, raw=True)
+    if chart == "trend":
+        return metrics.monthly_training(filters, raw=True)
+    if chart == "impact_monthly":
+        return metrics.monthly_impact(filters, raw=True)
+    return metrics.deployment_impact(filters, raw=True), metrics.evidence_breakdown(filters, raw=True)
 
 
 # --------------------------------------------------------------------------- the measurements
@@ -201,46 +226,72 @@ def csrf_from_api(client: Client) -> str:
     return json.loads(body)["csrf_token"]
 
 
-def endpoint_timings(server: Server, world: World, n: int) -> list[Timing]:
+def endpoint_timings(server: Server, world: World, n: int, wanted=lambda name: True) -> list[Timing]:
     manager = Client(server.port)
     manager.login(world.manager, world.password)
     funder = Client(server.port)
     funder.login(world.funder, world.password)
+    timings = []
+
+    def timed(name, fn, repeat=n, warm_up: str | None = None, client=manager):
+        if wanted(name):
+            if warm_up:
+                client.request("GET", warm_up)
+            timings.append(measure(name, fn, repeat))
+
     get = lambda client, path: (lambda: client.request("GET", path)[0])  # noqa: E731
     dog, agency = world.dog_id, world.agency_id
-    timings = [
-        measure("dog page", get(manager, f"/dogs/{dog}"), n),
-        measure("session list, first page", get(manager, f"/dogs/{dog}/sessions"), n),
-        measure("session list, last page", get(manager, f"/dogs/{dog}/sessions?after={world.last_page_cursor}"), n),
-        measure("status board", get(manager, "/certifications"), n),
-    ]
+    timed("dog page", get(manager, f"/dogs/{dog}"))
+    timed("session list, first page", get(manager, f"/dogs/{dog}/sessions"))
+    timed("session list, last page", get(manager, f"/dogs/{dog}/sessions?after={world.last_page_cursor}"))
+    timed("status board", get(manager, "/certifications"))
     token = csrf_from_api(manager)
     start = datetime.now(timezone.utc) - timedelta(days=1)
     counter = iter(range(10 ** 9))
-    timings.append(measure("save 10-hide session (JSON)", lambda: json_post(
-        manager, "/api/sessions", world.session_payload(start + timedelta(seconds=next(counter))), token), n))
+    timed("save 10-hide session (JSON)", lambda: json_post(
+        manager, "/api/sessions", world.session_payload(start + timedelta(seconds=next(counter))), token))
     today = date.today()
     days = iter(range(1, 10 ** 6))
     for who, client, scope in (("manager", manager, f"agency={agency}&"), ("funder", funder, "")):
         for chart in CHARTS:
             # Cold: an end date never asked before, so neither the cache nor a previous drawing helps.
-            timings.append(measure(f"chart {chart} cold ({who})", lambda chart=chart, client=client, scope=scope:
-                                   client.request("GET", f"/reports/charts/{chart}.png?{scope}"
-                                                  f"end={today - timedelta(days=next(days))}")[0], n))
+            timed(f"chart {chart} cold ({who})", lambda chart=chart, client=client, scope=scope: client.request(
+                "GET", f"/reports/charts/{chart}.png?{scope}end={today - timedelta(days=next(days))}")[0])
             warm = f"/reports/charts/{chart}.png?{scope}"
-            client.request("GET", warm)
-            timings.append(measure(f"chart {chart} warm ({who})", get(client, warm), n))
-    timings.append(measure("program dashboard cold", lambda: manager.request(
-        "GET", f"/reports/dashboard?agency={agency}&end={today - timedelta(days=next(days))}")[0], n))
-    manager.request("GET", f"/reports/dashboard?agency={agency}")
-    timings.append(measure("program dashboard warm", get(manager, f"/reports/dashboard?agency={agency}"), n))
-    timings.append(measure("funder dashboard cold", lambda: funder.request(
-        "GET", f"/reports/impact?end={today - timedelta(days=next(days))}")[0], n))
-    funder.request("GET", "/reports/impact")
-    timings.append(measure("funder dashboard warm", get(funder, "/reports/impact"), n))
-    timings.append(measure("reliability-record PDF", get(manager, f"/dogs/{dog}/reliability-record.pdf"),
-                           max(3, n // 6)))
+            timed(f"chart {chart} warm ({who})", get(client, warm), warm_up=warm, client=client)
+    timed("program dashboard cold", lambda: manager.request(
+        "GET", f"/reports/dashboard?agency={agency}&end={today - timedelta(days=next(days))}")[0])
+    timed("program dashboard warm", get(manager, f"/reports/dashboard?agency={agency}"),
+          warm_up=f"/reports/dashboard?agency={agency}")
+    timed("funder dashboard cold", lambda: funder.request(
+        "GET", f"/reports/impact?end={today - timedelta(days=next(days))}")[0])
+    timed("funder dashboard warm", get(funder, "/reports/impact"), warm_up="/reports/impact", client=funder)
+    timed("reliability-record PDF", get(manager, f"/dogs/{dog}/reliability-record.pdf"), max(3, n // 6))
     return timings
+
+
+def wrk_rps(server: Server, path: str, cookies: dict, clients: int, seconds: float) -> dict | None:
+    """Requests/s of `clients` keep-alive connections on one path, from wrk (None when not installed).
+
+    wrk is written in C: the load generator takes little of the two cores the server needs,
+    where 20 Python client threads take a good share of one.
+    """
+    wrk = shutil.which("wrk")
+    if not wrk:
+        return None
+    cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    out = subprocess.run([wrk, "-t2", f"-c{clients}", f"-d{max(1, round(seconds))}s", "--latency",
+                          "-H", f"Cookie: {cookie}", f"http://127.0.0.1:{server.port}{path}"],
+                         capture_output=True, text=True, check=True).stdout
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = (int(bad.group(1)) if bad else 0) + (sum(map(int, sockets.groups())) if sockets else 0)
+    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
+    scale = {"us": 0.001, "ms": 1, "s": 1000}
+    return {"requests": requests, "errors": errors, "client": "wrk",
+            "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "p50_ms": round(float(p50.group(1)) * scale[p50.group(2)], 2) if p50 else None}
 
 
 def load_run(server: Server, world: World, clients: int, seconds: float) -> dict:
@@ -273,8 +324,11 @@ def load_run(server: Server, world: World, clients: int, seconds: float) -> dict
             t.join()
         return counts["ok"], counts["errors"], time.perf_counter() - t0
 
-    ok, errors, wall = run(lambda c: c.request("GET", dashboard)[0] == 200)
-    results["dashboard"] = {"requests": ok + errors, "errors": errors, "rps": round(ok / wall, 1)}
+    results["dashboard"] = wrk_rps(server, dashboard, template.cookies, clients, seconds)
+    if results["dashboard"] is None:
+        ok, errors, wall = run(lambda c: c.request("GET", dashboard)[0] == 200)
+        results["dashboard"] = {"requests": ok + errors, "errors": errors, "rps": round(ok / wall, 1),
+                                "client": "python"}
 
     acknowledged: list[str] = []
     ack_lock = threading.Lock()
@@ -321,27 +375,37 @@ def main(argv=None) -> int:
     print(f"data set: {world.hides} hides on {dialect}" +
           (f", seeded in {seed_seconds:.1f} s" if seed_seconds else ""))
     end = date.today() - timedelta(days=1)
-    raw = {(chart, who): statistics.median(world.raw_sql_seconds(chart, who, end, args.requests)) * 1000
-           for chart in CHARTS for who in ("manager", "funder")}
+    wanted = (lambda name: any(text in name for text in args.only)) if args.only else (lambda name: True)
+    sql, rows_sql = {}, {}
+    if wanted("sql") or not args.only:
+        for chart in CHARTS:
+            for who in ("manager", "funder"):
+                sql[chart, who] = statistics.median(world.raw_sql_seconds(chart, who, end, args.requests)) * 1000
+                rows_sql[chart, who] = statistics.median(
+                    world.raw_sql_seconds(chart, who, end, max(3, args.requests // 3), rows=True)) * 1000
     env = base_env(url)
     with Server(env, workers=args.workers, threads=args.threads) as server:
-        timings = endpoint_timings(server, world, args.requests)
-        load = load_run(server, world, args.clients, args.load_seconds)
+        timings = endpoint_timings(server, world, args.requests, wanted)
+        load = load_run(server, world, args.clients, args.load_seconds) if wanted("load") else None
         rss = server.worker_rss_mb()
     rows = [t.row() for t in timings]
     for row in rows:
-        for (chart, who), ms in raw.items():
+        for (chart, who), ms in sql.items():
             if row["name"] == f"chart {chart} cold ({who})":
-                row["raw_sql_ms"] = round(ms, 2)
-                row["x_raw_sql"] = round(row["p50_ms"] / ms, 2) if ms else None
+                row["sql_ms"] = round(ms, 2)
+                row["x_sql"] = round(row["p50_ms"] / ms, 1) if ms else None
+                row["raw_rows_sql_ms"] = round(rows_sql[chart, who], 1)
+                row["x_raw_rows_sql"] = round(row["p50_ms"] / rows_sql[chart, who], 2)
     print()
     print(f"== {world.hides} hides, {dialect}, gunicorn {args.workers} workers × {args.threads} threads ==")
-    print_table(rows, extra=("raw_sql_ms", "x_raw_sql"))
-    print(f"\nload, {args.clients} clients, {args.load_seconds:.0f} s each:")
-    print(f"  warm dashboard: {load['dashboard']['rps']} requests/s, {load['dashboard']['errors']} errors")
-    u = load["uploads"]
-    print(f"  session uploads: {u['rps']} uploads/s, {u['acknowledged']} acknowledged, {u['errors']} errors, "
-          f"{u['lost']} lost, {u['doubled']} doubled")
+    print_table(rows, extra=("sql_ms", "x_sql", "raw_rows_sql_ms", "x_raw_rows_sql"))
+    if load:
+        print(f"\nload, {args.clients} clients, {args.load_seconds:.0f} s each:")
+        d = load["dashboard"]
+        print(f"  warm dashboard: {d['rps']} requests/s, {d['errors']} errors ({d['client']} client)")
+        u = load["uploads"]
+        print(f"  session uploads: {u['rps']} uploads/s, {u['acknowledged']} acknowledged, {u['errors']} errors, "
+              f"{u['lost']} lost, {u['doubled']} doubled")
     print(f"  gunicorn worker RSS: {', '.join(f'{m:.0f} MB' for m in rss)}")
     payload = {"hides": world.hides, "dialect": dialect, "seed_seconds": seed_seconds,
                "workers": args.workers, "threads": args.threads, "endpoints": rows, "load": load,

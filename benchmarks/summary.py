@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/summary.py benchmarks/results/bench-sqlite-*.json benchmarks/results/bench-postgresql-*.json
 
 One column per run (dialect and size), one row per endpoint; the load run, worker memory and
-endpoint ÷ raw SQL of the cold charts follow.
+seeding time follow. A cold chart's cell reads "p50 [÷ raw rows: ratio, SQL ms; ÷ own SQL:
+ratio, SQL ms]": the same aggregate run over the raw rows, and the (rollup) SQL the endpoint runs.
 """
 from __future__ import annotations
 
@@ -36,15 +37,18 @@ def main(paths: list[str]) -> int:
                 cells.append("")
                 continue
             cell = f"{row['p50_ms']:.1f}"
-            if row.get("x_raw_sql"):
-                cell += f" ({row['x_raw_sql']:.0f}× {row['raw_sql_ms']:.1f})"
+            if row.get("x_raw_rows_sql"):
+                cell += (f" [{row['x_raw_rows_sql']:.2f}× {row['raw_rows_sql_ms']:.0f}; "
+                         f"{row['x_sql']:.0f}× {row['sql_ms']:.1f}]")
+            elif row.get("x_raw_sql"):  # runs before the raw-rows column
+                cell += f" [{row['x_raw_sql']:.0f}× {row['raw_sql_ms']:.1f}]"
             if row.get("errors"):
                 cell += f" **{row['errors']} errors**"
             cells.append(cell)
         print(f"| {name} | " + " | ".join(cells) + " |")
-    load = lambda r, k, f: r["load"][k][f]  # noqa: E731
+    load = lambda r, k, f: (r.get("load") or {}).get(k, {}).get(f, "–")  # noqa: E731
     print("| warm dashboard, 20 clients (requests/s) | "
-          + " | ".join(f"{load(r, 'dashboard', 'rps')}" for r in runs) + " |")
+          + " | ".join(f"{load(r, 'dashboard', 'rps')} ({load(r, 'dashboard', 'client')})" for r in runs) + " |")
     print("| session uploads, 20 clients (uploads/s; lost/doubled) | " + " | ".join(
         f"{load(r, 'uploads', 'rps')} ({load(r, 'uploads', 'lost')}/{load(r, 'uploads', 'doubled')})"
         for r in runs) + " |")

@@ -37,31 +37,38 @@ def _form(default_period: bool) -> ReportFilterForm:
     return form
 
 
-def _fill_choices(form: ReportFilterForm, with_people: bool, filters: metrics.Filters | None = None,
-                  version: tuple | None = None) -> None:
-    """Limit the form's choices to the user's scope: agencies, and with people their dogs and handlers.
+class _ChoiceScope:
+    """Whose agencies, dogs and handlers a filter form may offer, and the version they are cached under."""
 
-    The lists come from the shared cache while no agency, dog or handler in them has changed (a
-    change to any of them moves their agencies' report versions); reading them was three queries
-    on every dashboard request. `version` may be passed when it is `filters`' data version and
-    the lists cover the same agencies.
-    """
-    agency_scope = aggregate_agency_ids()
-    people_scope = record_agency_ids() if with_people else []
-    chosen = form.agency.data if isinstance(form.agency.data, int) else None
-    listed = None if agency_scope is None or people_scope is None \
-        else tuple(sorted(set(agency_scope) | set(people_scope)))
-    if version is None or filters is None or filters.agency_ids != listed:
-        version = data_version(metrics.Filters(agency_ids=listed))
-    scope = (None if agency_scope is None else tuple(sorted(agency_scope)),
-             None if people_scope is None else tuple(sorted(people_scope)))
-    agencies, dogs, handlers = report_cache.remember(
-        ("choices", scope, chosen if with_people else None, with_people, version),
-        lambda: _read_choices(agency_scope, people_scope, chosen, with_people))
-    form.agency.choices = [("", "All agencies in scope")] + agencies
-    if with_people:
-        form.dog.choices = [("", "All dogs")] + dogs
-        form.handler.choices = [("", "All handlers")] + handlers
+    def __init__(self, with_people: bool, chosen: int | None, filters: metrics.Filters | None = None,
+                 version: tuple | None = None):
+        agency_scope = aggregate_agency_ids()
+        people_scope = record_agency_ids() if with_people else []
+        self.agencies = None if agency_scope is None else tuple(sorted(agency_scope))
+        self.people = None if people_scope is None else tuple(sorted(people_scope))
+        self.with_people, self.chosen = with_people, (chosen if with_people else None)
+        listed = None if self.agencies is None or self.people is None \
+            else tuple(sorted(set(self.agencies) | set(self.people)))
+        # A change to any agency, dog or handler listed moves its agency's version. The filters'
+        # version serves when it covers the same agencies (a manager's or funder's default view).
+        same = version is not None and filters is not None and filters.agency_ids == listed
+        self.version = version if same else data_version(metrics.Filters(agency_ids=listed))
+
+    def key(self) -> tuple:
+        return (self.agencies, self.people, self.with_people, self.chosen, self.version)
+
+    def fill(self, form: ReportFilterForm) -> None:
+        """Set the form's choices, from the shared cache while nothing listed has changed."""
+        agencies, dogs, handlers = report_cache.remember(("choices",) + self.key(), lambda: _read_choices(
+            self.agencies, self.people, self.chosen, self.with_people))
+        form.agency.choices = [("", "All agencies in scope")] + agencies
+        if self.with_people:
+            form.dog.choices = [("", "All dogs")] + dogs
+            form.handler.choices = [("", "All handlers")] + handlers
+
+
+def _chosen_agency(form: ReportFilterForm) -> int | None:
+    return form.agency.data if isinstance(form.agency.data, int) else None
 
 
 def _read_choices(agency_scope, people_scope, chosen, with_people) -> tuple[list, list, list]:
@@ -105,12 +112,7 @@ def _filters(form: ReportFilterForm, with_people: bool) -> metrics.Filters | Non
 
 
 def _report(filters: metrics.Filters, charts: tuple[str, ...], version: tuple) -> dict:
-    """A dashboard's numbers and its charts' HTML, from the shared cache while the data are unchanged.
-
-    Only what every viewer of these filters sees is cached, never the page: it carries the
-    user's own CSRF token and name. The charts' HTML (tables of numbers, image links) was most
-    of a warm dashboard's time, so it is cached with the numbers, in one entry: one read.
-    """
+    """A dashboard's numbers and its charts' HTML, from the shared cache while the data are unchanged."""
     today = date.today()
     on = min(filters.end or today, today)  # "dogs certified" is counted on this day
 
@@ -123,20 +125,31 @@ def _report(filters: metrics.Filters, charts: tuple[str, ...], version: tuple) -
     return dict(report, chart_grid=Markup(report["chart_grid"]))
 
 
-def _dashboard(template: str, with_people: bool, charts: tuple[str, ...], context=lambda filters: {}):
+def _dashboard(name: str, with_people: bool, charts: tuple[str, ...], context=lambda filters: {}):
     """Render a dashboard: the filter form, and the report when the filters are valid (else 400).
 
-    `context(filters)` adds what only that dashboard shows.
+    Everything below the navigation (templates/reports/_<name>_body.html) is the same for every
+    viewer with this role, scope and query string while the data are unchanged, so its HTML is
+    cached: a warm dashboard renders only the page around it (the viewer's name, bell and CSRF
+    token, never cached). `context(filters)` adds what only that dashboard shows.
     """
     form = _form(default_period=True)
     filters = _filters(form, with_people=with_people)
+    body = f"reports/_{name}_body.html"
     if filters is None:
-        _fill_choices(form, with_people)
-        return render_template(template, form=form, filters=None), 400
+        _ChoiceScope(with_people, _chosen_agency(form)).fill(form)
+        return render_template(f"reports/{name}_dashboard.html", body=Markup(render_template(
+            body, form=form, filters=None))), 400
     version = data_version(filters)
-    _fill_choices(form, with_people, filters, version)
-    return render_template(template, form=form, filters=filters, args=filters.query_args(),
-                           **context(filters), **_report(filters, charts, version))
+    choices = _ChoiceScope(with_people, _chosen_agency(form), filters, version)
+
+    def make():
+        choices.fill(form)
+        return str(render_template(body, form=form, filters=filters, args=filters.query_args(),
+                                   **context(filters), **_report(filters, charts, version)))
+    key = ("body", name, current_user.role, sorted(request.args.items(multi=True)), date.today(),
+           filters.key(), version, choices.key())
+    return render_template(f"reports/{name}_dashboard.html", body=Markup(report_cache.remember(key, make)))
 
 
 def _first_error(form) -> tuple[str, str]:
@@ -149,14 +162,14 @@ def _first_error(form) -> tuple[str, str]:
 @roles_required(*RECORD_ROLES)
 def program_dashboard():
     """An agency's training and deployment numbers for a period, with every chart."""
-    return _dashboard("reports/program_dashboard.html", True, TRAINING_CHARTS + IMPACT_CHARTS)
+    return _dashboard("program", True, TRAINING_CHARTS + IMPACT_CHARTS)
 
 
 @bp.route("/reports/impact")
 @roles_required("admin", "funder")
 def funder_dashboard():
     """What the granted agencies' dogs achieved, in aggregate only: no names, no case data."""
-    return _dashboard("reports/funder_dashboard.html", False, IMPACT_CHARTS + TRAINING_CHARTS,
+    return _dashboard("funder", False, IMPACT_CHARTS + TRAINING_CHARTS,
                       context=lambda filters: {"agency_count": _agency_count(filters)})
 
 
