@@ -59,6 +59,7 @@ def _init_extensions(app: Flask) -> None:
     mail.init_app(app)
     cache.init_app(app)
     from . import audit  # noqa: F401  (registers the flush hooks)
+    from . import sqlite_writes  # noqa: F401  (registers the SQLite write lock)
 
 
 @login_manager.user_loader

@@ -1,0 +1,136 @@
+"""Session uploads only: statements per upload, single-upload latency and the 20-client load.
+
+    .venv/bin/python benchmarks/bench_uploads.py --database-url sqlite:////tmp/up/bench.sqlite3
+    .venv/bin/python benchmarks/bench_uploads.py --database-url postgresql://postgres@127.0.0.1:5432/esd_up
+
+Uses an existing data set (build it with run.py or `flask esd seed-demo`); it adds sessions to it.
+Counts the SQL statements of one 10-hide upload in-process, then starts gunicorn as run.py does
+(gunicorn.conf.py, 2 workers × 4 threads), times single uploads one after another, and lets
+20 clients upload for --seconds (every tenth upload re-sent, as run.py's load run does),
+checking that every acknowledged upload is stored exactly once.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.harness import Client, Server, base_env, find_csrf_token, measure  # noqa: E402
+from benchmarks.run import World, csrf_from_api, json_post  # noqa: E402
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--database-url", required=True)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--threads", type=int, default=4)
+    p.add_argument("--clients", type=int, default=20)
+    p.add_argument("--seconds", type=float, default=10.0)
+    p.add_argument("--single", type=int, default=50, help="single uploads timed one after another")
+    return p.parse_args(argv)
+
+
+def statements_per_upload(world: World) -> int:
+    """The SQL statements (executemany counted once) of one upload, through the Flask stack."""
+    from sqlalchemy import event
+
+    from esd.extensions import db
+    client = world.app.test_client()
+    token = find_csrf_token(client.get("/login").get_data())
+    client.post("/login", data={"csrf_token": token, "email": world.manager, "password": world.password})
+    headers = {"X-CSRFToken": client.get("/api/csrf-token").get_json()["csrf_token"]}
+    started = datetime.now(timezone.utc) - timedelta(hours=3)
+    client.post("/api/sessions", json=world.session_payload(started), headers=headers)  # warm up
+    seen = []
+    with world.app.app_context():
+        engine = db.engine
+    listener = lambda *args: seen.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        status = client.post("/api/sessions", json=world.session_payload(started), headers=headers).status_code
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert status == 201, status
+    return len(seen)
+
+
+def upload_load(port: int, world: World, token: str, cookies: dict, clients: int, seconds: float) -> dict:
+    acknowledged, errors, lock = [], [], threading.Lock()
+    base = datetime.now(timezone.utc) - timedelta(hours=2)
+    seq = iter(range(10 ** 9))
+    deadline = time.perf_counter() + seconds
+
+    def worker():
+        client = Client(port)
+        client.cookies = dict(cookies)
+        while time.perf_counter() < deadline:
+            payload = world.session_payload(base + timedelta(milliseconds=next(seq)))
+            status = json_post(client, "/api/sessions", payload, token)
+            if status in (200, 201):
+                if len(acknowledged) % 10 == 0:  # sent again, as a tablet does when the reply was lost
+                    json_post(client, "/api/sessions", payload, token)
+                with lock:
+                    acknowledged.append(payload["client_uuid"])
+            else:
+                with lock:
+                    errors.append(status)
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    lost, doubled = _check_stored(world, acknowledged)
+    return {"uploads_per_s": round(len(acknowledged) / wall, 1), "acknowledged": len(acknowledged),
+            "errors": len(errors), "lost": lost, "doubled": doubled}
+
+
+def _check_stored(world: World, uuids: list[str]) -> tuple[int, int]:
+    from sqlalchemy import func, select
+
+    from esd.extensions import db
+    from esd.models import TrainingSession
+    stored = {}
+    with world.app.app_context():
+        for i in range(0, len(uuids), 500):
+            stored.update(db.session.execute(
+                select(TrainingSession.client_uuid, func.count())
+                .where(TrainingSession.client_uuid.in_(uuids[i:i + 500]))
+                .group_by(TrainingSession.client_uuid)).all())
+    return sum(1 for u in uuids if u not in stored), sum(1 for c in stored.values() if c > 1)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    world = World(args.database_url)
+    print(f"{world.hides} hides on {args.database_url.split(':', 1)[0]}")
+    print(f"statements per 10-hide upload: {statements_per_upload(world)}")
+    with Server(base_env(args.database_url), workers=args.workers, threads=args.threads) as server:
+        client = Client(server.port)
+        client.login(world.manager, world.password)
+        token = csrf_from_api(client)
+        start = datetime.now(timezone.utc) - timedelta(hours=4)
+        counter = iter(range(10 ** 9))
+        single = measure("single upload", lambda: json_post(
+            client, "/api/sessions", world.session_payload(start + timedelta(seconds=next(counter))), token),
+            args.single)
+        ms = sorted(s * 1000 for s in single.samples)
+        print(f"single upload: p50 {statistics.median(ms):.1f} ms, p95 {ms[int(0.95 * (len(ms) - 1))]:.1f} ms, "
+              f"{single.errors} errors")
+        load = upload_load(server.port, world, token, client.cookies, args.clients, args.seconds)
+    print(f"{args.clients} clients, {args.seconds:.0f} s, gunicorn {args.workers}×{args.threads}: "
+          f"{load['uploads_per_s']} uploads/s, {load['acknowledged']} acknowledged, {load['errors']} errors, "
+          f"{load['lost']} lost, {load['doubled']} doubled")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
