@@ -261,13 +261,21 @@ def _parent_ids(obj, parent_attr: str, key_attr: str, ids: set) -> None:
 
 def _affected(session: Session):
     """Ids of the stored sessions and deployments this flush may change, the objects to read
-    again afterwards (new ones get their ids in the flush) and agencies whose time zone changes."""
+    again afterwards (new ones get their ids in the flush), agencies whose time zone changes and
+    new sessions whose whole contribution is in memory (counted without reading them back)."""
     sessions, deployments, later, agencies = set(), set(), [], set()
-    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+    new = session.new  # a fresh set on every access
+    fresh = [obj for obj in new if isinstance(obj, TrainingSession) and _in_memory(obj)]
+    # Their new children need nothing more; a stored child moved into one still has an old parent.
+    skip = {id(obj) for obj in fresh} | {id(child) for obj in fresh for child in obj.hides + obj.false_alerts
+                                         if child in new}
+    for obj in list(new) + list(session.dirty) + list(session.deleted):
+        if id(obj) in skip:
+            continue
         if isinstance(obj, (TrainingSession, Deployment)):
             ids, fields = ((sessions, _SESSION_FIELDS) if isinstance(obj, TrainingSession)
                            else (deployments, _DEPLOYMENT_FIELDS))
-            if obj in session.new:
+            if obj in new:
                 later.append(obj)
             elif obj in session.deleted or _changed(obj, fields):
                 ids.add(obj.id)
@@ -278,17 +286,42 @@ def _affected(session: Session):
         elif isinstance(obj, Find):
             _parent_ids(obj, "deployment", "deployment_id", deployments)
             later.append(obj)
-        elif isinstance(obj, Agency) and obj not in session.new and _changed(obj, ("timezone",)):
+        elif isinstance(obj, Agency) and obj not in new and _changed(obj, ("timezone",)):
             agencies.add(obj.id)
-    return sessions, deployments, later, agencies
+    return sessions, deployments, later, agencies, fresh
+
+
+def _in_memory(obj: TrainingSession) -> bool:
+    """A new session's hides and false alerts are all in its collections when both were set
+    (a child can only name a parent without an id through the relationship)."""
+    loaded = inspect(obj).dict
+    return "hides" in loaded and "false_alerts" in loaded
+
+
+def _new_session_contributions(session: Session, fresh, base: Base) -> None:
+    """What sessions inserted by this flush add, from the objects just written: the same sums
+    `_session_contributions` reads back, without its three SELECTs."""
+    for obj in fresh:
+        if obj.archived_at is not None:
+            continue
+        agency_id, minutes = obj.agency_id, obj.duration_minutes
+        month = month_of(obj.started_at, session.get(Agency, agency_id).timezone)
+        blind = False
+        for hide in obj.hides:
+            found, hidden = hide.outcome == "found", bool(hide.blind)
+            _add(base.hides, (agency_id, month, hide.device_type_id, hide.hiding_spot_id),
+                 (1, found, hidden, found and hidden))
+            blind = blind or hidden
+        a = len(obj.false_alerts)
+        _add(base.sessions, (agency_id, month), (1, minutes, a, int(blind), minutes if blind else 0, a if blind else 0))
 
 
 @event.listens_for(Session, "before_flush")
 def _before(session: Session, flush_context, instances):
     if session.info.get("rollups_off"):
         return
-    sessions, deployments, later, agencies = _affected(session)
-    if not sessions and not deployments and not later and not agencies:
+    sessions, deployments, later, agencies, fresh = _affected(session)
+    if not sessions and not deployments and not later and not agencies and not fresh:
         return
     conn = session.connection()
     if conn.dialect.name == "postgresql":
@@ -296,7 +329,7 @@ def _before(session: Session, flush_context, instances):
             for chunk in _chunks(ids):
                 conn.execute(select(model.id).where(model.id.in_(chunk)).with_for_update())
     old = contributions(conn, sessions, deployments)
-    session.info.setdefault("rollup_pending", []).append((sessions, deployments, later, agencies, old))
+    session.info.setdefault("rollup_pending", []).append((sessions, deployments, later, agencies, fresh, old))
 
 
 @event.listens_for(Session, "after_flush")
@@ -305,7 +338,7 @@ def _after(session: Session, flush_context):
     if not pending:
         return
     conn = session.connection()
-    for sessions, deployments, later, agencies, old in pending:
+    for sessions, deployments, later, agencies, fresh, old in pending:
         sessions, deployments = set(sessions), set(deployments)
         for obj in later:
             if isinstance(obj, (TrainingSession, Deployment)):
@@ -315,7 +348,10 @@ def _after(session: Session, flush_context):
                     deployments.add(obj.deployment_id)
             elif obj.session_id is not None:
                 sessions.add(obj.session_id)
-        apply_difference(conn, contributions(conn, sessions, deployments), old)
+        sessions -= {obj.id for obj in fresh}  # counted from memory
+        new = contributions(conn, sessions, deployments)
+        _new_session_contributions(session, fresh, new)
+        apply_difference(conn, new, old)
         if agencies:
             rebuild(conn, agencies)
 
