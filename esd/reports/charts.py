@@ -276,6 +276,9 @@ def _rate_bars(fig: Figure, table: ChartTable) -> None:
     ax.grid(axis="x", alpha=0.3)
 
 
+_FIND_COLOURS = LinearSegmentedColormap.from_list("find", ["#dc3545", "#ffc107", "#198754"])  # red, amber, green
+
+
 def _heatmap(fig: Figure, table: ChartTable) -> None:
     devices, spots = table.meta["devices"], table.meta["spots"]
     cells = {(row[0], row[1]): (row[2], float(row[4])) for row in table.rows}
@@ -289,8 +292,7 @@ def _heatmap(fig: Figure, table: ChartTable) -> None:
     fig.set_size_inches(width, max(3, cell_h * len(devices) + down + 0.75))
     _margins(fig, left=left, bottom=down + 0.2)
     ax = fig.add_subplot()
-    cmap = LinearSegmentedColormap.from_list("find", ["#dc3545", "#ffc107", "#198754"])
-    grey = (0.83, 0.84, 0.85, 1.0)
+    cmap, grey = _FIND_COLOURS, (0.83, 0.84, 0.85, 1.0)
     xs, ys, texts, colours, fills = [], [], [], [], []
     for i, d in enumerate(devices):
         for j, s in enumerate(spots):

@@ -40,9 +40,13 @@ def width(text: str, size: float, bold: bool = False) -> float:
     return sum(_glyph(c, size, bold)[2] for c in text)
 
 
+@lru_cache(maxsize=2048)  # a few kB each: at most some 10 MB a worker
 def _label(text: str, size: float, bold: bool, ha: str, rotation: float, offset: tuple[float, float]) -> Path:
     """The text's outlines in points, aligned on (0, 0) (horizontally by `ha`, vertically centred),
-    then turned by `rotation` degrees about that point and moved by `offset` points."""
+    then turned by `rotation` degrees about that point and moved by `offset` points.
+
+    Cached: tick labels (device types, hiding spots, months) and most cell labels recur from
+    one drawing to the next. A Path is never changed once made, so sharing it is safe."""
     lines = text.split("\n")
     step = size * LINE_SPACING
     # The baseline sits 0.36 em under the line's centre, so digits look centred on the point.
@@ -58,12 +62,12 @@ def _label(text: str, size: float, bold: bool, ha: str, rotation: float, offset:
                 codes.append(kinds)
             x += advance
     if not vertices:
-        return Path(np.zeros((1, 2)), [Path.MOVETO])
+        return Path(np.zeros((1, 2)), [Path.MOVETO], readonly=True)
     points = np.concatenate(vertices)
     if rotation:
         angle = np.radians(rotation)
         points = points @ np.array([[np.cos(angle), np.sin(angle)], [-np.sin(angle), np.cos(angle)]])
-    return Path(points + offset, np.concatenate(codes))
+    return Path(points + offset, np.concatenate(codes), readonly=True)
 
 
 def labels(ax, xs, ys, texts, size: float = 8, colours="black", bold: bool = False, ha: str = "center",
@@ -75,7 +79,7 @@ def labels(ax, xs, ys, texts, size: float = 8, colours="black", bold: bool = Fal
     has drawn once, where outlines would repeat every label's curves (a heatmap of 1.5 MB)."""
     if getattr(ax.figure, "vector", False):
         return _texts(ax, xs, ys, texts, size, colours, bold, ha, rotation, offset, at, zorder)
-    paths = [_label(str(t), size, bold, ha, rotation, offset) for t in texts]
+    paths = [_label(str(t), size, bold, ha, rotation, tuple(offset)) for t in texts]
     scale = Affine2D().scale(1 / 72) + ax.figure.dpi_scale_trans  # points to pixels, at any saving dpi
     collection = PathCollection(paths, offsets=np.column_stack([xs, ys]) if len(paths) else np.zeros((0, 2)),
                                 offset_transform=at or ax.transData, transform=scale, facecolors=colours,
