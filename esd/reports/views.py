@@ -231,6 +231,13 @@ def dog_find_report(dog):
         return None
     filters = metrics.Filters(agency_ids=(dog.agency_id,), dog_id=dog.id, tz=dog.agency.timezone)
     version = data_version(filters)
-    totals = report_cache.remember(("totals", filters.key(), version), lambda: metrics.training_totals(filters))
-    return {"filters": filters, "args": filters.query_args(), "totals": totals,
-            "tables": [cached_table(name, filters, version) for name in TRAINING_CHARTS]}
+
+    def make():
+        # The charts' HTML, cached like a dashboard's: its tables grow with the dog's years of
+        # training, and escaping every cell was a third of the page.
+        tables = [cached_table(name, filters, version) for name in TRAINING_CHARTS]
+        return {"totals": metrics.training_totals(filters), "grid": str(render_template(
+            "reports/_chart_grid.html", tables=tables, args=filters.query_args()))}
+    report = report_cache.remember(("dog report", filters.key(), version), make)
+    return {"filters": filters, "args": filters.query_args(), "totals": report["totals"],
+            "chart_grid": Markup(report["grid"])}
