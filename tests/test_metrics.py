@@ -165,6 +165,19 @@ def test_deployment_impact(world):
     assert metrics.evidence_breakdown(world.f) == {"yes": 1, "no": 1, "pending": 1}
 
 
+def test_a_dashboards_shared_answers_are_the_same_and_end_with_the_block(world):
+    """Inside `sharing()` a repeated question is answered once; after it, new data count again."""
+    f = Filters(agency_ids=(world.a.id,), start=date(2026, 1, 1), end=date(2026, 2, 28))
+    with metrics.sharing():
+        impact = metrics.deployment_impact(f)
+        assert metrics.deployment_impact(f) == impact and impact.deployments == 3
+        assert metrics.evidence_breakdown(f) == {"yes": 1, "no": 1, "pending": 1}
+    make_deployment(world.d2, world.h2, started_at=at(2026, 1, 25), finds=[{"device": "Phone", "evidence": "yes"}])
+    db.session.commit()
+    assert metrics.deployment_impact(f).deployments == 4
+    assert metrics.evidence_breakdown(f) == {"yes": 2, "no": 1, "pending": 1}
+
+
 def test_monthly_impact(world):
     months = metrics.monthly_impact(world.f)
     assert [(m.month.month, m.deployments, m.devices_found, m.found_after_human_missed, m.finds_with_evidence,

@@ -28,9 +28,11 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from functools import lru_cache, wraps
 from zoneinfo import ZoneInfo
 
 from flask import abort
@@ -51,6 +53,37 @@ Z95 = 1.96
 MIN_CELL_HIDES = 5
 # Months further apart than this are not grouped in one query (a CASE per month).
 MAX_MONTHS = 120
+
+
+# --------------------------------------------------------------------------- shared results
+
+_shared: ContextVar[dict | None] = ContextVar("metrics_shared", default=None)
+
+
+@contextmanager
+def sharing():
+    """Within this block, a metric asked again with the same filters is answered from the first
+    answer. A dashboard computes its numbers and six charts' tables together: without this, the
+    deployment totals were read three times and the agencies' time zones a dozen."""
+    token = _shared.set({})
+    try:
+        yield
+    finally:
+        _shared.reset(token)
+
+
+def _shareable(fn):
+    """Let `fn` (hashable arguments only) answer from the `sharing()` block it runs in, if any."""
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        memo = _shared.get()
+        if memo is None:
+            return fn(*args, **kwargs)
+        key = (fn.__name__, args, tuple(sorted(kwargs.items())))
+        if key not in memo:
+            memo[key] = fn(*args, **kwargs)
+        return memo[key]
+    return wrapper
 
 
 # --------------------------------------------------------------------------- filters
@@ -161,6 +194,7 @@ def _where(model, filters: Filters) -> list:
     return clauses
 
 
+@_shareable
 def _agency_zones(filters: Filters) -> list[tuple[str, tuple[int, ...]]]:
     """The filter's agencies grouped by time zone."""
     if filters.agency_ids is not None and not filters.agency_ids:
@@ -595,6 +629,7 @@ def _rollup_where(model, filters: Filters, lo: date | None, hi: date | None) -> 
     return clauses
 
 
+@_shareable
 def _covers_every_agency(filters: Filters) -> bool:
     """True when the filter names every agency (the admin's "all", or a list of all of them)."""
     if filters.agency_ids is None:
@@ -724,6 +759,7 @@ class Impact:
         return self.searches_with_missed_find / self.deployments if self.deployments else None
 
 
+@_shareable
 def deployment_impact(filters: Filters, raw: bool = False) -> Impact:
     """Deployments, finds, finds after the human search, evidence, agencies served, unverified alerts."""
     _checked(filters)
@@ -732,7 +768,7 @@ def deployment_impact(filters: Filters, raw: bool = False) -> Impact:
         counts, names = _deployment_counts_raw(filters).get(None), _served_names_raw(filters)
     else:
         (inner_lo, inner_hi), edges = split
-        counts = _deployment_totals(filters, split)
+        counts = _deployment_totals(filters)
         # Distinct names do not subtract: whole months from the rollup, the partial ones raw.
         names = set(db.session.scalars(select(ServedRollup.requesting_agency).distinct()
                                        .where(*_rollup_where(ServedRollup, filters, inner_lo, inner_hi))))
@@ -793,13 +829,15 @@ def evidence_breakdown(filters: Filters, raw: bool = False) -> dict[str, int]:
     if split is None:
         counts = _deployment_counts_raw(filters).get(None)
     else:
-        counts = _deployment_totals(filters, split)
+        counts = _deployment_totals(filters)
     counts = counts or [0] * len(DEPLOYMENT_COUNTS)
     return {"yes": counts[4], "no": counts[5], "pending": counts[6]}
 
 
-def _deployment_totals(filters: Filters, split) -> list[int] | None:
-    lo, hi, plus, minus = _pieces(split)
+@_shareable
+def _deployment_totals(filters: Filters) -> list[int] | None:
+    """The period's deployment counts: whole months from the rollup, the partial ones raw."""
+    lo, hi, plus, minus = _pieces(_split(filters))
     counts = _deployment_rollup(filters, lo, hi, by_month=False).get(None)
     for sign, edge in [(1, e) for e in plus] + [(-1, e) for e in minus]:
         more = _deployment_counts_raw(edge).get(None)

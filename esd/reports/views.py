@@ -117,10 +117,12 @@ def _report(filters: metrics.Filters, charts: tuple[str, ...], version: tuple) -
     on = min(filters.end or today, today)  # "dogs certified" is counted on this day
 
     def make():
-        tables = [cached_table(name, filters, version) for name in charts]
+        with metrics.sharing():  # the numbers and the tables ask some of the same questions
+            tables = [cached_table(name, filters, version) for name in charts]
+            numbers = {"totals": metrics.training_totals(filters), "impact": metrics.deployment_impact(filters),
+                       "certified": metrics.dogs_certified(filters, on=on)}
         grid = str(render_template("reports/_chart_grid.html", tables=tables, args=filters.query_args()))
-        return {"totals": metrics.training_totals(filters), "impact": metrics.deployment_impact(filters),
-                "certified": metrics.dogs_certified(filters, on=on), "chart_grid": grid}
+        return dict(numbers, chart_grid=grid)
     report = report_cache.remember(("dashboard", charts, filters.key(), on, version), make)
     return dict(report, chart_grid=Markup(report["chart_grid"]))
 
@@ -235,8 +237,10 @@ def dog_find_report(dog):
     def make():
         # The charts' HTML, cached like a dashboard's: its tables grow with the dog's years of
         # training, and escaping every cell was a third of the page.
-        tables = [cached_table(name, filters, version) for name in TRAINING_CHARTS]
-        return {"totals": metrics.training_totals(filters), "grid": str(render_template(
+        with metrics.sharing():
+            tables = [cached_table(name, filters, version) for name in TRAINING_CHARTS]
+            totals = metrics.training_totals(filters)
+        return {"totals": totals, "grid": str(render_template(
             "reports/_chart_grid.html", tables=tables, args=filters.query_args()))}
     report = report_cache.remember(("dog report", filters.key(), version), make)
     return {"filters": filters, "args": filters.query_args(), "totals": report["totals"],
