@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, bindparam, case, delete, event, exists, func, inspect, literal, select
 from sqlalchemy.orm import Session
 
+from . import sqlite_writes
 from .models import (Agency, Deployment, DeploymentRollup, DeviceRollup, FalseAlert, Find, Hide, HideRollup,
                      PairRollup, ServedRollup, SessionRollup, SpotRollup, TrainingSession, YearRollup)
 from .models.base import aggregate_utc
@@ -328,6 +329,8 @@ def _before(session: Session, flush_context, instances):
         for model, ids in ((TrainingSession, sessions), (Deployment, deployments)):
             for chunk in _chunks(ids):
                 conn.execute(select(model.id).where(model.id.in_(chunk)).with_for_update())
+    elif sessions or deployments or agencies:
+        sqlite_writes.hold(session)  # no other writer between reading the old contribution and the write
     old = contributions(conn, sessions, deployments)
     session.info.setdefault("rollup_pending", []).append((sessions, deployments, later, agencies, fresh, old))
 

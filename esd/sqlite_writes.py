@@ -3,12 +3,13 @@
 SQLite allows one writer. pysqlite starts its transactions deferred, so a second writer only
 finds out at its first INSERT and then sleeps in SQLite's busy handler, which backs off (1, 2,
 5, 10 … 100 ms) and does not wake when the lock is freed: under 20 uploading clients most of the
-time went to sleeping. Here a session takes a write lock at its first flush (or DML statement)
-and keeps it until its root transaction ends (commit, rollback or close): a process-wide lock for
-the threads of one process, an `flock` on a file beside the database for the other processes.
-Both wake a waiter as soon as they are released. Taking it before the flush's own reads (the
-rollups' "old contribution") also makes two edits of one record on SQLite serialise, as the row
-locks do on PostgreSQL. Reads never take it. PostgreSQL and in-memory SQLite are left alone.
+time went to sleeping. Here a session takes a write lock just before its first row is written
+(an ORM insert, update or delete, or a DML statement run through the session) and keeps it until
+its root transaction ends (commit, rollback or close): a process-wide lock for the threads of one
+process, an `flock` on a file beside the database for the other processes. Both wake a waiter as
+soon as they are released. The rollups take it earlier, before reading what a flush changes
+(`hold`), so two edits of one record on SQLite serialise as the row locks make them on
+PostgreSQL. Reads never take it. PostgreSQL and in-memory SQLite are left alone.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import os
 import threading
 
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapper, Session, object_session
 
 _KEY = "sqlite_write_lock"
 # Like SQLite's busy_timeout: past it a writer goes ahead and SQLite's own locking decides
@@ -97,8 +98,8 @@ def hold(session: Session) -> None:
     session.info[_KEY] = lock if lock.acquire() else None
 
 
-def _before_flush(session: Session, flush_context, instances) -> None:
-    hold(session)
+def _before_write(mapper, connection, target) -> None:
+    hold(object_session(target))
 
 
 def _do_orm_execute(state) -> None:
@@ -114,10 +115,11 @@ def _after_transaction_end(session: Session, transaction) -> None:
 
 
 def register() -> None:
-    """Install the hooks (idempotent). The flush hook goes first, before the rollups read."""
-    if event.contains(Session, "before_flush", _before_flush):
+    """Install the hooks (idempotent)."""
+    if event.contains(Session, "do_orm_execute", _do_orm_execute):
         return
-    event.listen(Session, "before_flush", _before_flush, insert=True)
+    for name in ("before_insert", "before_update", "before_delete"):
+        event.listen(Mapper, name, _before_write)
     event.listen(Session, "do_orm_execute", _do_orm_execute)
     event.listen(Session, "after_transaction_end", _after_transaction_end)
 
