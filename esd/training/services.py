@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import joinedload
 
 from ..audit import audit_reason, record_event
 from ..extensions import db
@@ -360,7 +361,7 @@ def validate_payload(data, user: User, now: datetime, session: TrainingSession |
     dog_id = _int(data.get("dog_id"), "dog_id", errors, required=True, message="Choose the dog.")
     if dog_id is None:
         raise PayloadError(errors)
-    dog = db.session.get(Dog, dog_id)
+    dog = db.session.get(Dog, dog_id, options=[joinedload(Dog.agency)])  # its zone is needed next
     agency_ids = record_agency_ids(user)
     if dog is None or (agency_ids is not None and dog.agency_id not in agency_ids):
         abort(404)
