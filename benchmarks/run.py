@@ -365,8 +365,22 @@ def load_run(server: Server, world: World, clients: int, seconds: float) -> dict
     return results
 
 
+def python_speed_ms() -> float:
+    """Milliseconds this machine takes for 10 million additions in a Python loop (median of 3):
+    figures from machines (or days) of different speed compare through it."""
+    samples = []
+    for _ in range(3):
+        t0, total = time.perf_counter(), 0
+        for i in range(10_000_000):
+            total += i
+        samples.append(time.perf_counter() - t0)
+    return round(statistics.median(samples) * 1000)
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
+    speed = python_speed_ms()
+    print(f"machine speed: {speed} ms for 10 million additions in Python (lower is faster)")
     RESULTS.mkdir(parents=True, exist_ok=True)
     url = args.database_url or f"sqlite:///{RESULTS / f'bench-{args.hides}.sqlite3'}"
     dialect = url.split(":", 1)[0]
@@ -409,7 +423,8 @@ def main(argv=None) -> int:
     print(f"  gunicorn worker RSS: {', '.join(f'{m:.0f} MB' for m in rss)}")
     payload = {"hides": world.hides, "dialect": dialect, "seed_seconds": seed_seconds,
                "workers": args.workers, "threads": args.threads, "endpoints": rows, "load": load,
-               "worker_rss_mb": rss, "measured_at": datetime.now(timezone.utc).isoformat()}
+               "worker_rss_mb": rss, "python_speed_ms": speed,
+               "measured_at": datetime.now(timezone.utc).isoformat()}
     write_json(args.json or RESULTS / f"bench-{dialect}-{world.hides}.json", payload)
     return 0
 

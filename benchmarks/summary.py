@@ -54,6 +54,8 @@ def main(paths: list[str]) -> int:
         for r in runs) + " |")
     print("| gunicorn worker RSS (MB) | "
           + " | ".join("/".join(f"{m:.0f}" for m in r["worker_rss_mb"]) for r in runs) + " |")
+    print("| machine speed (ms for 10M Python additions) | "
+          + " | ".join(str(r.get("python_speed_ms", "–")) for r in runs) + " |")
     print("| seeding (s) | " + " | ".join(f"{r['seed_seconds']:.0f}" if r.get("seed_seconds") else "reused"
                                          for r in runs) + " |")
     return 0
