@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/bench_uploads.py --database-url sqlite:////tmp/up/bench.sqlite3
     .venv/bin/python benchmarks/bench_uploads.py --database-url postgresql://postgres@127.0.0.1:5432/esd_up
 
-Uses an existing data set (build it with run.py or `flask esd seed-demo`); it adds sessions to it.
+Uses an existing data set (build it with run.py or `flask esd seed-demo`) and removes the
+sessions it uploaded at the end.
 Counts the SQL statements of one 10-hide upload in-process, then starts gunicorn as run.py does
 (gunicorn.conf.py, 2 workers × 4 threads), times single uploads one after another, and lets
 20 clients upload for --seconds (every tenth upload re-sent, as run.py's load run does),
@@ -14,15 +15,13 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import threading
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.harness import Client, Server, base_env, find_csrf_token, measure  # noqa: E402
-from benchmarks.run import World, csrf_from_api, json_post  # noqa: E402
+from benchmarks.run import World, csrf_from_api, json_post, remove_uploads, upload_load  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -60,54 +59,6 @@ def statements_per_upload(world: World) -> int:
     return len(seen)
 
 
-def upload_load(port: int, world: World, token: str, cookies: dict, clients: int, seconds: float) -> dict:
-    acknowledged, errors, lock = [], [], threading.Lock()
-    base = datetime.now(timezone.utc) - timedelta(hours=2)
-    seq = iter(range(10 ** 9))
-    deadline = time.perf_counter() + seconds
-
-    def worker():
-        client = Client(port)
-        client.cookies = dict(cookies)
-        while time.perf_counter() < deadline:
-            payload = world.session_payload(base + timedelta(milliseconds=next(seq)))
-            status = json_post(client, "/api/sessions", payload, token)
-            if status in (200, 201):
-                if len(acknowledged) % 10 == 0:  # sent again, as a tablet does when the reply was lost
-                    json_post(client, "/api/sessions", payload, token)
-                with lock:
-                    acknowledged.append(payload["client_uuid"])
-            else:
-                with lock:
-                    errors.append(status)
-
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - t0
-    lost, doubled = _check_stored(world, acknowledged)
-    return {"uploads_per_s": round(len(acknowledged) / wall, 1), "acknowledged": len(acknowledged),
-            "errors": len(errors), "lost": lost, "doubled": doubled}
-
-
-def _check_stored(world: World, uuids: list[str]) -> tuple[int, int]:
-    from sqlalchemy import func, select
-
-    from esd.extensions import db
-    from esd.models import TrainingSession
-    stored = {}
-    with world.app.app_context():
-        for i in range(0, len(uuids), 500):
-            stored.update(db.session.execute(
-                select(TrainingSession.client_uuid, func.count())
-                .where(TrainingSession.client_uuid.in_(uuids[i:i + 500]))
-                .group_by(TrainingSession.client_uuid)).all())
-    return sum(1 for u in uuids if u not in stored), sum(1 for c in stored.values() if c > 1)
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
     world = World(args.database_url)
@@ -127,8 +78,9 @@ def main(argv=None) -> int:
               f"{single.errors} errors")
         load = upload_load(server.port, world, token, client.cookies, args.clients, args.seconds)
     print(f"{args.clients} clients, {args.seconds:.0f} s, gunicorn {args.workers}×{args.threads}: "
-          f"{load['uploads_per_s']} uploads/s, {load['acknowledged']} acknowledged, {load['errors']} errors, "
+          f"{load['rps']} uploads/s, {load['acknowledged']} acknowledged, {load['errors']} errors, "
           f"{load['lost']} lost, {load['doubled']} doubled")
+    print(f"removed the {remove_uploads(world)} sessions this run uploaded")
     return 0
 
 

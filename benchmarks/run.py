@@ -99,6 +99,7 @@ class World:
     def __init__(self, url: str):
         from esd import create_app
         self.app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "benchmark-secret"})
+        self.uploaded: list[str] = []  # client UUIDs of every session this run sent
         with self.app.app_context():
             self._look_up()
 
@@ -137,7 +138,9 @@ class World:
                   "hiding_spot_id": self.spot_ids[i % len(self.spot_ids)], "height": "low",
                   "concealment": "concealed", "aid_set_minutes": 30, "blind": i % 2 == 0,
                   "outcome": "found" if i % 4 else "missed", "seconds_to_find": 40 + i} for i in range(10)]
-        return {"client_uuid": str(uuid.uuid4()), "dog_id": self.upload_dog_id,
+        client_uuid = str(uuid.uuid4())
+        self.uploaded.append(client_uuid)
+        return {"client_uuid": client_uuid, "dog_id": self.upload_dog_id,
                 "handler_id": self.upload_handler_id, "started_at": started_at.isoformat(),
                 "duration_minutes": 45, "purpose": "maintenance", "hides": hides,
                 "false_alerts": [{"hiding_spot_id": self.spot_ids[0], "note": "benchmark"}]}
@@ -303,66 +306,101 @@ def load_run(server: Server, world: World, clients: int, seconds: float) -> dict
     template.request("GET", dashboard)
     results = {}
 
-    def run(work) -> tuple[int, int, float]:
-        counts = {"ok": 0, "errors": 0}
-        lock = threading.Lock()
-        deadline = time.perf_counter() + seconds
-
-        def worker():
-            client = Client(server.port)
-            client.cookies = dict(template.cookies)  # the same logged-in session on its own connection
-            while time.perf_counter() < deadline:
-                ok = work(client)
-                with lock:
-                    counts["ok" if ok else "errors"] += 1
-
-        threads = [threading.Thread(target=worker) for _ in range(clients)]
-        t0 = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        return counts["ok"], counts["errors"], time.perf_counter() - t0
-
     results["dashboard"] = wrk_rps(server, dashboard, template.cookies, clients, seconds)
-    if results["dashboard"] is None:
-        ok, errors, wall = run(lambda c: c.request("GET", dashboard)[0] == 200)
+    if results["dashboard"] is None:  # no wrk: 20 Python threads
+        ok, errors, wall = _threads(clients, seconds, lambda: _on_connection(
+            server.port, template.cookies, lambda c: c.request("GET", dashboard)[0] == 200))
         results["dashboard"] = {"requests": ok + errors, "errors": errors, "rps": round(ok / wall, 1),
                                 "client": "python"}
+    results["uploads"] = upload_load(server.port, world, token, template.cookies, clients, seconds)
+    return results
 
-    acknowledged: list[str] = []
-    ack_lock = threading.Lock()
+
+def _on_connection(port: int, cookies: dict, work):
+    """A client of its own (keep-alive connection) with the logged-in session's cookies, for `work`."""
+    client = Client(port)
+    client.cookies = dict(cookies)
+    return lambda: work(client)
+
+
+def _threads(clients: int, seconds: float, make_worker) -> tuple[int, int, float]:
+    """Run `clients` threads, each calling its worker (True: ok) until `seconds` are up."""
+    counts, lock = {"ok": 0, "errors": 0}, threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def loop():
+        work = make_worker()
+        while time.perf_counter() < deadline:
+            ok = work()
+            with lock:
+                counts["ok" if ok else "errors"] += 1
+
+    threads = [threading.Thread(target=loop) for _ in range(clients)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return counts["ok"], counts["errors"], time.perf_counter() - t0
+
+
+def upload_load(port: int, world: World, token: str, cookies: dict, clients: int, seconds: float) -> dict:
+    """`clients` tablets uploading 10-hide sessions for `seconds`, every tenth sent twice (as a tablet
+    does when the reply was lost); then every acknowledged upload must be stored exactly once."""
+    acknowledged, lock = [], threading.Lock()
     base = datetime.now(timezone.utc) - timedelta(hours=2)
     seq = iter(range(10 ** 9))
 
     def upload(client: Client) -> bool:
         payload = world.session_payload(base + timedelta(milliseconds=next(seq)))
-        status = json_post(client, "/api/sessions", payload, token)
-        if status in (200, 201):
-            # Every tenth upload is sent again, as a tablet does when the reply was lost.
-            if len(acknowledged) % 10 == 0:
-                json_post(client, "/api/sessions", payload, token)
-            with ack_lock:
-                acknowledged.append(payload["client_uuid"])
-            return True
-        return False
+        if json_post(client, "/api/sessions", payload, token) not in (200, 201):
+            return False
+        with lock:
+            acknowledged.append(payload["client_uuid"])
+            again = len(acknowledged) % 10 == 0
+        if again:
+            json_post(client, "/api/sessions", payload, token)
+        return True
 
-    ok, errors, wall = run(upload)
+    ok, errors, wall = _threads(clients, seconds, lambda: _on_connection(port, cookies, upload))
+    stored = stored_counts(world, acknowledged)
+    return {"acknowledged": len(acknowledged), "errors": errors, "rps": round(ok / wall, 1),
+            "lost": sum(1 for u in acknowledged if u not in stored),
+            "doubled": sum(1 for c in stored.values() if c > 1)}
+
+
+def stored_counts(world: World, uuids: list[str]) -> dict[str, int]:
+    """{client UUID: sessions stored under it} for these UUIDs."""
+    from sqlalchemy import func, select
+
+    from esd.extensions import db
+    from esd.models import TrainingSession
+    stored = {}
     with world.app.app_context():
-        from sqlalchemy import func, select
-
-        from esd.extensions import db
-        from esd.models import TrainingSession
-        stored = {}
-        for i in range(0, len(acknowledged), 500):
-            chunk = acknowledged[i:i + 500]
+        for i in range(0, len(uuids), 500):
             stored.update(db.session.execute(select(TrainingSession.client_uuid, func.count())
-                                             .where(TrainingSession.client_uuid.in_(chunk))
+                                             .where(TrainingSession.client_uuid.in_(uuids[i:i + 500]))
                                              .group_by(TrainingSession.client_uuid)).all())
-    results["uploads"] = {"acknowledged": len(acknowledged), "errors": errors, "rps": round(ok / wall, 1),
-                          "lost": sum(1 for u in acknowledged if u not in stored),
-                          "doubled": sum(1 for c in stored.values() if c > 1)}
-    return results
+    return stored
+
+
+def remove_uploads(world: World) -> int:
+    """Delete the sessions this run uploaded, through the ORM so that the rollups follow: a data set
+    kept for --reuse is measured as it was seeded, not with the last run's sessions piled into
+    today (which the reports read from the raw rows)."""
+    from sqlalchemy import select
+
+    from esd.extensions import db
+    from esd.models import TrainingSession
+    removed = 0
+    with world.app.app_context():
+        for i in range(0, len(world.uploaded), 200):
+            for session in db.session.scalars(select(TrainingSession).where(
+                    TrainingSession.client_uuid.in_(world.uploaded[i:i + 200]))):
+                db.session.delete(session)
+                removed += 1
+            db.session.commit()
+    return removed
 
 
 def python_speed_ms() -> float:
@@ -402,6 +440,7 @@ def main(argv=None) -> int:
         timings = endpoint_timings(server, world, args.requests, wanted)
         load = load_run(server, world, args.clients, args.load_seconds) if wanted("load") else None
         rss = server.worker_rss_mb()
+    print(f"removed the {remove_uploads(world)} sessions this run uploaded")
     rows = [t.row() for t in timings]
     for row in rows:
         for (chart, who), ms in sql.items():
