@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/summary.py benchmarks/results/bench-sqlite-*.json benchmarks/results/bench-postgresql-*.json
 
 One column per run (dialect and size), one row per endpoint; the load run, worker memory and
-seeding time follow. A cold chart's cell reads "p50 [÷ raw rows: ratio, SQL ms; ÷ own SQL:
-ratio, SQL ms]": the same aggregate run over the raw rows, and the (rollup) SQL the endpoint runs.
+seeding time follow. A cold chart's cell reads "p50 [r× R; s× S]": R ms is the same aggregate
+computed from the raw rows (no rollups), S ms the SQL the endpoint runs (rollups), r and s the
+endpoint's p50 divided by each.
 """
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def main(paths: list[str]) -> int:
                 continue
             cell = f"{row['p50_ms']:.1f}"
             if row.get("x_raw_rows_sql"):
-                cell += (f" [{row['x_raw_rows_sql']:.2f}× {row['raw_rows_sql_ms']:.0f}; "
+                cell += (f" [{row['x_raw_rows_sql']:.2g}× {row['raw_rows_sql_ms']:.1f}; "
                          f"{row['x_sql']:.0f}× {row['sql_ms']:.1f}]")
             elif row.get("x_raw_sql"):  # runs before the raw-rows column
                 cell += f" [{row['x_raw_sql']:.0f}× {row['raw_sql_ms']:.1f}]"
