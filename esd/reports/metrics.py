@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 
 from flask import abort
 
-from sqlalchemy import and_, case, distinct, exists, false, func, literal, or_, select
+from sqlalchemy import and_, bindparam, case, distinct, exists, false, func, literal, or_, select
 
 from ..extensions import db
 from ..models import (Agency, Certification, Deployment, DeploymentRollup, DeviceRollup, Dog, FalseAlert, Find,
@@ -144,8 +144,12 @@ def build_filters(user, agency_id: int | None = None, dog_id: int | None = None,
     for a date range ending before it starts.
     """
     allowed = aggregate_agency_ids(user)
+    zones: dict[int, str | None] = {}  # agency id -> its time zone (None: no such agency), read once
     if agency_id is not None:
-        if (allowed is not None and agency_id not in allowed) or db.session.get(Agency, agency_id) is None:
+        if allowed is not None and agency_id not in allowed:
+            abort(404)
+        zones[agency_id] = db.session.scalar(_AGENCY_ZONE, {"id": agency_id})
+        if zones[agency_id] is None:
             abort(404)
         ids: tuple[int, ...] | None = (agency_id,)
     else:
@@ -161,12 +165,17 @@ def build_filters(user, agency_id: int | None = None, dog_id: int | None = None,
             abort(404)
         ids = (record.agency_id,) if ids is None else ids
     if ids is not None and len(ids) == 1:
-        agency = db.session.get(Agency, ids[0])
-        tz = agency.timezone if agency else "UTC"
+        if ids[0] not in zones:
+            zones[ids[0]] = db.session.scalar(_AGENCY_ZONE, {"id": ids[0]})
+        tz = zones[ids[0]] or "UTC"
     elif user.agency_id:
         tz = user.agency.timezone
     return Filters(agency_ids=ids, dog_id=dog_id, handler_id=handler_id, start=start, end=end,
                    blind_only=blind_only, tz=tz)
+
+
+# Built once: every dashboard and chart request reads its agency's zone (an ORM load cost more).
+_AGENCY_ZONE = select(Agency.timezone).where(Agency.id == bindparam("id"))
 
 
 def _checked(filters: Filters) -> Filters:
