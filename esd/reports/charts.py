@@ -9,8 +9,10 @@ from __future__ import annotations
 import csv
 import io
 import math
+import pickle
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable
 
 import matplotlib
@@ -279,7 +281,7 @@ def _rate_bars(fig: Figure, table: ChartTable) -> None:
     labels = _fit(labels, 10, 3.0)
     fig.set_size_inches(8, max(2.6, 0.42 * len(labels) + 1.4))
     _margins(fig, left=_text_inches(labels, 10) + 0.2, bottom=0.62)
-    ax = fig.add_subplot()
+    ax = fig.axes[0]  # see _figure
     y = list(range(len(labels)))
     colours = [_COLOURS["weak"] if r < 70 else _COLOURS["bar"] for r in rates]
     _bars(ax, y, rates, 0.8, colours, horizontal=True, alpha=0.85)
@@ -310,7 +312,7 @@ def _heatmap(fig: Figure, table: ChartTable) -> None:
     width = max(cell_w * len(spots), glyphs.width(title, 12) / 72 + 0.2) + left + 0.25
     fig.set_size_inches(width, max(3, cell_h * len(devices) + down + 0.75))
     _margins(fig, left=left, bottom=down + 0.2)
-    ax = fig.add_subplot()
+    ax = fig.axes[0]  # see _figure
     cmap, grey = _FIND_COLOURS, (0.83, 0.84, 0.85, 1.0)
     xs, ys, texts, colours, fills = [], [], [], [], []
     for i, d in enumerate(devices):
@@ -340,7 +342,7 @@ def _trend(fig: Figure, table: ChartTable) -> None:
     months = [row[0] for row in table.rows]
     x = list(range(len(months)))
     fig.set_size_inches(8, 3.8)
-    ax = fig.add_subplot()
+    ax = fig.axes[0]  # see _figure
     points = [(xi, float(row[3]), float(row[4]), float(row[5])) for xi, row in zip(x, table.rows) if row[3] != ""]
     if points:
         ax.fill_between([p[0] for p in points], [p[2] for p in points], [p[3] for p in points],
@@ -372,7 +374,7 @@ def _impact_monthly(fig: Figure, table: ChartTable) -> None:
     months = [row[0] for row in table.rows]
     x = list(range(len(months)))
     fig.set_size_inches(8, 3.8)
-    ax = fig.add_subplot()
+    ax = fig.axes[0]  # see _figure
     width = 0.27
     series = [(1, "Deployments", _COLOURS["bar"]), (2, "Devices found", _COLOURS["ok"]),
               (3, "Found after the human search missed", _COLOURS["alert"])]
@@ -396,7 +398,7 @@ def _impact_finds(fig: Figure, table: ChartTable) -> None:
     labels = _fit([row[0] for row in table.rows], 9, 4.2)
     fig.set_size_inches(8, 3.2)
     _margins(fig, left=_text_inches(labels, 9) + 0.2, bottom=0.5)
-    ax = fig.add_subplot()
+    ax = fig.axes[0]  # see _figure
     shares = [float(row[3]) if row[3] != "" else 0.0 for row in table.rows]
     y = list(range(len(labels)))
     _bars(ax, y, shares, 0.8, [_COLOURS["alert"], _COLOURS["alert"], _COLOURS["ok"], _COLOURS["grey"],
@@ -432,13 +434,27 @@ TRAINING_CHARTS = ("device_type", "hiding_spot", "heatmap", "trend")
 IMPACT_CHARTS = ("impact_monthly", "impact_finds")
 
 
+@lru_cache(maxsize=1)
+def _blank_figure() -> bytes:
+    """A figure of one empty axes, pickled. Matplotlib's Axes construction builds tick lines and
+    texts these drawings never use (they draw their own from glyph outlines): unpickling a built
+    one takes half the time of building it, some 6 ms of every drawing."""
+    fig = Figure(figsize=(8, 3.5), dpi=100)
+    fig.add_subplot()
+    return pickle.dumps(fig)
+
+
+def _figure() -> Figure:
+    """A new figure with its axes (`fig.axes[0]`), 8 × 3.5 inches at 100 dpi until a drawing resizes it."""
+    return pickle.loads(_blank_figure())  # noqa: S301 - our own bytes, made in this process
+
+
 def render(table: ChartTable, fmt: str) -> bytes:
     """Draw one table as PNG or SVG bytes (a "no data" picture when it is empty)."""
     chart = CHARTS[table.name]
-    fig = Figure(figsize=(8, 3.5), dpi=100)
+    fig = Figure(figsize=(8, 2.2), dpi=100) if table.empty else _figure()
     fig.vector = fmt == "svg"  # labels as text, not outlines: see glyphs.labels
     if table.empty:
-        fig.set_size_inches(8, 2.2)
         _no_data(fig, table)
     else:
         chart.draw(fig, table)
