@@ -157,12 +157,16 @@ def _session_contributions(conn, ids, base: Base) -> None:
                                .where(FalseAlert.session_id.in_(list(info)))
                                .group_by(FalseAlert.session_id)).all())
     for sid, (agency_id, month, minutes) in info.items():
-        a = int(alerts.get(sid, 0))
-        blind = sid in blind_sessions
-        _add(base.sessions, (agency_id, month), (1, minutes, a, int(blind), minutes if blind else 0, a if blind else 0))
+        _add_session(base, agency_id, month, minutes, int(alerts.get(sid, 0)), sid in blind_sessions)
 
 
-def _served_name(column):
+def _add_session(base: Base, agency_id: int, month: date, minutes: int, alerts: int, blind: bool) -> None:
+    """One session's SESSION_COUNTS (the blind ones count only a session with a blind hide)."""
+    _add(base.sessions, (agency_id, month),
+         (1, minutes, alerts, int(blind), minutes if blind else 0, alerts if blind else 0))
+
+
+def served_name(column):
     """The requesting agency as "agencies served" counts it, computed by the database itself."""
     return func.lower(func.trim(column))
 
@@ -181,7 +185,7 @@ def _deployment_contributions(conn, ids, base: Base) -> None:
     d = Deployment
     info = {dep: (agency_id, month_of(started, tz), unverified, name) for dep, agency_id, started, unverified, name, tz
             in conn.execute(select(d.id, d.agency_id, d.started_at, d.unverified_alert,
-                                   _served_name(d.requesting_agency), Agency.timezone)
+                                   served_name(d.requesting_agency), Agency.timezone)
                             .join(Agency, Agency.id == d.agency_id)
                             .where(d.id.in_(ids), d.archived_at.is_(None)))}
     if not info:
@@ -367,8 +371,7 @@ def _new_session_contributions(session: Session, fresh, base: Base) -> None:
             _add(base.hides, (agency_id, month, hide.device_type_id, hide.hiding_spot_id),
                  (1, found, hidden, found and hidden))
             blind = blind or hidden
-        a = len(obj.false_alerts)
-        _add(base.sessions, (agency_id, month), (1, minutes, a, int(blind), minutes if blind else 0, a if blind else 0))
+        _add_session(base, agency_id, month, minutes, len(obj.false_alerts), blind)
 
 
 @event.listens_for(Session, "before_flush")
@@ -512,7 +515,7 @@ def _compute_deployments(conn, tz, ids, span, base: Base) -> None:
                                                                          c.sf, c.sm)))
             .group_by(c.a, c.m)):
         base.deployments[(a, _month(m))] = [int(v or 0) for v in values]
-    rows = (select(d.agency_id.label("a"), bucket, _served_name(d.requesting_agency).label("r"))
+    rows = (select(d.agency_id.label("a"), bucket, served_name(d.requesting_agency).label("r"))
             .where(live, d.requesting_agency.is_not(None)).subquery())
     for a, m, r, count in conn.execute(select(rows.c.a, rows.c.m, rows.c.r, func.count())
                                        .group_by(rows.c.a, rows.c.m, rows.c.r)):

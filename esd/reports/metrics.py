@@ -45,7 +45,7 @@ from ..models import (Agency, Certification, Deployment, DeploymentRollup, Devic
                       TrainingSession, VocabularyTerm, YearRollup)
 from ..models.base import aggregate_utc
 from ..models.rollups import DEPLOYMENT_COUNTS
-from ..rollups import next_month
+from ..rollups import next_month, served_name
 from ..scoping import aggregate_agency_ids
 
 Z95 = 1.96
@@ -144,12 +144,12 @@ def build_filters(user, agency_id: int | None = None, dog_id: int | None = None,
     for a date range ending before it starts.
     """
     allowed = aggregate_agency_ids(user)
-    zones: dict[int, str | None] = {}  # agency id -> its time zone (None: no such agency), read once
+    zone = None  # the chosen agency's time zone, read with its existence check
     if agency_id is not None:
         if allowed is not None and agency_id not in allowed:
             abort(404)
-        zones[agency_id] = db.session.scalar(_AGENCY_ZONE, {"id": agency_id})
-        if zones[agency_id] is None:
+        zone = db.session.scalar(_AGENCY_ZONE, {"id": agency_id})
+        if zone is None:
             abort(404)
         ids: tuple[int, ...] | None = (agency_id,)
     else:
@@ -165,9 +165,7 @@ def build_filters(user, agency_id: int | None = None, dog_id: int | None = None,
             abort(404)
         ids = (record.agency_id,) if ids is None else ids
     if ids is not None and len(ids) == 1:
-        if ids[0] not in zones:
-            zones[ids[0]] = db.session.scalar(_AGENCY_ZONE, {"id": ids[0]})
-        tz = zones[ids[0]] or "UTC"
+        tz = (zone if ids[0] == agency_id else db.session.scalar(_AGENCY_ZONE, {"id": ids[0]})) or "UTC"
     elif user.agency_id:
         tz = user.agency.timezone
     return Filters(agency_ids=ids, dog_id=dog_id, handler_id=handler_id, start=start, end=end,
@@ -442,11 +440,11 @@ def monthly_training(filters: Filters, raw: bool = False) -> list[Month]:
     split = None if raw else _split(filters)
     if split is None:
         return _monthly_training_raw(filters)
-    (inner_lo, inner_hi), edges = split
-    lo, hi, plus, minus = _pieces(split)
+    (inner_lo, inner_hi), partial = split
+    lo, hi, edges = _pieces(split)
     rollup = _session_rollup(filters, lo, hi, by_month=True)
     edge_months = {}
-    for sign, edge in [(1, e) for e in plus] + [(-1, e) for e in minus]:
+    for sign, edge in edges:
         for m in _monthly_training_raw(edge):
             n, found, alerts, minutes = edge_months.get(m.month, (0, 0, 0, 0))
             edge_months[m.month] = (n + sign * m.hides, found + sign * m.found, alerts + sign * m.false_alerts,
@@ -457,7 +455,7 @@ def monthly_training(filters: Filters, raw: bool = False) -> list[Month]:
         # Months with data decide an open end, as on the raw path (months with sessions).
         every = _session_rollup(replace(filters, blind_only=False), inner_lo, inner_hi, by_month=True)
         seen = list(every)
-        for edge in edges:
+        for edge in partial:
             days = _data_days(edge, TrainingSession)
             if days:
                 seen += [days[0], days[1]]
@@ -554,9 +552,9 @@ def training_totals(filters: Filters, raw: bool = False, hides: bool = True) -> 
     if split is None:
         sessions, minutes, alerts = _session_totals_raw(filters)
     else:
-        lo, hi, plus, minus = _pieces(split)
+        lo, hi, edges = _pieces(split)
         sessions, minutes, alerts = _session_rollup(filters, lo, hi, by_month=False).get(None, (0, 0, 0))
-        for sign, edge in [(1, e) for e in plus] + [(-1, e) for e in minus]:
+        for sign, edge in edges:
             more = _session_totals_raw(edge)
             sessions, minutes, alerts = (sessions + sign * more[0], minutes + sign * more[1],
                                          alerts + sign * more[2])
@@ -601,30 +599,30 @@ def _split(filters: Filters):
     return (lo, hi), edges
 
 
-def _pieces(split) -> tuple[date | None, date | None, list[Filters], list[Filters]]:
-    """(first, last month for the rollups, [raw filters to add], [raw filters to subtract]).
+def _pieces(split) -> tuple[date | None, date | None, list[tuple[int, Filters]]]:
+    """(first, last month for the rollups, [(+1 or -1, raw filters to add or subtract)]).
 
     A partial month is read as its whole month from the rollups minus the days left out when those
     are fewer than the days it keeps: "the last 12 months" ending today keeps 23 days of November
     and leaves out 7, mostly in the future, so 7 days of raw rows are read instead of 23."""
     (lo, hi), edges = split
-    plus, minus = [], []
+    signed = []
     for edge in edges:
         month = edge.start.replace(day=1)
         last = next_month(month) - timedelta(days=1)
         kept = (edge.end - edge.start).days + 1
         if (last - month).days + 1 - kept >= kept:
-            plus.append(edge)
+            signed.append((1, edge))
             continue
         if edge.start > month:
-            minus.append(with_period(edge, month, edge.start - timedelta(days=1)))
+            signed.append((-1, with_period(edge, month, edge.start - timedelta(days=1))))
         if edge.end < last:
-            minus.append(with_period(edge, edge.end + timedelta(days=1), last))
+            signed.append((-1, with_period(edge, edge.end + timedelta(days=1), last)))
         if lo is not None and month < lo:
             lo = month
         else:
             hi = month
-    return lo, hi, plus, minus
+    return lo, hi, signed
 
 
 def _rollup_where(model, filters: Filters, lo: date | None, hi: date | None) -> list:
@@ -660,10 +658,10 @@ def _hide_table(filters: Filters, keys: tuple[str, ...]):
 def _hide_groups_rollup(filters: Filters, keys: tuple[str, ...], lo, hi) -> dict[tuple, tuple[int, int]]:
     r = _hide_table(filters, keys)
     n_col, found_col = (r.blind_hides, r.blind_found) if filters.blind_only else (r.hides, r.found)
-    columns = [getattr(r, k) for k in keys]
-    scope = filters if r is not PairRollup else replace(filters, agency_ids=None)
     if r is HideRollup:
         return _pairs_by_year(filters, lo, hi)
+    columns = [getattr(r, k) for k in keys]
+    scope = filters if r is not PairRollup else replace(filters, agency_ids=None)
     stmt = (select(*columns, func.sum(n_col), func.sum(found_col)).where(*_rollup_where(r, scope, lo, hi))
             .group_by(*columns).having(func.sum(n_col) > 0))
     return {tuple(row[:len(keys)]): (int(row[-2]), int(row[-1])) for row in db.session.execute(stmt)}
@@ -717,9 +715,9 @@ def _hide_groups(filters: Filters, keys: tuple[str, ...], raw: bool) -> dict[tup
     split = None if raw else _split(filters)
     if split is None:
         return _hide_groups_raw(filters, keys)
-    lo, hi, plus, minus = _pieces(split)
+    lo, hi, edges = _pieces(split)
     groups = _hide_groups_rollup(filters, keys, lo, hi)
-    for sign, edge in [(1, e) for e in plus] + [(-1, e) for e in minus]:
+    for sign, edge in edges:
         for key, (n, found) in _hide_groups_raw(edge, keys).items():
             n0, f0 = groups.get(key, (0, 0))
             groups[key] = (n0 + sign * n, f0 + sign * found)
@@ -810,9 +808,9 @@ def monthly_impact(filters: Filters, raw: bool = False) -> list[ImpactMonth]:
         counts = _deployment_counts_raw(filters, months) if months else {}
         by_month = {month: counts.get(i) for i, month in enumerate(months)}
     else:
-        lo, hi, plus, minus = _pieces(split)
+        lo, hi, edges = _pieces(split)
         by_month = _deployment_rollup(filters, lo, hi, by_month=True)
-        for sign, edge in [(1, e) for e in plus] + [(-1, e) for e in minus]:
+        for sign, edge in edges:
             month = edge.start.replace(day=1)  # an edge lies inside one month
             counts = _deployment_counts_raw(edge).get(None)
             if counts:
@@ -846,9 +844,9 @@ def evidence_breakdown(filters: Filters, raw: bool = False) -> dict[str, int]:
 @_shareable
 def _deployment_totals(filters: Filters) -> list[int] | None:
     """The period's deployment counts: whole months from the rollup, the partial ones raw."""
-    lo, hi, plus, minus = _pieces(_split(filters))
+    lo, hi, edges = _pieces(_split(filters))
     counts = _deployment_rollup(filters, lo, hi, by_month=False).get(None)
-    for sign, edge in [(1, e) for e in plus] + [(-1, e) for e in minus]:
+    for sign, edge in edges:
         more = _deployment_counts_raw(edge).get(None)
         counts = _plus(counts, [sign * v for v in more] if more else None)
     return counts
@@ -898,8 +896,8 @@ def _deployment_counts_raw(filters: Filters, months: list[date] | None = None) -
 
 
 def _served_names_raw(filters: Filters) -> set[str]:
-    """The requesting agencies' names as "agencies served" counts them (lower(trim(name)))."""
-    name = func.lower(func.trim(Deployment.requesting_agency))
+    """The requesting agencies' names as "agencies served" counts them (as the rollups do)."""
+    name = served_name(Deployment.requesting_agency)
     return set(db.session.scalars(select(name).distinct().where(*_where(Deployment, filters),
                                                                  Deployment.requesting_agency.is_not(None))))
 
