@@ -36,9 +36,6 @@ def aggregate_agency_ids(user=None) -> list[int] | None:
     if not user or not user.is_authenticated:
         return []
     if user.role == "funder":
-        loaded = user.__dict__.get("granted_agencies")
-        if loaded is not None:
-            return [a.id for a in loaded]
         # Ids only: loading the granted Agency objects was a fifth of a warm funder dashboard.
         return list(db.session.scalars(_GRANTED, {"user_id": user.id}))
     return record_agency_ids(user)

@@ -365,8 +365,7 @@ def _trend(fig: Figure, table: ChartTable) -> None:
     _y_axis(ax, [t * scale for t in ticks], side="right", values=ticks)
     widest = max(glyphs.width(f"{t:g}", 10) for t in ticks)
     _axis_text(ax, 1, 0.5, "False alerts per 100 hides", rotation=90, offset=(widest + 16, 0))
-    handles = ax.get_legend_handles_labels()[0]
-    ax.legend(handles=handles, loc="lower left", fontsize=8)
+    ax.legend(loc="lower left", fontsize=8)
     _title(ax, table.title)
 
 

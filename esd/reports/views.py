@@ -112,19 +112,15 @@ def _filters(form: ReportFilterForm, with_people: bool) -> metrics.Filters | Non
 
 
 def _report(filters: metrics.Filters, charts: tuple[str, ...], version: tuple) -> dict:
-    """A dashboard's numbers and its charts' HTML, from the shared cache while the data are unchanged."""
+    """A dashboard's numbers and its charts' HTML (cached only as part of the dashboard's body)."""
     today = date.today()
     on = min(filters.end or today, today)  # "dogs certified" is counted on this day
-
-    def make():
-        with metrics.sharing():  # the numbers and the tables ask some of the same questions
-            tables = [cached_table(name, filters, version) for name in charts]
-            numbers = {"totals": metrics.training_totals(filters), "impact": metrics.deployment_impact(filters),
-                       "certified": metrics.dogs_certified(filters, on=on)}
-        grid = str(render_template("reports/_chart_grid.html", tables=tables, args=filters.query_args()))
-        return dict(numbers, chart_grid=grid)
-    report = report_cache.remember(("dashboard", charts, filters.key(), on, version), make)
-    return dict(report, chart_grid=Markup(report["chart_grid"]))
+    with metrics.sharing():  # the numbers and the tables ask some of the same questions
+        tables = [cached_table(name, filters, version) for name in charts]
+        numbers = {"totals": metrics.training_totals(filters), "impact": metrics.deployment_impact(filters),
+                   "certified": metrics.dogs_certified(filters, on=on)}
+    grid = render_template("reports/_chart_grid.html", tables=tables, args=filters.query_args())
+    return dict(numbers, chart_grid=Markup(grid))
 
 
 def _dashboard(name: str, with_people: bool, charts: tuple[str, ...], context=lambda filters: {}):
