@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import Client, Server, base_env, find_csrf_token, measure  # noqa: E402
+from benchmarks.harness import Client, Server, base_env, measure  # noqa: E402
 from benchmarks.run import World, csrf_from_api, json_post, remove_uploads, upload_load  # noqa: E402
 
 
@@ -40,9 +40,7 @@ def statements_per_upload(world: World) -> int:
     from sqlalchemy import event
 
     from esd.extensions import db
-    client = world.app.test_client()
-    token = find_csrf_token(client.get("/login").get_data())
-    client.post("/login", data={"csrf_token": token, "email": world.manager, "password": world.password})
+    client = world.test_client()
     headers = {"X-CSRFToken": client.get("/api/csrf-token").get_json()["csrf_token"]}
     started = datetime.now(timezone.utc) - timedelta(hours=3)
     client.post("/api/sessions", json=world.session_payload(started), headers=headers)  # warm up

@@ -40,6 +40,7 @@ def main(argv=None) -> int:
     from esd.reports import charts
 
     world = World(args.database_url)
+    # Logged in here, not with World.test_client: an older checkout's World may not have it.
     client = world.app.test_client()
     token = find_csrf_token(client.get("/login").get_data())
     email = world.manager if args.role == "manager" else world.funder

@@ -21,7 +21,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import find_csrf_token  # noqa: E402
 from benchmarks.run import RESULTS, World  # noqa: E402
 
 
@@ -44,13 +43,7 @@ def main(argv=None) -> int:
     url = args.database_url or f"sqlite:///{RESULTS / f'bench-{args.hides}.sqlite3'}"
     world = World(url)
     app = world.app
-    email = world.manager if args.role == "manager" else world.funder
-    client = app.test_client()
-    token = find_csrf_token(client.get("/login").get_data())
-    response = client.post("/login", data={"csrf_token": token, "email": email, "password": world.password})
-    if response.status_code != 302:
-        print(f"could not log in as {email}: {response.status_code}", file=sys.stderr)
-        return 1
+    client = world.test_client(args.role)
     for template in args.paths:
         path = template.format(dog=world.dog_id, agency=world.agency_id)
         first = client.get(path)

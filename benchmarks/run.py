@@ -33,8 +33,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import (ROOT, Client, Server, Timing, base_env, flask, measure,  # noqa: E402
-                                print_table, write_json)
+from benchmarks.harness import (ROOT, Client, Server, Timing, base_env, find_csrf_token, flask,  # noqa: E402
+                                measure, print_table, write_json)
 
 RESULTS = ROOT / "benchmarks" / "results"
 
@@ -108,7 +108,7 @@ class World:
 
         from esd.demo import DEMO_PASSWORD
         from esd.extensions import db
-        from esd.models import Dog, Hide, TeamAssignment, TrainingSession, User, VocabularyTerm
+        from esd.models import Hide, TeamAssignment, TrainingSession, User, VocabularyTerm
         self.password = DEMO_PASSWORD
         # The busiest dog: the largest session list, the heaviest dog page and packet.
         self.dog_id, self.agency_id = db.session.execute(
@@ -144,6 +144,16 @@ class World:
                 "handler_id": self.upload_handler_id, "started_at": started_at.isoformat(),
                 "duration_minutes": 45, "purpose": "maintenance", "hides": hides,
                 "false_alerts": [{"hiding_spot_id": self.spot_ids[0], "note": "benchmark"}]}
+
+    def test_client(self, who: str = "manager"):
+        """A Flask test client logged in as the manager (of the busiest dog's agency) or the funder."""
+        email = self.manager if who == "manager" else self.funder
+        client = self.app.test_client()
+        token = find_csrf_token(client.get("/login").get_data())
+        response = client.post("/login", data={"csrf_token": token, "email": email, "password": self.password})
+        if response.status_code != 302:
+            raise RuntimeError(f"could not log in as {email}: {response.status_code}")
+        return client
 
     def chart_filters(self, who: str, end: date):
         """The filters a chart request of the manager (their agency) or the funder (all grants) gets."""
