@@ -11,9 +11,9 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from matplotlib.collections import PathCollection
+from matplotlib.collections import PathCollection, PolyCollection
+from matplotlib.colors import to_rgba
 from matplotlib.font_manager import FontProperties
-from matplotlib.markers import TICKDOWN
 from matplotlib.path import Path
 from matplotlib.textpath import TextPath, text_to_path
 from matplotlib.transforms import Affine2D, offset_copy
@@ -105,8 +105,7 @@ def xticklabels(ax, positions, texts, size: float = 8, rotation: float = 0, mark
     ax.set_xticks([])
     at = ax.get_xaxis_transform()  # x in data, y in axes
     if marks:
-        ax.plot(positions, [0] * len(positions), linestyle="none", marker=TICKDOWN, markersize=3.5,
-                markeredgewidth=0.8, color="black", transform=at, clip_on=False)
+        ticks(ax, positions, [0] * len(positions), TICK_DOWN, at)
     if rotation:
         labels(ax, positions, [0] * len(positions), texts, size=size, ha="right", rotation=rotation,
                offset=(size * 0.25, -size * 0.9), at=at)
@@ -119,3 +118,75 @@ def yticklabels(ax, positions, texts, size: float = 10) -> None:
     ax.set_yticks([])
     labels(ax, [0] * len(positions), positions, texts, size=size, ha="right", offset=(-5.5, 0),
            at=ax.get_yaxis_transform())
+
+
+# Tick marks 3.5 points long, as matplotlib draws them, from the point on the axis outwards.
+TICK_DOWN = Path([(0, 0), (0, -3.5)], [Path.MOVETO, Path.LINETO], readonly=True)
+TICK_LEFT = Path([(0, 0), (-3.5, 0)], [Path.MOVETO, Path.LINETO], readonly=True)
+TICK_RIGHT = Path([(0, 0), (3.5, 0)], [Path.MOVETO, Path.LINETO], readonly=True)
+
+
+def ticks(ax, xs, ys, mark: Path, at) -> PathCollection:
+    """Tick marks at each (x, y) of transform `at`, as one collection (a Line2D of tick markers
+    costs a couple of milliseconds to build and draw)."""
+    scale = Affine2D().scale(1 / 72) + ax.figure.dpi_scale_trans
+    collection = PathCollection([mark], offsets=np.column_stack([xs, ys]), offset_transform=at, transform=scale,
+                                facecolors="none", edgecolors="black", linewidths=0.8, zorder=2.5)
+    ax.add_collection(collection, autolim=False)
+    collection.set_clip_on(False)
+    return collection
+
+
+def legend(ax, entries, corner: str = "upper left", columns: int = 1, size: float = 8) -> None:
+    """A legend in a corner of the axes, laid out as matplotlib's `ax.legend` would lay it out,
+    drawn as one collection of rectangles and one of labels.
+
+    `entries` are (label, colour, kind): kind "patch" is a filled swatch, "line" a line with a
+    dot on it. Matplotlib's Legend measures every text it holds, several milliseconds a chart.
+    Call it last: the layout is in points and needs the axes' final size."""
+    em = size
+    pad, handle, gap, row_gap, column_gap, inset = 0.4 * em, 2.0 * em, 0.8 * em, 0.5 * em, 2.0 * em, 0.5 * em
+    rows = -(-len(entries) // columns)
+    widths = [max(width(label, size) for label, _, _ in entries[c * rows:(c + 1) * rows])
+              for c in range(columns)]
+    box_w = 2 * pad + sum(handle + gap + w for w in widths) + (columns - 1) * column_gap
+    box_h = 2 * pad + rows * em + (rows - 1) * row_gap
+    # The box's top-left corner in points from the axes' bottom-left corner.
+    fig_w, fig_h = ax.figure.get_size_inches()
+    bounds = ax.get_position().bounds
+    axes_w, axes_h = bounds[2] * fig_w * 72, bounds[3] * fig_h * 72
+    top = axes_h - inset if corner.startswith("upper") else inset + box_h
+    left = inset
+
+    def at(x, y):  # points from the box's top-left corner, to axes coordinates
+        return ((left + x) / axes_w, (top + y) / axes_h)
+
+    def rect(x, y, w, h):
+        return [at(x, y), at(x + w, y), at(x + w, y - h), at(x, y - h)]
+
+    polygons, faces, edges = [rect(0, 0, box_w, box_h)], [to_rgba("white", 0.8)], [to_rgba("0.8")]
+    label_x, label_y, texts = [], [], []
+    x = pad
+    for c in range(columns):
+        for r, (label, colour, kind) in enumerate(entries[c * rows:(c + 1) * rows]):
+            middle = -(pad + r * (em + row_gap) + em / 2)
+            if kind == "line":
+                polygons.append(rect(x, middle + 0.75, handle, 1.5))
+                angles = np.linspace(0, 2 * np.pi, 13)[:-1]
+                polygons.append([at(x + handle / 2 + 3 * np.cos(a), middle + 3 * np.sin(a)) for a in angles])
+                faces += [to_rgba(colour)] * 2
+                edges += [(0, 0, 0, 0)] * 2
+            else:
+                polygons.append(rect(x, middle + 0.35 * em, handle, 0.7 * em))
+                faces.append(to_rgba(colour))
+                edges.append((0, 0, 0, 0))
+            point = at(x + handle + gap, middle)
+            label_x.append(point[0])
+            label_y.append(point[1])
+            texts.append(label)
+        x += handle + gap + widths[c] + column_gap
+    box = PolyCollection(polygons, facecolors=faces, edgecolors=edges, linewidths=[1] + [0] * (len(polygons) - 1),
+                         transform=ax.transAxes, zorder=5)
+    ax.add_collection(box, autolim=False)
+    box.set_clip_on(False)
+    labels(ax, label_x, label_y, texts, size=size, ha="left", at=ax.transAxes, zorder=5.1)
