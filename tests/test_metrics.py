@@ -178,6 +178,19 @@ def test_a_dashboards_shared_answers_are_the_same_and_end_with_the_block(world):
     assert metrics.evidence_breakdown(f) == {"yes": 2, "no": 1, "pending": 1}
 
 
+def test_a_block_inside_a_block_shares_the_outer_answers(world):
+    """A chart's table shares within itself, and with the dashboard it is computed for."""
+    f = Filters(agency_ids=(world.a.id,), start=date(2026, 1, 1), end=date(2026, 2, 28))
+    with metrics.sharing():
+        assert metrics.deployment_impact(f).deployments == 3
+        make_deployment(world.d2, world.h2, started_at=at(2026, 1, 25), finds=[{"device": "Phone"}])
+        db.session.commit()
+        with metrics.sharing():
+            assert metrics.deployment_impact(f).deployments == 3  # the outer block's answer
+        assert metrics.deployment_impact(f).deployments == 3  # the inner block ended, the outer did not
+    assert metrics.deployment_impact(f).deployments == 4
+
+
 def test_monthly_impact(world):
     months = metrics.monthly_impact(world.f)
     assert [(m.month.month, m.deployments, m.devices_found, m.found_after_human_missed, m.finds_with_evidence,

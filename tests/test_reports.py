@@ -58,6 +58,20 @@ def test_every_chart_renders_valid_png_and_svg(program):
         assert table.alt and table.title in table.alt
 
 
+def test_a_chart_drawn_on_a_used_figure_is_the_chart_drawn_on_a_new_one(program):
+    """Drawings reuse their thread's figure: nothing of the last chart may show in the next."""
+    a = program[0]
+    tables = {name: chart.table(Filters(agency_ids=(a.id,))) for name, chart in CHARTS.items()}
+    tables["blind"] = CHARTS["device_type"].table(Filters(agency_ids=(a.id,), blind_only=True))  # fewer bars
+    fresh = {}
+    for key, table in tables.items():
+        charts._spare.figure = None  # a new figure for each
+        fresh[key] = render(table, "png")
+    for key in [*reversed(tables), *tables]:  # each after another chart drew on the figure
+        assert render(tables[key], "png") == fresh[key], key
+        render(tables[key], "svg")  # an SVG drawing in between leaves nothing behind either
+
+
 def test_empty_data_draws_a_no_data_chart(program):
     empty = make_agency()
     db.session.commit()

@@ -64,7 +64,11 @@ _shared: ContextVar[dict | None] = ContextVar("metrics_shared", default=None)
 def sharing():
     """Within this block, a metric asked again with the same filters is answered from the first
     answer. A dashboard computes its numbers and six charts' tables together: without this, the
-    deployment totals were read three times and the agencies' time zones a dozen."""
+    deployment totals were read three times and the agencies' time zones a dozen.
+    Inside another such block it shares that block's answers."""
+    if _shared.get() is not None:
+        yield
+        return
     token = _shared.set({})
     try:
         yield
