@@ -332,23 +332,24 @@ def _heatmap(fig: Figure, table: ChartTable) -> None:
     fig.set_size_inches(width, max(3, cell_h * len(devices) + down + 0.75))
     _margins(fig, left=left, bottom=down + 0.2)
     ax = fig.axes[0]  # see _figure
-    cmap, grey = _FIND_COLOURS, (0.83, 0.84, 0.85, 1.0)
-    xs, ys, texts, colours, fills = [], [], [], [], []
+    xs, ys, counts, rates = [], [], [], []
     for i, d in enumerate(devices):
         for j, s in enumerate(spots):
-            if (d, s) not in cells:
-                continue
-            count, rate = cells[(d, s)]
-            thin = count < MIN_CELL_HIDES
-            xs.append(j)
-            ys.append(i)
-            fills.append(grey if thin else cmap(rate / 100))
-            texts.append(f"n={count}" if thin else f"{rate:.0f}%\nn={count}")
-            colours.append("#495057" if thin else "black")
+            if (d, s) in cells:
+                xs.append(j)
+                ys.append(i)
+                counts.append(cells[(d, s)][0])
+                rates.append(cells[(d, s)][1])
+    thin = np.array(counts) < MIN_CELL_HIDES
+    texts = [f"n={n}" if t else f"{r:.0f}%\nn={n}" for n, r, t in zip(counts, rates, thin)]
+    # Colours as arrays for all cells at once (the colour map called per cell took 5 ms).
+    fills = _FIND_COLOURS(np.array(rates) / 100)
+    fills[thin] = (0.83, 0.84, 0.85, 1.0)  # grey
+    colours = np.where(thin[:, None], to_rgba("#495057"), to_rgba("black"))
     # Cells as one collection of squares: imshow would resample an image to the figure's size.
-    ax.add_collection(PolyCollection([[(x - .5, y - .5), (x + .5, y - .5), (x + .5, y + .5), (x - .5, y + .5)]
-                                      for x, y in zip(xs, ys)], facecolors=fills, edgecolors="none"),
-                      autolim=False)
+    square = np.array([(-.5, -.5), (.5, -.5), (.5, .5), (-.5, .5)])
+    ax.add_collection(PolyCollection(square + np.column_stack([xs, ys])[:, None], facecolors=fills,
+                                     edgecolors="none"), autolim=False)
     ax.set_xlim(-0.5, len(spots) - 0.5)
     ax.set_ylim(len(devices) - 0.5, -0.5)
     glyphs.labels(ax, xs, ys, texts, size=7.5, colours=colours)
