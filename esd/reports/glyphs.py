@@ -18,6 +18,8 @@ from matplotlib.path import Path
 from matplotlib.textpath import TextPath, text_to_path
 from matplotlib.transforms import Affine2D, offset_copy
 
+from .stamps import Stamps
+
 LINE_SPACING = 1.25  # × the font size, between the lines of one label
 
 
@@ -71,14 +73,19 @@ def _label(text: str, size: float, bold: bool, ha: str, rotation: float, offset:
 
 
 def labels(ax, xs, ys, texts, size: float = 8, colours="black", bold: bool = False, ha: str = "center",
-           rotation: float = 0, offset: tuple[float, float] = (0, 0), at=None, zorder: float = 3) -> PathCollection:
-    """Put each text at its (x, y), in data coordinates unless `at` is another transform, as one artist.
+           rotation: float = 0, offset: tuple[float, float] = (0, 0), at=None, zorder: float = 3):
+    """Put each text at its (x, y), in data coordinates unless `at` is another transform, as one artist:
+    FreeType bitmaps when unturned (stamps.py), else a collection of outlines.
 
     `offset` moves every text by so many points (tick labels sit a few points off the axis).
     In a vector drawing (`figure.vector` set) they are Text artists: an SVG reuses each glyph it
     has drawn once, where outlines would repeat every label's curves (a heatmap of 1.5 MB)."""
     if getattr(ax.figure, "vector", False):
         return _texts(ax, xs, ys, texts, size, colours, bold, ha, rotation, offset, at, zorder)
+    if not rotation:  # FreeType bitmaps, stamped: see stamps.py
+        xy = np.column_stack([xs, ys]) if len(texts) else np.zeros((0, 2))
+        return ax.add_artist(Stamps(xy, [str(t) for t in texts], size, colours, bold, ha, tuple(offset),
+                                    at or ax.transData, zorder))
     paths = [_label(str(t), size, bold, ha, rotation, tuple(offset)) for t in texts]
     scale = Affine2D().scale(1 / 72) + ax.figure.dpi_scale_trans  # points to pixels, at any saving dpi
     collection = PathCollection(paths, offsets=np.column_stack([xs, ys]) if len(paths) else np.zeros((0, 2)),
