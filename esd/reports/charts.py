@@ -303,9 +303,9 @@ def _rate_bars(fig: Figure, table: ChartTable) -> None:
     _bars(ax, y, rates, 0.8, colours, horizontal=True, alpha=0.85)
     # The intervals' whiskers and their caps (as errorbar(capsize=3) draws them, in one collection).
     cap = 0.12
-    _lines(ax, [segment for lo, hi, yi in zip(low, high, y)
-                for segment in ([(lo, yi), (hi, yi)], [(lo, yi - cap), (lo, yi + cap)], [(hi, yi - cap), (hi, yi + cap)])],
-           colors="#343a40", linewidths=1, zorder=2.5)
+    whiskers = [[(lo, yi), (hi, yi)] for lo, hi, yi in zip(low, high, y)]
+    caps = [[(x, yi - cap), (x, yi + cap)] for lo, hi, yi in zip(low, high, y) for x in (lo, hi)]
+    _lines(ax, whiskers + caps, colors="#343a40", linewidths=1, zorder=2.5)
     glyphs.labels(ax, [2] * len(y), y, [f"n={count}" for count in n], size=9, colours="white", bold=True,
                   ha="left")
     glyphs.labels(ax, [101] * len(y), y, [f"{rate:.0f}%" for rate in rates], size=9, ha="left")

@@ -116,11 +116,18 @@ def _report(filters: metrics.Filters, charts: tuple[str, ...], version: tuple) -
     today = date.today()
     on = min(filters.end or today, today)  # "dogs certified" is counted on this day
     with metrics.sharing():  # the numbers and the tables ask some of the same questions
-        tables = [cached_table(name, filters, version) for name in charts]
+        tables = _tables(charts, filters, version)
         numbers = {"totals": metrics.training_totals(filters), "impact": metrics.deployment_impact(filters),
                    "certified": metrics.dogs_certified(filters, on=on)}
     grid = render_template("reports/_chart_grid.html", tables=tables, args=filters.query_args())
     return dict(numbers, chart_grid=Markup(grid))
+
+
+def _tables(charts: tuple[str, ...], filters: metrics.Filters, version: tuple) -> list:
+    """The charts' tables, in a `metrics.sharing()` block: the heatmap's is counted first, because
+    the device-type and hiding-spot tables and the totals are its cells added up."""
+    computed = {name: cached_table(name, filters, version) for name in sorted(charts, key=lambda n: n != "heatmap")}
+    return [computed[name] for name in charts]
 
 
 def _dashboard(name: str, with_people: bool, charts: tuple[str, ...], context=lambda filters: {}):
@@ -234,7 +241,7 @@ def dog_find_report(dog):
         # The charts' HTML, cached like a dashboard's: its tables grow with the dog's years of
         # training, and escaping every cell was a third of the page.
         with metrics.sharing():
-            tables = [cached_table(name, filters, version) for name in TRAINING_CHARTS]
+            tables = _tables(TRAINING_CHARTS, filters, version)
             totals = metrics.training_totals(filters)
         return {"totals": totals, "grid": str(render_template(
             "reports/_chart_grid.html", tables=tables, args=filters.query_args()))}
