@@ -1,10 +1,12 @@
-"""Many small labels drawn as one collection of cached glyph outlines, and text widths for layout.
+"""Chart labels, tick marks and legends without matplotlib's Text, Tick and Legend, and text widths.
 
 A matplotlib Text artist costs about half a millisecond to lay out and draw; a heatmap has
-two hundred cell labels and a monthly chart as many bar labels. Here each character's outline
-is made once per process and size, a label is those outlines side by side (DejaVu's figures
-all have the same width, so numbers line up as Text would set them), and all labels of a
-chart are one PathCollection: one artist, drawn in a few milliseconds, in PNG and SVG alike.
+two hundred cell labels and a monthly chart as many bar labels. Here all labels of one call are
+one artist: in a PNG, unturned labels are FreeType bitmaps stamped by Agg (stamps.py) and turned
+ones (month and hiding-spot ticks, axis labels) are outlines — each character's outline made once
+per process and size, a label those outlines side by side (DejaVu's figures all have the same
+width, so numbers line up as Text would set them), all of them one PathCollection. In an SVG they
+are Text artists (see `labels`). Widths for the layout come from the same outlines.
 """
 from __future__ import annotations
 

@@ -95,7 +95,8 @@ class Stamps(Artist):
         for (x, y), text, colour in zip(points, self.texts, colours):
             grey, anchor_x, anchor_y = bitmap(text, self.size, self.bold, self.ha, renderer.dpi)
             gc.set_foreground(colour, isRGBA=True)
-            # draw_text_image takes the bitmap's left edge and its bottom edge counted from the top.
+            # The call matplotlib's own Agg text drawing makes (requirements.txt pins matplotlib):
+            # the bitmap's left edge, and its bottom edge counted from the top of the picture.
             renderer._renderer.draw_text_image(grey, round(x - anchor_x), height - round(y - anchor_y), 0, gc)
         gc.restore()
         self.stale = False
