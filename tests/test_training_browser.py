@@ -265,3 +265,31 @@ def test_editing_a_signed_off_session_asks_for_a_reason_and_clears_the_sign_off(
     assert "Stopwatch read wrong" in page.locator("[data-test=revisions]").inner_text()
     (stored,) = stored_sessions()
     assert stored.hides[0].seconds_to_find == 55 and stored.signed_off_at is None
+
+
+def test_logging_out_removes_the_offline_copy_of_the_form(page, live_server, browser_login, handler_team):
+    """A shared tablet: after logout, the next person offline must not get the last user's form
+    (its agency's dogs and handlers); sessions waiting to upload are not touched."""
+    user, dog = handler_team
+    browser_login(page, user)
+    open_form(page, live_server, wait_for_worker=True)
+    form_url = page.url
+    assert page.evaluate("async (url) => !!(await caches.match(url))", form_url)  # kept for offline use
+    assert page.evaluate("() => localStorage.getItem('esd-training-vocab') !== null")
+
+    page.evaluate("() => document.querySelector('[data-test=logout]').closest('form').submit()")
+    page.wait_for_url("**/login**")
+    for _ in range(50):  # the login page empties the caches as it loads
+        if page.evaluate("async () => (await caches.keys()).length") == 0:
+            break
+        page.wait_for_timeout(100)
+    assert page.evaluate("async (url) => (await caches.keys()).length === 0 && !(await caches.match(url))", form_url)
+    assert page.evaluate("() => localStorage.getItem('esd-training-vocab')") is None
+
+    page.context.set_offline(True)
+    try:
+        page.goto(form_url)
+        shown = page.content()
+    except Exception:  # noqa: BLE001 - the browser's own "no connection" error is what we want
+        shown = ""
+    assert dog.name not in shown and "K9-7" not in shown
