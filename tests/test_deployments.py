@@ -134,6 +134,31 @@ def test_editing_keeps_finds_and_adds_new_ones(client, login_as, team):
     assert [(f.id == find_id, f.device_type.name) for f in deployment.finds] == [(True, "SSD"), (False, "Laptop")]
 
 
+def test_a_find_entered_by_mistake_is_removed_audited_and_leaves_every_figure(client, login_as, team):
+    from esd import rollups
+    from esd.reports import metrics
+    agency, dog, handler = team
+    deployment = make_deployment(dog, handler, finds=[{"device": "USB drive", "missed_by_human_search": True},
+                                                      {"device": "Phone", "evidence": "yes"}])
+    db.session.commit()
+    usb, phone = deployment.finds
+    login_as("handler", agency)
+    page = client.get(f"/deployments/{deployment.id}/edit").get_data(as_text=True)
+    assert page.count("Remove this find") == 2  # on the stored finds, not on the blank template row
+    response = client.post(f"/deployments/{deployment.id}/edit", data=form_data(dog, handler, **{
+        "finds-0-id": str(usb.id), "finds-0-device_type": usb.device_type_id, "finds-0-remove": "y",
+        "finds-1-id": str(phone.id), "finds-1-device_type": phone.device_type_id, "finds-1-evidence": "yes"}))
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert [f.device_type.name for f in deployment.finds] == ["Phone"]
+    removed = db.session.scalars(select(AuditEntry).where(AuditEntry.entity == "find",
+                                                          AuditEntry.action == "delete")).one()
+    assert removed.entity_id == usb.id and removed.agency_id == agency.id
+    impact = metrics.deployment_impact(metrics.Filters(agency_ids=(agency.id,)))
+    assert (impact.devices_found, impact.found_after_human_missed, impact.finds_with_evidence) == (1, 0, 1)
+    assert rollups.differences(db.session.connection()) == []
+
+
 def test_a_find_id_of_another_deployment_in_the_edit_form_is_404(client, login_as, team):
     agency, dog, handler = team
     mine = make_deployment(dog, handler)

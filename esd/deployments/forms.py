@@ -42,6 +42,7 @@ class FindForm(Form):
                            default="pending", validate_choice=False, filters=[lambda v: v or "pending"],
                            validators=[one_of_choices("Choose yes, no or pending.")])
     notes = StringField("Note", validators=[Optional(), Length(max=500)])
+    remove = BooleanField("Remove this find (entered by mistake)")
 
     def is_blank(self) -> bool:
         return (self.device_type.data is None and self.hiding_spot.data is None and not self.id.data

@@ -78,6 +78,13 @@ def _apply(deployment: Deployment, data: dict, *, dog: Dog, handler: Handler, tz
             find = existing.get(int(row["id"])) if str(row["id"]).isdigit() else None
             if find is None:
                 abort(404)
+            if row.get("remove"):
+                # Deleted while still linked to its deployment, so the audit entry keeps its agency
+                # and the rollups take its contribution out in the same transaction.
+                db.session.delete(find)
+                continue
+        elif row.get("remove"):
+            continue  # a new row ticked "remove": nothing to store
         else:
             find = Find()
             deployment.finds.append(find)
