@@ -6,11 +6,16 @@ STAMP := $(VENV)/.installed
 export FLASK_APP := app
 export MPLCONFIGDIR := $(CURDIR)/instance/mplconfig
 
-.PHONY: run test install migration chromium bench
+.PHONY: run test install migration chromium redis bench
 
 # Browser tests drive Debian's Chromium (browsers cannot be downloaded here).
 chromium:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+# The report cache's scale-out test talks to a real Redis on 127.0.0.1:6379 (started when it is not running).
+redis:
+	@command -v redis-server >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null)
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || (redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null && for i in 1 2 3 4 5 6 7 8 9 10; do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.5; done)
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,7 +32,7 @@ run: $(STAMP)
 	$(BIN)/flask esd run-dev
 
 ## make test: set up and run the whole suite (TEST_DATABASE_URL=postgresql://… for PostgreSQL too)
-test: $(STAMP) chromium
+test: $(STAMP) chromium redis
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## make migration: regenerate the single initial migration from the models (before the first release only)
