@@ -20,9 +20,9 @@ from matplotlib.path import Path
 from matplotlib.textpath import TextPath, text_to_path
 from matplotlib.transforms import Affine2D, offset_copy
 
-from .stamps import Stamps
-
-LINE_SPACING = 1.25  # × the font size, between the lines of one label
+# One layout for outlines and bitmaps: lines 1.25 em apart, a line's baseline 0.36 em under its
+# centre (so digits look centred on the point).
+from .stamps import BASELINE_DROP, LINE_SPACING, Stamps
 
 
 @lru_cache(maxsize=512)
@@ -53,8 +53,7 @@ def _label(text: str, size: float, bold: bool, ha: str, rotation: float, offset:
     one drawing to the next. A Path is never changed once made, so sharing it is safe."""
     lines = text.split("\n")
     step = size * LINE_SPACING
-    # The baseline sits 0.36 em under the line's centre, so digits look centred on the point.
-    first = (len(lines) - 1) * step / 2 - 0.36 * size
+    first = (len(lines) - 1) * step / 2 - BASELINE_DROP * size
     vertices, codes = [], []
     for k, line in enumerate(lines):
         x = {"left": 0.0, "center": -width(line, size, bold) / 2, "right": -width(line, size, bold)}[ha]

@@ -17,8 +17,9 @@ from matplotlib.colors import to_rgba_array
 from matplotlib.font_manager import FontProperties, findfont, get_font
 from matplotlib.backends.backend_agg import get_hinting_flag
 
-LINE_SPACING = 1.25  # × the font size between lines, as glyphs.py sets them
-BASELINE_DROP = 0.36  # × the font size: a one-line label's baseline under its centre, as in glyphs.py
+# The labels' layout, shared with the outlines of glyphs.py.
+LINE_SPACING = 1.25  # × the font size between the lines of one label
+BASELINE_DROP = 0.36  # × the font size: a line's baseline under its centre
 
 
 @lru_cache(maxsize=1024)
