@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from . import config
 from .extensions import bootstrap, cache, csrf, db, login_manager, mail, migrate
 from .models.base import utcnow
+from .rates import rate_html
 
 # One list of the product's areas: each is a package with a blueprint named `bp`.
 BLUEPRINTS = ("main", "auth", "admin", "dogs", "training", "certifications", "deployments",
@@ -38,6 +39,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_security_hooks(app)
     _register_error_handlers(app)
+    # Every find rate on a page is written by this one filter: `{{ rate|rate }}`.
+    app.add_template_filter(rate_html, "rate")
     # Templates link to an area only once its endpoint exists.
     app.context_processor(lambda: {"url_rules": app.view_functions})
     from .cli import register_cli

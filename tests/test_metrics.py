@@ -7,7 +7,8 @@ from werkzeug.exceptions import NotFound
 
 from esd.extensions import db
 from esd.reports import metrics
-from esd.reports.metrics import Filters, build_filters, wilson_interval
+from esd.rates import wilson_interval
+from esd.reports.metrics import Filters, build_filters
 from tests.helpers import (make_agency, make_certification, make_deployment, make_dog, make_handler,
                            make_session, make_user)
 
@@ -58,22 +59,6 @@ def world():
     db.session.commit()
     return SimpleNamespace(a=a, b=b, d1=d1, d2=d2, db=db_, h1=h1, h2=h2, hb=hb,
                            f=Filters(agency_ids=(a.id,)))
-
-
-@pytest.mark.parametrize("found, n, low, high", [
-    (8, 10, 0.490, 0.943),
-    (0, 10, 0.0, 0.278),
-    (10, 10, 0.722, 1.0),
-    (50, 100, 0.404, 0.596),
-    (1, 1, 0.207, 1.0),
-])
-def test_wilson_interval_matches_published_values(found, n, low, high):
-    lo, hi = wilson_interval(found, n)
-    assert lo == pytest.approx(low, abs=0.001) and hi == pytest.approx(high, abs=0.001)
-
-
-def test_wilson_interval_with_no_trials_knows_nothing():
-    assert wilson_interval(0, 0) == (0.0, 1.0)
 
 
 def test_overall_find_rate(world):

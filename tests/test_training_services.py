@@ -95,12 +95,6 @@ def test_session_summary_counts_and_find_rate_with_its_count(team):
     assert summary["blank_areas"] == 3
 
 
-def test_wilson_interval_matches_the_textbook_value():
-    low, high = services.wilson_interval(8, 10)
-    assert round(low, 3) == 0.490 and round(high, 3) == 0.943
-    assert services.wilson_interval(0, 0) is None
-
-
 def test_a_reason_is_required_after_24_hours_or_once_signed_off(team):
     _, dog, handler = team
     session = make_session(dog, handler, created_at=at(2026, 3, 10, 14))

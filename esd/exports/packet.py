@@ -21,6 +21,7 @@ from ..extensions import db
 from ..models import (AuditEntry, Certification, Deployment, Dog, FalseAlert, Find, Handler, Hide,
                       TeamAssignment, TrainingSession, User, VocabularyTerm)
 from ..reports import cache as report_cache
+from ..rates import Rate, rate_text
 from ..reports import charts, metrics
 from .pdf import Document, Facts, Grid, Heading, Picture, Text
 
@@ -28,12 +29,6 @@ from .pdf import Document, Facts, Grid, Heading, Picture, Text
 WINDOWS = (("30 days", 30), ("90 days", 90), ("12 months", 365))
 CHANGE_ACTIONS = ("update", "archive", "delete")
 PACKET_CHARTS = ("device_type", "hiding_spot", "heatmap", "trend")
-
-
-def _pct(rate: metrics.Rate) -> str:
-    if not rate.n:
-        return "no hides"
-    return f"{100 * rate.rate:.1f}% ({rate.found} of {rate.n}; 95% CI {100 * rate.low:.1f}–{100 * rate.high:.1f}%)"
 
 
 def _num(value, digits=1) -> str:
@@ -46,8 +41,8 @@ class Window:
     start: date
     end: date
     totals: metrics.TrainingTotals
-    blind: metrics.Rate
-    known: metrics.Rate
+    blind: Rate
+    known: Rate
     blanks: int
 
 
@@ -63,8 +58,8 @@ class Packet:
     certifications: list[Certification]
     windows: list[Window]
     months: list[metrics.Month]
-    device_rates: list[metrics.Rate]
-    spot_rates: list[metrics.Rate]
+    device_rates: list[Rate]
+    spot_rates: list[Rate]
     impact: metrics.Impact
     deployments: list[Deployment]
     changes: list[AuditEntry]
@@ -102,8 +97,8 @@ def _window(dog: Dog, label: str, days: int, as_of: date) -> Window:
     filters = _filters(dog, start, as_of)
     totals = metrics.training_totals(filters)
     blind = metrics.find_rate(_filters(dog, start, as_of, blind_only=True))
-    known = metrics.Rate("Known hides", totals.found - blind.found, totals.hides - blind.n)
-    return Window(label, start, as_of, totals, metrics.Rate("Blind hides", blind.found, blind.n), known,
+    known = Rate(totals.found - blind.found, totals.hides - blind.n, "Known hides")
+    return Window(label, start, as_of, totals, Rate(blind.found, blind.n, "Blind hides"), known,
                   blank_areas_searched(filters))
 
 
@@ -217,7 +212,7 @@ def _local(moment: datetime | None, tz: str) -> str:
     return "" if moment is None else moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
 
 
-def _rate_rows(rates: list[metrics.Rate]) -> list[list]:
+def _rate_rows(rates: list[Rate]) -> list[list]:
     return [[r.label, r.n, r.found, f"{100 * r.rate:.1f}" if r.n else "–",
              f"{100 * r.low:.1f}–{100 * r.high:.1f}"] for r in rates]
 
@@ -253,14 +248,14 @@ def document(packet: Packet) -> Document:
         Grid(["Window", "Sessions", "Hours", "Hides", "Find rate (95% CI)", "Blind hides", "Known hides",
               "False alerts", "per 100 hides", "per hour", "Blank areas"],
              [[f"{w.label} ({w.start} – {w.end})", w.totals.sessions, _num(w.totals.hours),
-               w.totals.hides, _pct(w.totals.find_rate), _pct(w.blind), _pct(w.known),
+               w.totals.hides, rate_text(w.totals.find_rate, 1), rate_text(w.blind, 1), rate_text(w.known, 1),
                w.totals.false_alerts, _num(w.totals.false_alerts_per_100_hides),
                _num(w.totals.false_alerts_per_hour, 2), w.blanks] for w in packet.windows]),
         Heading("Training hours per month", 2),
         Grid(["Month", "Hours", f"Target ({packet.target_hours} h)", "Hides", "Find rate"],
              [[m.month.strftime("%Y-%m"), _num(m.hours),
                "met" if m.hours >= packet.target_hours else f"{_num(packet.target_hours - m.hours)} h short",
-               m.hides, _pct(m.rate)] for m in packet.months], empty="No training in the period."),
+               m.hides, rate_text(m.rate, 1)] for m in packet.months], empty="No training in the period."),
         Heading("Find rate per device type (12 months)", 2),
         Grid(["Device type", "Hides", "Found", "Find rate %", "95% CI %"], _rate_rows(packet.device_rates),
              empty="No hides."),

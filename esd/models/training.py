@@ -7,6 +7,7 @@ from sqlalchemy import (Boolean, CheckConstraint, Float, ForeignKey, Index, Inte
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..rates import Rate
 from .base import UTCDateTime, enum_check, utcnow
 from .core import Dog, Handler, User
 from .vocab import VocabularyTerm
@@ -78,6 +79,11 @@ class TrainingSession(db.Model):
     @property
     def found(self) -> int:
         return sum(1 for h in self.hides if h.outcome == "found")
+
+    @property
+    def find_rate(self) -> Rate:
+        """Return the hides found of the session's hides, with their interval."""
+        return Rate(self.found, self.hide_count)
 
     @property
     def is_signed_off(self) -> bool:

@@ -26,7 +26,6 @@ count only sessions that had at least one blind hide.
 """
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -45,10 +44,10 @@ from ..models import (Agency, Certification, Deployment, DeploymentRollup, Devic
                       TrainingSession, VocabularyTerm, YearRollup)
 from ..models.base import aggregate_utc
 from ..models.rollups import DEPLOYMENT_COUNTS
+from ..rates import Rate, wilson_interval
 from ..rollups import next_month, served_name
 from ..scoping import aggregate_agency_ids
 
-Z95 = 1.96
 # A heatmap cell with fewer hides than this says too little to colour.
 MIN_CELL_HIDES = 5
 # Months further apart than this are not grouped in one query (a CASE per month).
@@ -263,45 +262,6 @@ def _hide_where(filters: Filters) -> list:
 
 # --------------------------------------------------------------------------- find rates
 
-def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """The Wilson score interval of a proportion: honest for small n, unlike ±1.96·SE.
-
-    With no trials nothing is known: (0.0, 1.0).
-    """
-    if n <= 0:
-        return 0.0, 1.0
-    p = successes / n
-    z2 = z * z
-    denominator = 1 + z2 / n
-    centre = (p + z2 / (2 * n)) / denominator
-    margin = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denominator
-    return max(0.0, centre - margin), min(1.0, centre + margin)
-
-
-@dataclass(frozen=True)
-class Rate:
-    """Found of n, the rate and its 95% Wilson interval."""
-
-    label: str
-    found: int
-    n: int
-    low: float = field(init=False)
-    high: float = field(init=False)
-
-    def __post_init__(self):
-        low, high = wilson_interval(self.found, self.n)
-        object.__setattr__(self, "low", low)
-        object.__setattr__(self, "high", high)
-
-    @property
-    def rate(self) -> float | None:
-        return self.found / self.n if self.n else None
-
-    @property
-    def missed(self) -> int:
-        return self.n - self.found
-
-
 def _found_sum():
     return func.sum(case((Hide.outcome == "found", 1), else_=0))
 
@@ -310,7 +270,7 @@ def find_rate(filters: Filters, raw: bool = False) -> Rate:
     """The overall find rate of the hides the filters cover."""
     _checked(filters)
     n, found = _hide_groups(filters, (), raw).get((), (0, 0))
-    return Rate("All hides", found, n)
+    return Rate(found, n, "All hides")
 
 
 def _sorted_weakest_first(rates: list[Rate]) -> list[Rate]:
@@ -323,7 +283,7 @@ def find_rates(filters: Filters, by: str = "device_type", raw: bool = False) -> 
     key = {"device_type": "device_type_id", "hiding_spot": "hiding_spot_id"}[by]
     groups = _hide_groups(filters, (key,), raw)
     names = _term_names({k[0] for k in groups})
-    return _sorted_weakest_first([Rate(names[k[0]], found, n) for k, (n, found) in groups.items()])
+    return _sorted_weakest_first([Rate(found, n, names[k[0]]) for k, (n, found) in groups.items()])
 
 
 def _term_names(ids) -> dict[int, str]:
@@ -350,7 +310,7 @@ def device_spot_matrix(filters: Filters, raw: bool = False) -> Matrix:
     _checked(filters)
     groups = _hide_groups(filters, ("device_type_id", "hiding_spot_id"), raw)
     names = _term_names({i for key in groups for i in key})
-    cells = {(names[d], names[p]): Rate(f"{names[d]} × {names[p]}", found, n)
+    cells = {(names[d], names[p]): Rate(found, n, f"{names[d]} × {names[p]}")
              for (d, p), (n, found) in groups.items()}
 
     def order(index: int) -> list[str]:
@@ -359,7 +319,7 @@ def device_spot_matrix(filters: Filters, raw: bool = False) -> Matrix:
             total = totals.setdefault(key[index], [0, 0])
             total[0] += rate.found
             total[1] += rate.n
-        return [r.label for r in _sorted_weakest_first([Rate(k, f, n) for k, (f, n) in totals.items()])]
+        return [r.label for r in _sorted_weakest_first([Rate(f, n, k) for k, (f, n) in totals.items()])]
 
     return Matrix(order(0), order(1), cells)
 
@@ -431,7 +391,7 @@ class Month:
 
     @property
     def rate(self) -> Rate:
-        return Rate(self.month.strftime("%Y-%m"), self.found, self.hides)
+        return Rate(self.found, self.hides, self.month.strftime("%Y-%m"))
 
     @property
     def false_alerts_per_100_hides(self) -> float | None:
@@ -531,7 +491,7 @@ class TrainingTotals:
 
     @property
     def find_rate(self) -> Rate:
-        return Rate("All hides", self.found, self.hides)
+        return Rate(self.found, self.hides, "All hides")
 
     @property
     def false_alerts_per_hour(self) -> float | None:
@@ -566,7 +526,7 @@ def training_totals(filters: Filters, raw: bool = False, hides: bool = True) -> 
             more = _session_totals_raw(edge)
             sessions, minutes, alerts = (sessions + sign * more[0], minutes + sign * more[1],
                                          alerts + sign * more[2])
-    rate = find_rate(filters, raw) if hides else Rate("All hides", 0, 0)
+    rate = find_rate(filters, raw) if hides else Rate(0, 0, "All hides")
     return TrainingTotals(sessions, minutes, rate.n, rate.found, alerts)
 
 

@@ -1,7 +1,6 @@
 """Training rules shared by the views, the JSON API and the tablet: validation, edits, hours."""
 from __future__ import annotations
 
-import math
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -13,6 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from ..audit import audit_reason, record_event
 from ..extensions import db
+from ..rates import rate_text
 from ..models import (Agency, Dog, FalseAlert, Handler, Hide, TrainingSession, User, VocabularyTerm)
 from ..models.training import (CONCEALMENTS, HEIGHTS, MAX_DURATION_MINUTES, MAX_SECONDS_TO_FIND,
                                OUTCOMES, PRECIPITATIONS, PURPOSES, WINDS)
@@ -175,33 +175,14 @@ def agency_overview(agency: Agency, now: datetime) -> list[DogHours]:
 
 # ---------------------------------------------------------------- summaries
 
-def wilson_interval(successes: int, total: int, z: float = 1.96) -> tuple[float, float] | None:
-    """95% Wilson score interval of a proportion, or None without trials."""
-    if total <= 0:
-        return None
-    p = successes / total
-    denominator = 1 + z * z / total
-    centre = (p + z * z / (2 * total)) / denominator
-    margin = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / denominator
-    return max(0.0, centre - margin), min(1.0, centre + margin)
-
-
-def find_rate_text(found: int, total: int) -> str:
-    """A find rate always shown with its count and interval, never a bare percentage."""
-    if total == 0:
-        return "no hides"
-    low, high = wilson_interval(found, total)
-    return f"{100 * found / total:.0f}% ({found} of {total}; 95% CI {100 * low:.0f}–{100 * high:.0f}%)"
-
-
 def session_summary(session: TrainingSession) -> dict:
     """Counts the handler sees after saving: hides, found, missed, find rate, false alerts, time."""
-    total = len(session.hides)
-    found = sum(1 for h in session.hides if h.outcome == "found")
+    rate = session.find_rate
+    total, found = rate.n, rate.found
     times = [h.seconds_to_find for h in session.hides if h.outcome == "found" and h.seconds_to_find is not None]
     return {"hides": total, "found": found, "missed": total - found,
             "blind": sum(1 for h in session.hides if h.blind),
-            "find_rate": (found / total) if total else None, "find_rate_text": find_rate_text(found, total),
+            "find_rate": rate.rate, "find_rate_text": rate_text(rate),
             "false_alerts": len(session.false_alerts), "duration_minutes": session.duration_minutes,
             "blank_areas": session.blank_areas,
             "median_seconds_to_find": sorted(times)[len(times) // 2] if times else None}

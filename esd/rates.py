@@ -1,0 +1,75 @@
+"""A proportion with its 95% Wilson score interval, and the one way it is written for people.
+
+Every find rate (found hides / all hides), field accuracy or any other "k of n" in the product is a
+`Rate`; every page, PDF and message shows it through `rate_text` (templates: the `rate` filter), so
+a find rate is never a bare percentage of three hides.
+
+With no trials (n = 0) the proportion is undefined (`None`) and the interval is (0.0, 1.0): nothing
+is known, every proportion is possible. (The training summary's old copy answered `None` for the
+interval instead, so any comparison against a standard would have raised; the reports' copy
+answered (0, 1), which keeps "below standard only when the upper bound is under it" true for a
+cell without hides. This module keeps (0, 1).)
+"""
+import math
+from dataclasses import dataclass, field
+
+from markupsafe import Markup
+
+Z95 = 1.96  # the two-sided 95 % normal quantile, as rounded in the published tables
+
+
+def wilson_interval(successes: int, total: int, z: float = Z95) -> tuple[float, float]:
+    """Return the Wilson score interval of successes out of total; (0.0, 1.0) without trials."""
+    if total <= 0:
+        return 0.0, 1.0
+    p = successes / total
+    z2 = z * z
+    denominator = 1 + z2 / total
+    centre = (p + z2 / (2 * total)) / denominator
+    margin = z * math.sqrt(p * (1 - p) / total + z2 / (4 * total * total)) / denominator
+    return max(0.0, centre - margin), min(1.0, centre + margin)
+
+
+@dataclass(frozen=True)
+class Rate:
+    """Found (successes) of n (total): the rate and its 95% Wilson interval, with an optional label."""
+
+    found: int
+    n: int
+    label: str = ""
+    low: float = field(init=False)
+    high: float = field(init=False)
+
+    def __post_init__(self):
+        low, high = wilson_interval(self.found, self.n)
+        object.__setattr__(self, "low", low)
+        object.__setattr__(self, "high", high)
+
+    @property
+    def rate(self) -> float | None:
+        """Return the proportion, or None without trials."""
+        return self.found / self.n if self.n else None
+
+    @property
+    def missed(self) -> int:
+        """Return the failures (n − found)."""
+        return self.n - self.found
+
+
+NO_TRIALS = "no hides"
+
+
+def rate_text(rate: Rate, digits: int = 0) -> str:
+    """Write a rate with its count and interval: '67% (2 of 3; 95% CI 21–94%)'."""
+    if not rate.n:
+        return NO_TRIALS
+    return (f"{100 * rate.rate:.{digits}f}% ({rate.found} of {rate.n}; "
+            f"95% CI {100 * rate.low:.{digits}f}–{100 * rate.high:.{digits}f}%)")
+
+
+def rate_html(rate: Rate) -> Markup:
+    """Write `rate_text` for a page: the percentage prominent, the count and interval muted."""
+    if not rate.n:
+        return Markup.escape(NO_TRIALS)
+    percentage, _, detail = rate_text(rate).partition(" ")
+    return Markup('{} <span class="text-muted small">{}</span>').format(percentage, detail)
