@@ -5,10 +5,8 @@ from datetime import timedelta
 from flask import Flask, abort, g, jsonify, render_template, request, session
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
-from . import config
+from . import config, db_events
 from .extensions import bootstrap, cache, csrf, db, login_manager, mail, migrate
 from .models.base import utcnow
 from .rates import rate_html
@@ -61,8 +59,8 @@ def _init_extensions(app: Flask) -> None:
     bootstrap.init_app(app)
     mail.init_app(app)
     cache.init_app(app)
-    from . import audit  # noqa: F401  (registers the flush hooks)
-    from . import sqlite_writes  # noqa: F401  (registers the SQLite write lock)
+    # The database hooks (pragmas, write lock, rollups, audit, report versions), in their written order.
+    db_events.register()
 
 
 @login_manager.user_loader
@@ -76,19 +74,6 @@ def _load_user(token: str):
     if user is None or user.session_version != int(version) or not user.active or user.is_locked:
         return None
     return user
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record):
-    """WAL so readers never wait for the writer, foreign keys enforced, a busy timeout."""
-    import sqlite3
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -1,7 +1,7 @@
 """Automatic audit of every create, update and archive of audited models.
 
 Models opt in with `__audited__ = True`. A SQLAlchemy flush hook compares
-attribute history, so no view can forget to audit. Views give the reason with
+attribute history, so no view can forget to audit (registered by esd/db_events.py). Views give the reason with
 `audit_reason("…")` before committing; events that are not row changes
 (login, lockout …) are written with `record_event`.
 """
@@ -12,7 +12,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from flask import has_request_context, request
-from sqlalchemy import event, inspect, insert
+from sqlalchemy import inspect, insert
 from sqlalchemy.orm import Session
 
 from .extensions import db
@@ -81,8 +81,8 @@ def record_event(action: str, entity: str, entity_id: int | None = None, *, user
     return entry
 
 
-@event.listens_for(Session, "before_flush")
-def _collect(session: Session, flush_context, instances):
+def collect(session: Session, flush_context, instances) -> None:
+    """Note the audited changes of a flush before it consumes their history (a before_flush hook)."""
     pending = session.info.setdefault("audit_pending", [])
     for obj in session.new:
         if getattr(type(obj), "__audited__", False):
@@ -108,8 +108,8 @@ def _collect(session: Session, flush_context, instances):
             pending.append(("delete", obj, snapshot))
 
 
-@event.listens_for(Session, "after_flush")
-def _write(session: Session, flush_context):
+def write(session: Session, flush_context) -> None:
+    """Insert the noted changes' entries in the same transaction (an after_flush hook)."""
     pending = session.info.pop("audit_pending", [])
     if not pending:
         return
@@ -126,8 +126,7 @@ def _write(session: Session, flush_context):
     session.connection().execute(insert(AuditEntry), rows)
 
 
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _reset(session: Session):
+def forget(session: Session) -> None:
+    """Drop the reason and pending changes once the transaction ends (after_commit/after_rollback)."""
     session.info.pop("audit_reason", None)
     session.info.pop("audit_pending", None)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from sqlalchemy import bindparam, event, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from .audit import agency_id_of
@@ -37,8 +37,7 @@ def _agency_of(obj) -> int | None:
     return agency_id_of(obj) if isinstance(obj, _REPORTED) else None
 
 
-@event.listens_for(Session, "after_flush")
-def _collect(session: Session, flush_context):
+def collect(session: Session, flush_context) -> None:
     """Note the agencies whose report data this flush changed (the lists still show what it wrote)."""
     touched = session.info.setdefault(_KEY, set())
     for obj in list(session.new) + list(session.deleted):
@@ -49,8 +48,8 @@ def _collect(session: Session, flush_context):
     touched.discard(None)
 
 
-@event.listens_for(Session, "before_commit")
-def _bump(session: Session):
+def bump_touched(session: Session) -> None:
+    """Bump the versions of the agencies this transaction touched, as its last statement (before_commit)."""
     session.flush()  # the commit's own flush, done first so its changes are counted
     touched = session.info.pop(_KEY, set())
     if touched:
@@ -76,8 +75,8 @@ def _upsert(dialect: str):
     return stmt.on_conflict_do_update(index_elements=[table.c.agency_id], set_={"version": table.c.version + 1})
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session):
+def forget(session: Session) -> None:
+    """Forget the touched agencies of a transaction rolled back."""
     session.info.pop(_KEY, None)
 
 

@@ -22,7 +22,7 @@ from datetime import date, datetime, time, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, case, delete, event, exists, func, inspect, literal, select
+from sqlalchemy import and_, bindparam, case, delete, exists, func, inspect, literal, select
 from sqlalchemy.orm import Session
 
 from . import sqlite_writes
@@ -374,8 +374,8 @@ def _new_session_contributions(session: Session, fresh, base: Base) -> None:
         _add_session(base, agency_id, month, minutes, len(obj.false_alerts), blind)
 
 
-@event.listens_for(Session, "before_flush")
-def _before(session: Session, flush_context, instances):
+def before_flush(session: Session, flush_context, instances) -> None:
+    """Read the old contribution of what this flush changes, under the write or row locks."""
     if session.info.get("rollups_off"):
         return
     sessions, deployments, later, agencies, fresh = _affected(session)
@@ -392,8 +392,8 @@ def _before(session: Session, flush_context, instances):
     session.info.setdefault("rollup_pending", []).append((sessions, deployments, later, agencies, fresh, old))
 
 
-@event.listens_for(Session, "after_flush")
-def _after(session: Session, flush_context):
+def after_flush(session: Session, flush_context) -> None:
+    """Apply the difference between the new and the old contributions."""
     pending = session.info.pop("rollup_pending", [])
     if not pending:
         return
@@ -416,8 +416,8 @@ def _after(session: Session, flush_context):
             rebuild(conn, agencies)
 
 
-@event.listens_for(Session, "after_rollback")
-def _reset(session: Session):
+def forget(session: Session) -> None:
+    """Drop the pending contributions of a transaction rolled back."""
     session.info.pop("rollup_pending", None)
 
 

@@ -9,16 +9,17 @@ its root transaction ends (commit, rollback or close): a process-wide lock for t
 process, an `flock` on a file beside the database for the other processes. Both wake a waiter as
 soon as they are released. The rollups take it earlier, before reading what a flush changes
 (`hold`), so two edits of one record on SQLite serialise as the row locks make them on
-PostgreSQL. Reads never take it. PostgreSQL and in-memory SQLite are left alone.
+PostgreSQL. Reads never take it. PostgreSQL and in-memory SQLite are left alone. The hooks and the
+connection pragmas are registered by esd/db_events.py.
 """
 from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import threading
 
-from sqlalchemy import event
-from sqlalchemy.orm import Mapper, Session, object_session
+from sqlalchemy.orm import Session, object_session
 
 _KEY = "sqlite_write_lock"
 # Like SQLite's busy_timeout: past it a writer goes ahead and SQLite's own locking decides
@@ -98,30 +99,31 @@ def hold(session: Session) -> None:
     session.info[_KEY] = lock if lock.acquire() else None
 
 
-def _before_write(mapper, connection, target) -> None:
+def before_write(mapper, connection, target) -> None:
+    """Take the lock before an ORM insert, update or delete (a mapper hook)."""
     hold(object_session(target))
 
 
-def _do_orm_execute(state) -> None:
+def before_statement(state) -> None:
+    """Take the lock before a DML statement run through the session (do_orm_execute)."""
     if state.is_insert or state.is_update or state.is_delete:
         hold(state.session)
 
 
-def _after_transaction_end(session: Session, transaction) -> None:
+def after_transaction_end(session: Session, transaction) -> None:
+    """Release the lock when the root transaction ends."""
     if transaction.parent is None and _KEY in session.info:
         lock = session.info.pop(_KEY)
         if lock is not None:
             lock.release()
 
 
-def register() -> None:
-    """Install the hooks (idempotent)."""
-    if event.contains(Session, "do_orm_execute", _do_orm_execute):
-        return
-    for name in ("before_insert", "before_update", "before_delete"):
-        event.listen(Mapper, name, _before_write)
-    event.listen(Session, "do_orm_execute", _do_orm_execute)
-    event.listen(Session, "after_transaction_end", _after_transaction_end)
-
-
-register()
+def set_pragmas(dbapi_connection, connection_record) -> None:
+    """WAL so readers never wait for the writer, foreign keys enforced, a busy timeout."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()

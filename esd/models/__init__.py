@@ -16,8 +16,3 @@ __all__ = [
     "SessionRollup", "SpotRollup", "TeamAssignment", "TrainingSession", "User",
     "VocabularyTerm", "YearRollup", "funder_grants", "seed_vocabularies", "terms", "utcnow",
 ]
-
-# The rollups' flush hooks must be registered wherever these models are written.
-from .. import rollups as _rollups  # noqa: E402,F401
-# Likewise the report versions' commit hook (the report cache's keys).
-from .. import report_version as _report_version  # noqa: E402,F401

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -35,7 +35,6 @@ class AuditEntry(db.Model):
     )
 
 
-@event.listens_for(AuditEntry, "before_update")
-@event.listens_for(AuditEntry, "before_delete")
-def _append_only(mapper, connection, target):
+def refuse_change(mapper, connection, target):
+    """Refuse an update or delete of an entry (registered by esd/db_events.py): the log is append-only."""
     raise ValueError("audit entries are append-only")
