@@ -984,6 +984,8 @@ def seed_demo(today: date, seed: int = 2026, hides: int | None = None, progress=
     record_event("seed_demo", "installation", changes={
         "seed": [None, seed], "today": [None, today.isoformat()], "hides": [None, summary.hides]},
         reason="Demo data seeded by `flask esd seed-demo`.")
+    from .report_version import bump
+    bump(db.session)  # the bulk inserts bypassed the hooks that move every agency's report version
     db.session.commit()
     if db.session.get_bind().dialect.name == "postgresql":
         # COPY leaves the planner without statistics until autovacuum gets round to it; meanwhile it

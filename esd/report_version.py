@@ -56,9 +56,15 @@ def bump_touched(session: Session) -> None:
         bump(session, touched)
 
 
-def bump(session: Session, agency_ids) -> None:
-    """Add one to each agency's version (an upsert, in id order)."""
+def bump(session: Session, agency_ids=None) -> None:
+    """Add one to each agency's version (an upsert, in id order); None: every agency and the vocabulary.
+
+    The hooks below call it for what the ORM wrote; a bulk loader that writes rows outside the ORM
+    (the scale seed, an import) calls it itself, in its own transaction, for the agencies it loaded.
+    """
     connection = session.connection()
+    if agency_ids is None:
+        agency_ids = {GLOBAL, *connection.execute(select(Agency.id)).scalars()}
     stmt = _upsert(connection.dialect.name)
     for agency_id in sorted(agency_ids):
         connection.execute(stmt, {"agency_id": agency_id})

@@ -150,56 +150,6 @@ def test_deployment_impact(world):
     assert metrics.evidence_breakdown(world.f) == {"yes": 1, "no": 1, "pending": 1}
 
 
-def test_a_dashboards_shared_answers_are_the_same_and_end_with_the_block(world):
-    """Inside `sharing()` a repeated question is answered once; after it, new data count again."""
-    f = Filters(agency_ids=(world.a.id,), start=date(2026, 1, 1), end=date(2026, 2, 28))
-    with metrics.sharing():
-        impact = metrics.deployment_impact(f)
-        assert metrics.deployment_impact(f) == impact and impact.deployments == 3
-        assert metrics.evidence_breakdown(f) == {"yes": 1, "no": 1, "pending": 1}
-    make_deployment(world.d2, world.h2, started_at=at(2026, 1, 25), finds=[{"device": "Phone", "evidence": "yes"}])
-    db.session.commit()
-    assert metrics.deployment_impact(f).deployments == 4
-    assert metrics.evidence_breakdown(f) == {"yes": 2, "no": 1, "pending": 1}
-
-
-def test_a_block_inside_a_block_shares_the_outer_answers(world):
-    """A chart's table shares within itself, and with the dashboard it is computed for."""
-    f = Filters(agency_ids=(world.a.id,), start=date(2026, 1, 1), end=date(2026, 2, 28))
-    with metrics.sharing():
-        assert metrics.deployment_impact(f).deployments == 3
-        make_deployment(world.d2, world.h2, started_at=at(2026, 1, 25), finds=[{"device": "Phone"}])
-        db.session.commit()
-        with metrics.sharing():
-            assert metrics.deployment_impact(f).deployments == 3  # the outer block's answer
-        assert metrics.deployment_impact(f).deployments == 3  # the inner block ended, the outer did not
-    assert metrics.deployment_impact(f).deployments == 4
-
-
-@pytest.mark.parametrize("period", [{}, {"start": date(2026, 1, 5), "end": date(2026, 2, 10)}],
-                         ids=["all time", "partial months"])
-def test_after_the_heatmap_a_dashboard_adds_up_its_cells_with_no_more_hide_queries(world, period):
-    from sqlalchemy import event
-    f = Filters(agency_ids=(world.a.id,), **period)
-    alone = (metrics.find_rates(f, "device_type"), metrics.find_rates(f, "hiding_spot"), metrics.find_rate(f),
-             metrics.training_totals(f))
-    statements = []
-
-    def seen(conn, cursor, statement, *rest):
-        statements.append(statement.lower())
-
-    with metrics.sharing():
-        metrics.device_spot_matrix(f)
-        event.listen(db.engine, "before_cursor_execute", seen)
-        try:
-            shared = (metrics.find_rates(f, "device_type"), metrics.find_rates(f, "hiding_spot"),
-                      metrics.find_rate(f), metrics.training_totals(f))
-        finally:
-            event.remove(db.engine, "before_cursor_execute", seen)
-    assert shared == alone
-    assert not [s for s in statements if "from hide" in s or "_rollup" in s and "session_rollup" not in s]
-
-
 def test_monthly_impact(world):
     months = metrics.monthly_impact(world.f)
     assert [(m.month.month, m.deployments, m.devices_found, m.found_after_human_missed, m.finds_with_evidence,

@@ -1,50 +1,57 @@
-"""Chart drawings and report numbers cached for every worker, keyed on a data version.
+"""The report cache: one layer, keyed on (what, filters and scope, data version), with single flight.
 
-The cache is Flask-Caching's (`esd.extensions.cache`): files in instance/cache/ by default, so
+The store is Flask-Caching's (`esd.extensions.cache`): files in instance/cache/ by default, so
 all gunicorn workers of one host share what any of them computed; Redis when configured. An
-entry is never invalidated: its key carries `data_version()`, which moves with every change a
-report can show, so a changed record simply makes the next request look up another key.
+entry is never invalidated: its key carries the data version of the agencies it reads
+(esd/report_version.py), which moves in the same transaction as any change a report shows, so a
+change in one agency makes only that agency's (and its funders') next requests look up new keys;
+every other agency's entries stay warm.
+
+Concurrent misses of one key compute it once: the first takes a lock entry (`cache.add`, atomic on
+Redis; within one process a lock per key makes it exact on the file cache too), the others wait
+for the value it stores, and compute it themselves only if it does not come in time. Nobody is
+served an older version's value: a waiter reads the very key it missed.
 """
 from __future__ import annotations
 
 import hashlib
 import logging
+import threading
+import time
+import uuid
 from functools import lru_cache
 from typing import Callable, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..extensions import cache, db
-from ..models import (Certification, Deployment, Dog, FalseAlert, Find, Hide, TrainingSession,
-                      VocabularyTerm)
 from ..report_version import version_columns
 from .metrics import Filters
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# The tables whose rows a report reads (dogs count for "dogs certified").
-_SOURCES = (TrainingSession, Hide, FalseAlert, Deployment, Find, Certification, Dog)
+# A computation holding a key's lock longer than this is taken to have died (its worker killed).
+LOCK_SECONDS = 60
+# How long a request waits for another's computation of the same key before doing it itself.
+WAIT_SECONDS = 10.0
 
 
 def data_version(filters: Filters) -> tuple:
-    """A fingerprint that changes whenever a record these filters' reports depend on changes.
-
-    Its parts, each an index lookup whatever the size, read in one statement:
-    - the filter's agencies' report version and the installation-wide one (esd/report_version.py:
-      bumped in the same transaction as every change a report shows, so it cannot lag behind
-      the data it describes, on PostgreSQL either);
-    - the highest id of each source table, for rows written outside the ORM (bulk loads).
-    """
+    """The report versions of the filters' agencies (and the installation-wide vocabulary's), in one statement."""
     return tuple(db.session.execute(_version_statement(filters.agency_ids)).one())
 
 
 @lru_cache(maxsize=1024)
 def _version_statement(agency_ids: tuple[int, ...] | None):
     """The statement of `data_version`, built once per scope: building it cost more than running it."""
-    columns = version_columns(agency_ids)
-    columns += [select(func.max(m.id)).scalar_subquery() for m in _SOURCES + (VocabularyTerm,)]
-    return select(*columns)
+    return select(*version_columns(agency_ids))
+
+
+def report(what: tuple, filters: Filters, make: Callable[[], T], version: tuple | None = None) -> T:
+    """`make()`'s value for these filters, cached until a change in one of their agencies."""
+    version = data_version(filters) if version is None else version
+    return remember((what, filters.key(), version), make)
 
 
 def _key(parts: tuple) -> str:
@@ -52,26 +59,86 @@ def _key(parts: tuple) -> str:
     return "report:" + hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
+_local_locks: dict[str, threading.Lock] = {}
+_local_guard = threading.Lock()
+
+
+def _local_lock(key: str) -> threading.Lock:
+    with _local_guard:
+        return _local_locks.setdefault(key, threading.Lock())
+
+
+def _release_local(key: str, lock: threading.Lock) -> None:
+    lock.release()
+    with _local_guard:
+        if not lock.locked() and _local_locks.get(key) is lock:
+            del _local_locks[key]
+
+
 def remember(parts: tuple, make: Callable[[], T]) -> T:
-    """The value cached under `parts`, or `make()` stored there.
+    """The value cached under `parts`, or `make()` computed once (however many ask at once) and stored.
 
     A cache that fails (Redis down, a full disk) costs speed, never the page: the value is
     computed and served anyway.
     """
     key = _key(parts)
-    try:
-        value = cache.get(key)
-    except Exception:  # noqa: BLE001 - any backend error
-        log.warning("report cache read failed", exc_info=True)
-        value = None
+    value = _get(key)
     if value is not None:
         return value
-    value = make()
+    # Threads of this process queue here, so one computes; the others then find its value.
+    lock = _local_lock(key)
+    acquired = lock.acquire(timeout=WAIT_SECONDS)
     try:
-        cache.set(key, value)
-    except Exception:  # noqa: BLE001
-        log.warning("report cache write failed", exc_info=True)
-    return value
+        value = _get(key) if acquired else None
+        if value is not None:
+            return value
+        return _compute_once(key, make)
+    finally:
+        if acquired:
+            _release_local(key, lock)
+
+
+def _compute_once(key: str, make: Callable[[], T]) -> T:
+    """Compute under the shared lock entry, or wait for the process (or host) that holds it."""
+    lock_key = key + ":computing"
+    owner = _try(lambda: cache.add(lock_key, uuid.uuid4().hex, timeout=LOCK_SECONDS), default=True)
+    if not owner:
+        value = _wait_for(key, lock_key)
+        if value is not None:
+            return value
+    try:
+        value = make()
+        _try(lambda: cache.set(key, value))
+        return value
+    finally:
+        if owner:
+            _try(lambda: cache.delete(lock_key))
+
+
+def _wait_for(key: str, lock_key: str):
+    """The value another computation stores under `key`; None when it gives up or takes too long."""
+    deadline, pause = time.monotonic() + WAIT_SECONDS, 0.005
+    while time.monotonic() < deadline:
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
+        value = _get(key)
+        if value is not None:
+            return value
+        if _try(lambda: cache.get(lock_key)) is None:  # it failed, or its lock expired
+            return _get(key)
+    return None
+
+
+def _get(key: str):
+    return _try(lambda: cache.get(key))
+
+
+def _try(operation, default=None):
+    try:
+        return operation()
+    except Exception:  # noqa: BLE001 - any backend error costs speed, never the page
+        log.warning("report cache unavailable", exc_info=True)
+        return default
 
 
 def clear() -> None:

@@ -528,20 +528,15 @@ RENDERS: Counter = Counter()  # drawings made by this process, per chart: the ca
 
 def cached_table(name: str, filters: Filters, version: tuple | None = None) -> ChartTable:
     """The chart's table, from the shared cache while the data are unchanged."""
-    version = data_version(filters) if version is None else version
-
-    def compute() -> ChartTable:
-        with metrics.sharing():  # one chart's table asks some questions twice (impact: the totals)
-            return CHARTS[name].table(filters)
-    return report_cache.remember(("table", name, filters.key(), version), compute)
+    return report_cache.report(("table", name), filters, lambda: CHARTS[name].table(filters), version)
 
 
 def chart_bytes(name: str, fmt: str, filters: Filters) -> bytes:
     """The chart drawn for these filters, from the shared cache while the data are unchanged."""
     metrics._checked(filters)
     version = data_version(filters)
-    return report_cache.remember(("chart", name, fmt, filters.key(), version),
-                                 lambda: render(cached_table(name, filters, version), fmt))
+    return report_cache.report(("chart", name, fmt), filters,
+                               lambda: render(cached_table(name, filters, version), fmt), version)
 
 
 def clear_cache() -> None:

@@ -27,11 +27,9 @@ count only sessions that had at least one blind hide.
 from __future__ import annotations
 
 from collections import defaultdict
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache, wraps
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import abort
@@ -52,45 +50,6 @@ from ..scoping import aggregate_agency_ids
 MIN_CELL_HIDES = 5
 # Months further apart than this are not grouped in one query (a CASE per month).
 MAX_MONTHS = 120
-
-
-# --------------------------------------------------------------------------- shared results
-
-_shared: ContextVar[dict | None] = ContextVar("metrics_shared", default=None)
-
-
-@contextmanager
-def sharing():
-    """Within this block, a metric asked again with the same filters is answered from the first
-    answer. A dashboard computes its numbers and six charts' tables together: without this, the
-    deployment totals were read three times and the agencies' time zones a dozen.
-    Inside another such block it shares that block's answers."""
-    if _shared.get() is not None:
-        yield
-        return
-    token = _shared.set({})
-    try:
-        yield
-    finally:
-        _shared.reset(token)
-
-
-def _memo_key(fn, args: tuple, kwargs: dict) -> tuple:
-    return (fn.__name__, args, tuple(sorted(kwargs.items())))
-
-
-def _shareable(fn):
-    """Let `fn` (hashable arguments only) answer from the `sharing()` block it runs in, if any."""
-    @wraps(fn)
-    def wrapper(*args, **kwargs):
-        memo = _shared.get()
-        if memo is None:
-            return fn(*args, **kwargs)
-        key = _memo_key(fn, args, kwargs)
-        if key not in memo:
-            memo[key] = fn(*args, **kwargs)
-        return memo[key]
-    return wrapper
 
 
 # --------------------------------------------------------------------------- filters
@@ -208,7 +167,6 @@ def _where(model, filters: Filters) -> list:
     return clauses
 
 
-@_shareable
 def _agency_zones(filters: Filters) -> list[tuple[str, tuple[int, ...]]]:
     """The filter's agencies grouped by time zone."""
     if filters.agency_ids is not None and not filters.agency_ids:
@@ -604,7 +562,6 @@ def _rollup_where(model, filters: Filters, lo: date | None, hi: date | None) -> 
     return clauses
 
 
-@_shareable
 def _covers_every_agency(filters: Filters) -> bool:
     """True when the filter names every agency (the admin's "all", or a list of all of them)."""
     if filters.agency_ids is None:
@@ -678,36 +635,8 @@ def _session_rollup(filters: Filters, lo, hi, by_month: bool) -> dict:
     return out
 
 
-_PAIR = ("device_type_id", "hiding_spot_id")
-
-
 def _hide_groups(filters: Filters, keys: tuple[str, ...], raw: bool) -> dict[tuple, tuple[int, int]]:
-    """{(values of keys): (hides, found)}, keys among device_type_id and hiding_spot_id.
-
-    In a `sharing()` block that has counted the device type × hiding spot cells already (a
-    dashboard counts its heatmap first), fewer keys are those cells added up: the same numbers
-    without two more rollup reads and raw reads of the partial months."""
-    if keys == _PAIR:
-        return _hide_pairs(filters, raw)
-    memo = _shared.get()
-    cells = memo.get(_memo_key(_hide_pairs, (filters, raw), {})) if memo is not None else None
-    if cells is None:
-        return _hide_groups_counted(filters, keys, raw)
-    positions = [_PAIR.index(k) for k in keys]
-    groups: dict[tuple, tuple[int, int]] = {}
-    for cell, (n, found) in cells.items():
-        key = tuple(cell[i] for i in positions)
-        n0, f0 = groups.get(key, (0, 0))
-        groups[key] = (n0 + n, f0 + found)
-    return groups
-
-
-@_shareable
-def _hide_pairs(filters: Filters, raw: bool) -> dict[tuple, tuple[int, int]]:
-    return _hide_groups_counted(filters, _PAIR, raw)
-
-
-def _hide_groups_counted(filters: Filters, keys: tuple[str, ...], raw: bool) -> dict[tuple, tuple[int, int]]:
+    """{(values of keys): (hides, found)}, keys among device_type_id and hiding_spot_id."""
     split = None if raw else _split(filters)
     if split is None:
         return _hide_groups_raw(filters, keys)
@@ -762,7 +691,6 @@ class Impact:
         return self.searches_with_missed_find / self.deployments if self.deployments else None
 
 
-@_shareable
 def deployment_impact(filters: Filters, raw: bool = False) -> Impact:
     """Deployments, finds, finds after the human search, evidence, agencies served, unverified alerts."""
     _checked(filters)
@@ -837,7 +765,6 @@ def evidence_breakdown(filters: Filters, raw: bool = False) -> dict[str, int]:
     return {"yes": counts[4], "no": counts[5], "pending": counts[6]}
 
 
-@_shareable
 def _deployment_totals(filters: Filters) -> list[int] | None:
     """The period's deployment counts: whole months from the rollup, the partial ones raw."""
     lo, hi, edges = _pieces(_split(filters))

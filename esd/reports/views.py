@@ -115,19 +115,11 @@ def _report(filters: metrics.Filters, charts: tuple[str, ...], version: tuple) -
     """A dashboard's numbers and its charts' HTML (cached only as part of the dashboard's body)."""
     today = date.today()
     on = min(filters.end or today, today)  # "dogs certified" is counted on this day
-    with metrics.sharing():  # the numbers and the tables ask some of the same questions
-        tables = _tables(charts, filters, version)
-        numbers = {"totals": metrics.training_totals(filters), "impact": metrics.deployment_impact(filters),
-                   "certified": metrics.dogs_certified(filters, on=on)}
+    tables = [cached_table(name, filters, version) for name in charts]
+    numbers = {"totals": metrics.training_totals(filters), "impact": metrics.deployment_impact(filters),
+               "certified": metrics.dogs_certified(filters, on=on)}
     grid = render_template("reports/_chart_grid.html", tables=tables, args=filters.query_args())
     return dict(numbers, chart_grid=Markup(grid))
-
-
-def _tables(charts: tuple[str, ...], filters: metrics.Filters, version: tuple) -> list:
-    """The charts' tables, in a `metrics.sharing()` block: the heatmap's is counted first, because
-    the device-type and hiding-spot tables and the totals are its cells added up."""
-    computed = {name: cached_table(name, filters, version) for name in sorted(charts, key=lambda n: n != "heatmap")}
-    return [computed[name] for name in charts]
 
 
 def _dashboard(name: str, with_people: bool, charts: tuple[str, ...], context=lambda filters: {}):
@@ -152,9 +144,8 @@ def _dashboard(name: str, with_people: bool, charts: tuple[str, ...], context=la
         choices.fill(form)
         return str(render_template(body, form=form, filters=filters, args=filters.query_args(),
                                    **context(filters), **_report(filters, charts, version)))
-    key = ("body", name, current_user.role, sorted(request.args.items(multi=True)), date.today(),
-           filters.key(), version, choices.key())
-    return render_template(f"reports/{name}_dashboard.html", body=Markup(report_cache.remember(key, make)))
+    what = ("body", name, current_user.role, sorted(request.args.items(multi=True)), date.today(), choices.key())
+    return render_template(f"reports/{name}_dashboard.html", body=Markup(report_cache.report(what, filters, make, version)))
 
 
 def _first_error(form) -> tuple[str, str]:
@@ -240,11 +231,9 @@ def dog_find_report(dog):
     def make():
         # The charts' HTML, cached like a dashboard's: its tables grow with the dog's years of
         # training, and escaping every cell was a third of the page.
-        with metrics.sharing():
-            tables = _tables(TRAINING_CHARTS, filters, version)
-            totals = metrics.training_totals(filters)
-        return {"totals": totals, "grid": str(render_template(
+        tables = [cached_table(name, filters, version) for name in TRAINING_CHARTS]
+        return {"totals": metrics.training_totals(filters), "grid": str(render_template(
             "reports/_chart_grid.html", tables=tables, args=filters.query_args()))}
-    report = report_cache.remember(("dog report", filters.key(), version), make)
+    report = report_cache.report(("dog report",), filters, make, version)
     return {"filters": filters, "args": filters.query_args(), "totals": report["totals"],
             "chart_grid": Markup(report["grid"])}
