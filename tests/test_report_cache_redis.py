@@ -10,7 +10,8 @@ import redis
 
 from esd import create_app
 from esd.extensions import cache, db
-from esd.reports.charts import RENDERS, chart_bytes
+from esd.reports.cache import report
+from esd.reports.charts import chart_bytes
 from esd.reports.metrics import Filters
 from tests.helpers import make_agency, make_dog, make_handler, make_session
 
@@ -57,19 +58,23 @@ def agency_filters():
 def test_a_chart_one_host_drew_is_served_by_another_until_the_data_change(server, host, agency_filters):
     agency, dog, handler, filters = agency_filters
     first, second = host(), host()
+    computed = []
+
+    def device_rates():
+        computed.append(1)
+        return chart_bytes("device_type", "png", filters)
     with first.app_context():
-        drawn = RENDERS["device_type"]
-        png = chart_bytes("device_type", "png", filters)
-        assert png.startswith(PNG) and RENDERS["device_type"] == drawn + 1
-    assert any(server.scan_iter("esd-test:*"))  # the drawing is in Redis, not in a host's files
+        png = report(("device rates",), filters, device_rates)
+        assert png.startswith(PNG) and len(computed) == 1
+    assert any(server.scan_iter("esd-test:*"))  # the figure is in Redis, not in a host's files
     with second.app_context():
-        assert chart_bytes("device_type", "png", filters) == png
-        assert RENDERS["device_type"] == drawn + 1  # served, not drawn again
+        assert report(("device rates",), filters, device_rates) == png
+        assert len(computed) == 1  # served, not computed again
         make_session(dog, handler, hides=[{"outcome": "missed", "device": "USB drive", "spot": "Book"}])
         db.session.commit()
     with first.app_context():
-        changed = chart_bytes("device_type", "png", filters)  # a change is never answered from the cache
-        assert changed != png and RENDERS["device_type"] == drawn + 2
+        changed = report(("device rates",), filters, device_rates)  # a change is never answered from the cache
+        assert changed != png and len(computed) == 2
 
 
 def test_emptying_the_cache_leaves_other_applications_keys_alone(server, host, agency_filters):
@@ -88,8 +93,12 @@ def test_emptying_the_cache_leaves_other_applications_keys_alone(server, host, a
 def test_with_redis_down_charts_are_still_drawn_and_served(host, agency_filters):
     filters = agency_filters[3]
     app = host(redis_url="redis://127.0.0.1:1/0")  # nothing listens there
+    computed = []
+
+    def heatmap():
+        computed.append(1)
+        return chart_bytes("heatmap", "png", filters)
     with app.app_context():
-        drawn = RENDERS["heatmap"]
-        assert chart_bytes("heatmap", "png", filters).startswith(PNG)
-        assert chart_bytes("heatmap", "png", filters).startswith(PNG)
-        assert RENDERS["heatmap"] == drawn + 2  # no cache: drawn each time, never an error page
+        assert report(("heatmap",), filters, heatmap).startswith(PNG)
+        assert report(("heatmap",), filters, heatmap).startswith(PNG)
+        assert len(computed) == 2  # no cache: computed each time, never an error page

@@ -9,27 +9,28 @@ from __future__ import annotations
 import csv
 import io
 import math
-import pickle
-import threading
-from collections import Counter
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Callable, Iterator
+from typing import Callable
 
 import matplotlib
 
 matplotlib.use("Agg")  # no display in a server; harmless when already set
+matplotlib.rcParams["svg.fonttype"] = "none"  # SVG labels as text (searchable, read aloud, smaller), not outlines
 import numpy as np  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.collections import LineCollection, PolyCollection  # noqa: E402
-from matplotlib.colors import LinearSegmentedColormap, to_rgba  # noqa: E402
+from matplotlib.cm import ScalarMappable  # noqa: E402
+from matplotlib.colors import LinearSegmentedColormap, Normalize, to_hex  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.font_manager import FontProperties  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.textpath import TextToPath  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 from PIL import Image  # noqa: E402  (matplotlib's own dependency)
 
 from . import cache as report_cache  # noqa: E402
-from . import glyphs  # noqa: E402
 from . import metrics  # noqa: E402
 from .cache import data_version  # noqa: E402,F401  (the cache key's data part)
 from .metrics import MIN_CELL_HIDES, Filters, Rate  # noqa: E402
@@ -114,7 +115,53 @@ def heatmap_table(filters: Filters) -> ChartTable:
     else:
         alt = f"{title}: no hides for these filters."
     return ChartTable("heatmap", title, ["Device type", "Hiding spot"] + RATE_COLUMNS, rows, alt,
-                      meta={"devices": matrix.devices, "spots": matrix.spots})
+                      meta={"devices": matrix.devices, "spots": matrix.spots, "grid": heatmap_grid(matrix)})
+
+
+HEAT_STEPS = 10  # an HTML cell's colour is the find rate rounded to a tenth: 11 classes, heat-0 … heat-10
+
+
+def heatmap_grid(matrix) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """The heatmap as the pages show it, an HTML table: per device type, per hiding spot,
+    (the cell's text, its colour class, its full description).
+
+    The colour is chosen here, on the server, from the same colour map as the drawing
+    (`heatmap_css`): red for a low find rate, amber, green for a high one; grey when the cell has
+    fewer than MIN_CELL_HIDES hides; none when that combination was never tried."""
+    grid = []
+    for device in matrix.devices:
+        cells = []
+        for spot in matrix.spots:
+            rate = matrix.cells.get((device, spot))
+            if rate is None:
+                cells.append(("", "heat-none", f"{device} in {spot}: not tried"))
+            elif rate.n < MIN_CELL_HIDES:
+                cells.append((f"n={rate.n}", "heat-thin",
+                              f"{device} in {spot}: {rate.found} of {rate.n} found, too few hides to rate"))
+            else:
+                cells.append((f"{100 * rate.rate:.0f}%\nn={rate.n}", f"heat-{round(rate.rate * HEAT_STEPS)}",
+                              f"{device} in {spot}: {pct(rate.rate)}% of {rate.n} found"))
+        grid.append((device, cells))
+    return grid
+
+
+def heatmap_css() -> str:
+    """The HTML heatmap's cell colours: the drawing's colour map at each step, grey for thin cells."""
+    rules = [f".heat-{k}{{background-color:{to_hex(_FIND_COLOURS(k / HEAT_STEPS))}}}" for k in range(HEAT_STEPS + 1)]
+    return "\n".join([_HEATMAP_LAYOUT] + rules + [f".heat-thin{{background-color:{_THIN};color:#495057}}"]) + "\n"
+
+
+# The table scrolls inside its own region (never the page), its device column stays in view.
+_HEATMAP_LAYOUT = """\
+.heatmap-scroll{overflow-x:auto;max-width:100%;margin-bottom:.5rem}
+.heatmap-scroll:focus-visible{outline:3px solid #0d6efd;outline-offset:2px}
+.heatmap{border-collapse:separate;border-spacing:2px;font-size:.8125rem;line-height:1.2;margin:0 auto}
+.heatmap th,.heatmap td{padding:.3rem .35rem;text-align:center;min-width:3.25rem}
+.heatmap thead th{font-weight:600;vertical-align:bottom;max-width:7rem;overflow-wrap:anywhere}
+.heatmap tbody th{position:sticky;left:0;z-index:1;background:#fff;text-align:left;font-weight:600;
+  max-width:9rem;overflow-wrap:anywhere}
+.heatmap td{color:#000;font-variant-numeric:tabular-nums}
+.heat-none{background-color:#f8f9fa}"""
 
 
 def trend_table(filters: Filters) -> ChartTable:
@@ -174,16 +221,25 @@ def impact_finds_table(filters: Filters) -> ChartTable:
 
 
 # --------------------------------------------------------------------------- drawings
+#
+# Matplotlib's documented object API only: a `Figure` per drawing, axes placed at fixed rectangles
+# measured in inches (no tight_layout, which draws the figure twice to find the margins), bars and
+# lines as one collection each (`ax.bar` makes an artist per bar), and few labels. The speed of a
+# page comes from the cache (a drawing is made once per data version) and from the pages showing
+# the heatmap as an HTML table (see `heatmap_grid`).
 
-def _margins(fig: Figure, left: float, bottom: float, right: float = 0.25, top: float = 0.45) -> None:
-    """Fixed margins in inches (tight_layout would draw the figure twice to find them)."""
-    w, h = fig.get_size_inches()
-    fig.subplots_adjust(left=left / w, right=1 - right / w, bottom=bottom / h, top=1 - top / h)
+_TEXT = TextToPath()
+
+
+@lru_cache(maxsize=4096)
+def _text_width(text: str, size: float) -> float:
+    """The width of one line of text in inches, as DejaVu Sans sets it at this size."""
+    return _TEXT.get_text_width_height_descent(text, FontProperties(size=size), ismath=False)[0] / 72
 
 
 def _text_inches(texts, size: float) -> float:
     """The widest of these one-line texts, in inches."""
-    return max((glyphs.width(str(t), size) for t in texts), default=0) / 72
+    return max((_text_width(str(t), size) for t in texts), default=0)
 
 
 def _fit(texts, size: float, inches: float) -> list[str]:
@@ -191,20 +247,19 @@ def _fit(texts, size: float, inches: float) -> list[str]:
     have 80 characters; the table under the chart has them in full)."""
     out = []
     for text in map(str, texts):
-        if glyphs.width(text, size) / 72 > inches:
-            while text and glyphs.width(text + "…", size) / 72 > inches:
+        if _text_width(text, size) > inches:
+            while text and _text_width(text + "…", size) > inches:
                 text = text[:-1]
             text = text.rstrip() + "…"
         out.append(text)
     return out
 
 
-def _rotated_inches(texts, size: float, degrees: float) -> tuple[float, float]:
-    """How far right-aligned tick labels turned by `degrees` reach down and to the left, in inches."""
-    longest = _text_inches(texts, size)
-    angle = math.radians(degrees)
-    return (longest * math.sin(angle) + size / 72 * math.cos(angle),
-            longest * math.cos(angle) + size / 72 * math.sin(angle))
+def _axes(fig: Figure, width: float, height: float, left: float, bottom: float, right: float = 0.25,
+          top: float = 0.45):
+    """The figure sized `width` × `height` inches with one axes inside these margins (inches)."""
+    fig.set_size_inches(width, height)
+    return fig.add_axes((left / width, bottom / height, 1 - (left + right) / width, 1 - (bottom + top) / height))
 
 
 def _month_ticks(ax, months: list[str]) -> float:
@@ -212,9 +267,10 @@ def _month_ticks(ax, months: list[str]) -> float:
     step = max(1, math.ceil(len(months) / 16))
     ticks = list(range(0, len(months), step))
     turned = len(months) > 6
-    glyphs.xticklabels(ax, ticks, [months[i] for i in ticks], size=8, rotation=45 if turned else 0)
+    ax.set_xticks(ticks, [months[i] for i in ticks], fontsize=8, rotation=45 if turned else 0,
+                  ha="right" if turned else "center", rotation_mode="anchor")
     ax.set_xlim(-0.6, len(months) - 0.4)
-    return _rotated_inches(months, 8, 45)[0] if turned else 8 / 72
+    return (_text_inches(months, 8) * 0.71 + 0.2) if turned else 0.25
 
 
 def _bars(ax, positions, values, width: float, colour, horizontal: bool = False, **style) -> PolyCollection:
@@ -228,95 +284,50 @@ def _bars(ax, positions, values, width: float, colour, horizontal: bool = False,
     return bars
 
 
-def _lines(ax, segments, transform=None, **style) -> LineCollection:
-    """Line segments as one collection (`hlines`, `vlines` and `errorbar` add a few ms of checks)."""
-    lines = LineCollection(segments, transform=transform or ax.transData, **style)
-    ax.add_collection(lines, autolim=False)
-    return lines
-
-
-def _grid(ax, ticks, axis: str) -> None:
-    """Light grid lines across the axes at these data positions of the x or y axis."""
-    if axis == "x":
-        _lines(ax, [[(t, 0), (t, 1)] for t in ticks], ax.get_xaxis_transform(), colors="#b0b0b0",
-               linewidths=0.8, alpha=0.3, zorder=0.5)
-    else:
-        _lines(ax, [[(0, t), (1, t)] for t in ticks], ax.get_yaxis_transform(), colors="#b0b0b0",
-               linewidths=0.8, alpha=0.3, zorder=0.5)
-
-
-def _y_axis(ax, ticks, side: str = "left", grid: bool = False, values=None) -> None:
-    """Y tick marks, labels and grid lines without matplotlib's Tick objects (a few ms each).
-
-    `values` label the ticks when they differ from the positions (a second scale on one axes)."""
-    ax.set_yticks([])
-    at = ax.get_yaxis_transform()  # x in axes, y in data
-    x, mark, ha, dx = (0, glyphs.TICK_LEFT, "right", -5.5) if side == "left" else (1, glyphs.TICK_RIGHT, "left", 5.5)
-    glyphs.ticks(ax, [x] * len(ticks), ticks, mark, at)
-    glyphs.labels(ax, [x] * len(ticks), ticks, [f"{t:g}" for t in (ticks if values is None else values)],
-                  size=10, ha=ha, offset=(dx, 0), at=at)
-    if grid:
-        _grid(ax, ticks, "y")
-
-
-def _x_axis(ax, ticks, label: str, grid: bool = False) -> None:
-    """X tick marks, their labels, grid lines and the axis label, like `_y_axis`: matplotlib's
-    Tick objects and a Text for the label cost a few milliseconds each to lay out and draw."""
-    glyphs.xticklabels(ax, ticks, [f"{t:g}" for t in ticks], size=10)
-    if grid:
-        _grid(ax, ticks, "x")
-    _axis_text(ax, 0.5, 0, label, offset=(0, -27))
-
-
-def _axis_text(ax, x: float, y: float, text: str, size: float = 10, rotation: float = 0,
-               offset: tuple[float, float] = (0, 0)) -> None:
-    """A title or axis label centred on (x, y) in axes coordinates, moved by `offset` points, from
-    cached glyph outlines (a matplotlib Text costs a few milliseconds to lay out and draw)."""
-    glyphs.labels(ax, [x], [y], [text], size=size, rotation=rotation, offset=offset, at=ax.transAxes)
-
-
-def _title(ax, text: str) -> None:
-    """The title, 6 points above the axes (as set_title(pad=6) would put it, without measuring every
-    tick label to lift it clear)."""
-    _axis_text(ax, 0.5, 1.0, text, size=12, offset=(0, 12))
+def _plain(ax) -> None:
+    """Light grid lines behind the data, no frame on the top and right."""
+    ax.set_axisbelow(True)
+    ax.spines[["top", "right"]].set_visible(False)
 
 
 def _no_data(fig: Figure, table: ChartTable) -> None:
-    ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_axis_off()
-    ax.text(0.5, 0.6, table.title, ha="center", va="center", fontsize=13, weight="bold")
-    ax.text(0.5, 0.4, "No data for these filters", ha="center", va="center", fontsize=12, color="#6c757d")
+    fig.set_size_inches(8, 2.2)
+    fig.text(0.5, 0.6, table.title, ha="center", va="center", fontsize=13, weight="bold")
+    fig.text(0.5, 0.4, "No data for these filters", ha="center", va="center", fontsize=12, color="#6c757d")
 
 
 def _rate_bars(fig: Figure, table: ChartTable) -> None:
-    labels = [row[0] for row in table.rows]
+    labels = _fit([row[0] for row in table.rows], 10, 3.0)
     n = [row[1] for row in table.rows]
     rates = [float(row[3]) for row in table.rows]
     low = [float(row[4]) for row in table.rows]
     high = [float(row[5]) for row in table.rows]
-    labels = _fit(labels, 10, 3.0)
-    fig.set_size_inches(8, max(2.6, 0.42 * len(labels) + 1.4))
-    _margins(fig, left=_text_inches(labels, 10) + 0.2, bottom=0.62)
-    ax = fig.axes[0]  # see _figure
+    ax = _axes(fig, 8, max(2.6, 0.42 * len(labels) + 1.4), left=_text_inches(labels, 10) + 0.2, bottom=0.62)
+    _plain(ax)
     y = list(range(len(labels)))
-    colours = [_COLOURS["weak"] if r < 70 else _COLOURS["bar"] for r in rates]
-    _bars(ax, y, rates, 0.8, colours, horizontal=True, alpha=0.85)
-    # The intervals' whiskers and their caps (as errorbar(capsize=3) draws them, in one collection).
+    _bars(ax, y, rates, 0.8, [_COLOURS["weak"] if r < 70 else _COLOURS["bar"] for r in rates],
+          horizontal=True, alpha=0.85)
+    # The intervals' whiskers and caps in one collection (errorbar adds three artists and checks).
     cap = 0.12
-    whiskers = [[(lo, yi), (hi, yi)] for lo, hi, yi in zip(low, high, y)]
-    caps = [[(x, yi - cap), (x, yi + cap)] for lo, hi, yi in zip(low, high, y) for x in (lo, hi)]
-    _lines(ax, whiskers + caps, colors="#343a40", linewidths=1, zorder=2.5)
-    glyphs.labels(ax, [2] * len(y), y, [f"n={count}" for count in n], size=9, colours="white", bold=True,
-                  ha="left")
-    glyphs.labels(ax, [101] * len(y), y, [f"{rate:.0f}%" for rate in rates], size=9, ha="left")
-    glyphs.yticklabels(ax, y, labels)
+    segments = [[(lo, yi), (hi, yi)] for lo, hi, yi in zip(low, high, y)]
+    segments += [[(x, yi - cap), (x, yi + cap)] for lo, hi, yi in zip(low, high, y) for x in (lo, hi)]
+    ax.add_collection(LineCollection(segments, colors="#343a40", linewidths=1, zorder=2.5), autolim=False)
+    for yi, count, rate in zip(y, n, rates):
+        ax.text(101, yi, f"{rate:.0f}%  n={count}", fontsize=9, va="center")
+    ax.set_yticks(y, labels, fontsize=10)
     ax.set_ylim(len(labels) - 0.4, -0.6)  # weakest on top
-    ax.set_xlim(0, 112)
-    _x_axis(ax, [0, 20, 40, 60, 80, 100], "Find rate % (bars: 95% Wilson interval)", grid=True)
-    _title(ax, table.title)
+    ax.set_xlim(0, 118)
+    ax.set_xticks([0, 20, 40, 60, 80, 100])
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_xlabel("Find rate % (bars: 95% Wilson interval)")
+    ax.set_title(table.title, fontsize=12)
 
 
 _FIND_COLOURS = LinearSegmentedColormap.from_list("find", ["#dc3545", "#ffc107", "#198754"])  # red, amber, green
+_THIN = "#d3d6da"  # a cell with too few hides to colour
+# A Text artist costs about a millisecond to lay out and draw: past this many cells the picture
+# shows the colours and their scale; the numbers are in the page's table and the CSV.
+MAX_LABELLED_CELLS = 48
 
 
 def _heatmap(fig: Figure, table: ChartTable) -> None:
@@ -324,114 +335,115 @@ def _heatmap(fig: Figure, table: ChartTable) -> None:
     cells = {(row[0], row[1]): (row[2], float(row[4])) for row in table.rows}
     title = f"{table.title} (grey: fewer than {MIN_CELL_HIDES} hides)"
     device_labels, spot_labels = _fit(devices, 9, 2.5), _fit(spots, 9, 2.0)
-    down, across = _rotated_inches(spot_labels, 9, 40)
+    down = _text_inches(spot_labels, 9) * 0.65 + 0.25
     cell_w, cell_h = 0.62, 0.42
-    left = max(_text_inches(device_labels, 9) + 0.2, across - cell_w / 2 + 0.1)
-    # Wide enough for the cells and for the title centred over them.
-    width = max(cell_w * len(spots), glyphs.width(title, 12) / 72 + 0.2) + left + 0.25
-    fig.set_size_inches(width, max(3, cell_h * len(devices) + down + 0.75))
-    _margins(fig, left=left, bottom=down + 0.2)
-    ax = fig.axes[0]  # see _figure
-    xs, ys, counts, rates = [], [], [], []
+    left = _text_inches(device_labels, 9) + 0.2
+    scale = len(cells) > MAX_LABELLED_CELLS  # a colour scale at the right instead of labels in the cells
+    right = 1.0 if scale else 0.25
+    width = max(cell_w * len(spots), _text_width(title, 12) + 0.2) + left + right
+    height = max(3, cell_h * len(devices) + down + 0.75)
+    ax = _axes(fig, width, height, left=left, bottom=down + 0.2, right=right)
+    squares, fills = [], []
     for i, d in enumerate(devices):
         for j, s in enumerate(spots):
-            if (d, s) in cells:
-                xs.append(j)
-                ys.append(i)
-                counts.append(cells[(d, s)][0])
-                rates.append(cells[(d, s)][1])
-    thin = np.array(counts) < MIN_CELL_HIDES
-    texts = [f"n={n}" if t else f"{r:.0f}%\nn={n}" for n, r, t in zip(counts, rates, thin)]
-    # Colours as arrays for all cells at once (the colour map called per cell took 5 ms).
-    fills = _FIND_COLOURS(np.array(rates) / 100)
-    fills[thin] = (0.83, 0.84, 0.85, 1.0)  # grey
-    colours = np.where(thin[:, None], to_rgba("#495057"), to_rgba("black"))
+            if (d, s) not in cells:
+                continue
+            count, rate = cells[(d, s)]
+            squares.append([(j - .5, i - .5), (j + .5, i - .5), (j + .5, i + .5), (j - .5, i + .5)])
+            thin = count < MIN_CELL_HIDES
+            fills.append(_THIN if thin else _FIND_COLOURS(rate / 100))
+            if not scale:
+                ax.text(j, i, f"n={count}" if thin else f"{rate:.0f}%\nn={count}", fontsize=7.5, ha="center",
+                        va="center", color="#495057" if thin else "black")
     # Cells as one collection of squares: imshow would resample an image to the figure's size.
-    square = np.array([(-.5, -.5), (.5, -.5), (.5, .5), (-.5, .5)])
-    ax.add_collection(PolyCollection(square + np.column_stack([xs, ys])[:, None], facecolors=fills,
-                                     edgecolors="none"), autolim=False)
+    ax.add_collection(PolyCollection(squares, facecolors=fills, edgecolors="none"), autolim=False)
+    if scale:
+        bar = fig.add_axes(((width - right + 0.15) / width, (down + 0.2) / height, 0.15 / width,
+                            1 - (down + 0.65) / height))
+        fig.colorbar(ScalarMappable(Normalize(0, 100), _FIND_COLOURS), cax=bar, label="Find rate %")
     ax.set_xlim(-0.5, len(spots) - 0.5)
     ax.set_ylim(len(devices) - 0.5, -0.5)
-    glyphs.labels(ax, xs, ys, texts, size=7.5, colours=colours)
-    glyphs.xticklabels(ax, list(range(len(spots))), spot_labels, size=9, rotation=40)
-    glyphs.yticklabels(ax, list(range(len(devices))), device_labels, size=9)
-    _title(ax, title)
+    ax.set_xticks(range(len(spots)), spot_labels, fontsize=9, rotation=40, ha="right", rotation_mode="anchor")
+    ax.set_yticks(range(len(devices)), device_labels, fontsize=9)
+    ax.set_title(title, fontsize=12)
 
 
 def _trend(fig: Figure, table: ChartTable) -> None:
     months = [row[0] for row in table.rows]
     x = list(range(len(months)))
-    fig.set_size_inches(8, 3.8)
-    ax = fig.axes[0]  # see _figure
+    ax = fig.add_axes((0, 0, 1, 1))  # placed below, once the month labels' height is known
+    _plain(ax)
     points = [(xi, float(row[3]), float(row[4]), float(row[5])) for xi, row in zip(x, table.rows) if row[3] != ""]
     if points:
         ax.fill_between([p[0] for p in points], [p[2] for p in points], [p[3] for p in points],
-                        color=_COLOURS["line"], alpha=0.15)
+                        color=_COLOURS["line"], alpha=0.15, label="95% interval")
         ax.plot([p[0] for p in points], [p[1] for p in points], marker="o" if len(months) <= 24 else ".",
-                color=_COLOURS["line"])
-    ax.set_ylim(0, 105)
-    _y_axis(ax, [0, 20, 40, 60, 80, 100], grid=True)
-    _axis_text(ax, 0, 0.5, "Find rate %", rotation=90, offset=(-34, 0))
-    bottom = _month_ticks(ax, months)
-    _margins(fig, left=0.7, right=0.75, bottom=bottom + 0.2)
-    # False alerts on a second scale at the right, drawn on the same axes scaled to it: a twin
-    # axes (twinx) cost a quarter of the drawing.
+                color=_COLOURS["line"], label="Find rate %")
+    ax.set_ylim(0, 125)  # room above 100% for the legend's one row
+    ax.set_yticks([0, 20, 40, 60, 80, 100])
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_ylabel("Find rate %")
+    bottom = _month_ticks(ax, months) + 0.2
+    width, height = 8, 3.8
+    fig.set_size_inches(width, height)
+    ax.set_position((0.7 / width, bottom / height, 1 - 1.45 / width, 1 - (bottom + 0.45) / height))
+    # False alerts on the same axes, scaled to them, read on a secondary axis at the right (its
+    # documented use: a second scale that is a function of the first; a twin axes draws more).
     alerts = [(xi, float(row[7])) for xi, row in zip(x, table.rows) if row[7] != ""]
-    top = max([a[1] for a in alerts] + [10]) * 1.2
-    scale = 105 / top
+    scale = 105 / (max([a[1] for a in alerts] + [10]) * 1.2)
     _bars(ax, [a[0] for a in alerts], [a[1] * scale for a in alerts], 0.5, _COLOURS["alert"], alpha=0.35,
           zorder=0.6)
-    ticks = [t for t in MaxNLocator(6).tick_values(0, top) if t <= top]
-    _y_axis(ax, [t * scale for t in ticks], side="right", values=ticks)
-    widest = max(glyphs.width(f"{t:g}", 10) for t in ticks)
-    _axis_text(ax, 1, 0.5, "False alerts per 100 hides", rotation=90, offset=(widest + 16, 0))
-    glyphs.legend(ax, [("95% interval", to_rgba(_COLOURS["line"], 0.15), "patch"),
-                       ("Find rate %", _COLOURS["line"], "line"),
-                       ("False alerts per 100 hides", to_rgba(_COLOURS["alert"], 0.35), "patch")],
-                  corner="lower left")
-    _title(ax, table.title)
+    right = ax.secondary_yaxis("right", functions=(lambda v: v / scale, lambda v: v * scale))
+    right.yaxis.set_major_locator(MaxNLocator(6))
+    right.set_ylabel("False alerts per 100 hides")
+    handles = [Patch(color=_COLOURS["line"], alpha=0.15, label="95% interval"),
+               Line2D([], [], color=_COLOURS["line"], label="Find rate %"),
+               Patch(color=_COLOURS["alert"], alpha=0.35, label="False alerts per 100 hides")]
+    ax.legend(handles=handles, loc="upper left", fontsize=8, frameon=False, ncols=3)
+    ax.set_title(table.title, fontsize=12)
 
 
 def _impact_monthly(fig: Figure, table: ChartTable) -> None:
     months = [row[0] for row in table.rows]
     x = list(range(len(months)))
-    fig.set_size_inches(8, 3.8)
-    ax = fig.axes[0]  # see _figure
+    top = max((row[col] for row in table.rows for col in (1, 2, 3)), default=0)
+    ax = fig.add_axes((0, 0, 1, 1))  # placed below, once the month labels' height is known
+    _plain(ax)
     width = 0.27
     series = [(1, "Deployments", _COLOURS["bar"]), (2, "Devices found", _COLOURS["ok"]),
               (3, "Found after the human search missed", _COLOURS["alert"])]
-    top = max((row[col] for row in table.rows for col in (1, 2, 3)), default=0)
     for k, (col, label, colour) in enumerate(series):
-        values = [row[col] for row in table.rows]
-        at = [xi + (k - 1) * width for xi in x]
-        _bars(ax, at, values, width, colour)
-        if len(months) <= 18:  # beyond that the numbers overlap: the table under the chart has them
-            glyphs.labels(ax, at, [v + top * 0.035 for v in values], [str(v) for v in values], size=7)
+        _bars(ax, [xi + (k - 1) * width for xi in x], [row[col] for row in table.rows], width, colour)
     ceiling = max(top, 1) * 1.3  # room for the legend's one row
     ax.set_ylim(0, ceiling)
-    _y_axis(ax, [t for t in MaxNLocator(6, integer=True).tick_values(0, ceiling) if t <= ceiling], grid=True)
-    bottom = _month_ticks(ax, months)
-    _margins(fig, left=_text_inches([str(top)], 10) + 0.3, bottom=bottom + 0.2)
-    glyphs.legend(ax, [(label, colour, "patch") for _, label, colour in series], columns=3)
-    _title(ax, table.title)
+    ax.yaxis.set_major_locator(MaxNLocator(6, integer=True))
+    ax.grid(axis="y", alpha=0.3)
+    bottom = _month_ticks(ax, months) + 0.2
+    left = _text_width(str(top), 10) + 0.35
+    w, h = 8, 3.8
+    fig.set_size_inches(w, h)
+    ax.set_position((left / w, bottom / h, 1 - (left + 0.25) / w, 1 - (bottom + 0.45) / h))
+    ax.legend(handles=[Patch(color=colour, label=label) for _, label, colour in series], loc="upper left",
+              fontsize=8, frameon=False, ncols=3)
+    ax.set_title(table.title, fontsize=12)
 
 
 def _impact_finds(fig: Figure, table: ChartTable) -> None:
     labels = _fit([row[0] for row in table.rows], 9, 4.2)
-    fig.set_size_inches(8, 3.2)
-    _margins(fig, left=_text_inches(labels, 9) + 0.2, bottom=0.5)
-    ax = fig.axes[0]  # see _figure
+    ax = _axes(fig, 8, 3.2, left=_text_inches(labels, 9) + 0.2, bottom=0.5)
+    _plain(ax)
     shares = [float(row[3]) if row[3] != "" else 0.0 for row in table.rows]
     y = list(range(len(labels)))
     _bars(ax, y, shares, 0.8, [_COLOURS["alert"], _COLOURS["alert"], _COLOURS["ok"], _COLOURS["grey"],
                                _COLOURS["bar"]][:len(labels)], horizontal=True)
-    glyphs.labels(ax, [min(share, 100) + 1 for share in shares], y, [f"{row[1]} of {row[2]}" for row in table.rows],
-                  size=9, ha="left")
-    glyphs.yticklabels(ax, y, labels, size=9)
+    for share, yi, row in zip(shares, y, table.rows):
+        ax.text(min(share, 100) + 1, yi, f"{row[1]} of {row[2]}", fontsize=9, va="center")
+    ax.set_yticks(y, labels, fontsize=9)
     ax.set_ylim(len(labels) - 0.4, -0.6)
     ax.set_xlim(0, 118)
-    _x_axis(ax, [0, 20, 40, 60, 80, 100], "%")
-    _title(ax, table.title)
+    ax.set_xticks([0, 20, 40, 60, 80, 100])
+    ax.set_xlabel("%")
+    ax.set_title(table.title, fontsize=12)
 
 
 @dataclass(frozen=True)
@@ -454,77 +466,32 @@ CHARTS: dict[str, Chart] = {c.name: c for c in (
 )}
 TRAINING_CHARTS = ("device_type", "hiding_spot", "heatmap", "trend")
 IMPACT_CHARTS = ("impact_monthly", "impact_finds")
-
-
-@lru_cache(maxsize=1)
-def _blank_figure() -> bytes:
-    """A figure of one empty axes, pickled. Matplotlib's Axes construction builds tick lines and
-    texts these drawings never use (they draw their own from glyph outlines): unpickling a built
-    one takes half the time of building it, some 6 ms of every drawing."""
-    fig = Figure(figsize=(8, 3.5), dpi=100)
-    fig.add_subplot()
-    return pickle.dumps(fig)
-
-
-_spare = threading.local()  # each server thread's figure between two drawings
-
-
-@contextmanager
-def _figure() -> Iterator[Figure]:
-    """A figure with its axes (`fig.axes[0]`) for one drawing, 8 × 3.5 inches at 100 dpi until the
-    drawing resizes it.
-
-    The thread's figure of the last drawing is lent again with everything drawn on it removed:
-    even unpickling a blank one costs 2-3 ms. Every drawing sets the figure's size, margins and
-    both axes' limits itself, so nothing else carries over (the tests compare drawings made on a
-    used figure with drawings made on a new one)."""
-    fig = getattr(_spare, "figure", None) or pickle.loads(_blank_figure())  # noqa: S301 - our own bytes
-    _spare.figure = None
-    try:
-        yield fig
-    finally:
-        ax = fig.axes[0]
-        for artist in (*ax.collections, *ax.lines, *ax.patches, *ax.texts, *ax.images, *ax.artists, *ax.tables):
-            artist.remove()
-        if ax.get_legend() is None and len(fig.axes) == 1 and not fig.texts:
-            _spare.figure = fig
+# Drawn on the pages as pictures; the heatmap is an HTML table there (its picture is for downloads and the PDF).
+PAGE_PICTURES = frozenset(CHARTS) - {"heatmap"}
 
 
 def render(table: ChartTable, fmt: str) -> bytes:
     """Draw one table as PNG or SVG bytes (a "no data" picture when it is empty)."""
+    fig = Figure(figsize=(8, 3.5), dpi=100)
     if table.empty:
-        fig = Figure(figsize=(8, 2.2), dpi=100)
-        fig.vector = fmt == "svg"
         _no_data(fig, table)
-        return _save(fig, table, fmt)
-    with _figure() as fig:
-        fig.vector = fmt == "svg"  # labels as text, not outlines: see glyphs.labels
+    else:
         CHARTS[table.name].draw(fig, table)
-        return _save(fig, table, fmt)
-
-
-def _save(fig: Figure, table: ChartTable, fmt: str) -> bytes:
     out = io.BytesIO()
     if fmt == "png":
         # A chart has few colours: a 256-colour palette PNG looks the same, is a third of the size,
-        # and compresses in a few milliseconds instead of tens. The palette is chosen from the
-        # picture shrunk to a third of its width and height, which halves the cost: what the
-        # sample misses are a few edge pixels' blends, drawn in the nearest colour it kept.
-        canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+        # and compresses in a few milliseconds instead of tens.
+        canvas = FigureCanvasAgg(fig)
         canvas.draw()
         image = Image.fromarray(np.asarray(canvas.buffer_rgba())).convert("RGB")
-        palette = image.reduce(3).quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
-        image.quantize(palette=palette, dither=Image.Dither.NONE).save(out, format="png", compress_level=3)
+        image.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).save(
+            out, format="png", compress_level=3)
     else:
         fig.savefig(out, format=fmt, metadata={"Date": None})
-    RENDERS[table.name] += 1
     return out.getvalue()
 
 
 # --------------------------------------------------------------------------- cache
-
-RENDERS: Counter = Counter()  # drawings made by this process, per chart: the cache's tests count these
-
 
 def cached_table(name: str, filters: Filters, version: tuple | None = None) -> ChartTable:
     """The chart's table, from the shared cache while the data are unchanged."""

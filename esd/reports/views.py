@@ -12,7 +12,7 @@ from sqlalchemy import false, func, select
 from ..extensions import db
 from ..models import Agency, Dog, Handler
 from ..scoping import aggregate_agency_ids, record_agency_ids, roles_required, scope_clause
-from . import bp, metrics
+from . import bp, charts, metrics
 from . import cache as report_cache
 from .charts import CHARTS, FORMATS, IMPACT_CHARTS, TRAINING_CHARTS, cached_table, chart_bytes, data_version
 from .forms import ReportFilterForm
@@ -185,6 +185,13 @@ def _chart_filters(name: str):
         field, message = _first_error(form)
         return jsonify(error=message, field=field), 400
     return filters
+
+
+@bp.route("/reports/heatmap.css")
+@roles_required(*ALL_ROLES)
+def heatmap_css():
+    """The HTML heatmap's layout and colours, from the drawing's own colour map."""
+    return Response(charts.heatmap_css(), mimetype="text/css", headers={"Cache-Control": "private, max-age=86400"})
 
 
 @bp.route("/reports/charts/<name>.<any(png, svg):fmt>")

@@ -11,6 +11,7 @@ CASES = [
     Route("reports.funder_dashboard", AGGREGATE_READERS),
     # The funder is granted the own agency only: the other agency is 404 for everyone but the admin.
     Route("reports.funder_dashboard", AGGREGATE_READERS, params=lambda side: {"agency": side.agency.id}),
+    Route("reports.heatmap_css", EVERYONE),
     Route("reports.chart", EVERYONE, params=lambda side: {"name": "device_type", "fmt": "png"}, other=EVERYONE),
     Route("reports.chart", EVERYONE, params=lambda side: {"name": "heatmap", "fmt": "svg",
                                                           "agency": side.agency.id}),
