@@ -152,7 +152,7 @@ def measure(name: str, fn, repeat: int, ok=lambda status: status < 400) -> Timin
 
 def print_table(rows: list[dict], extra: tuple[str, ...] = ()) -> None:
     cols = ("name", "n", "p50_ms", "p95_ms", "rps", "errors", *extra)
-    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in cols}
+    widths = {c: max([len(c)] + [len(str(r.get(c, ""))) for r in rows]) for c in cols}
     print("  ".join(c.ljust(widths[c]) for c in cols))
     for r in rows:
         print("  ".join(str(r.get(c, "")).ljust(widths[c]) for c in cols))

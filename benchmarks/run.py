@@ -108,7 +108,7 @@ class World:
 
         from esd.demo import DEMO_PASSWORD
         from esd.extensions import db
-        from esd.models import Hide, TeamAssignment, TrainingSession, User, VocabularyTerm
+        from esd.models import Hide, TeamAssignment, TrainingSession, User, VocabularyTerm, funder_grants
         self.password = DEMO_PASSWORD
         # The busiest dog: the largest session list, the heaviest dog page and packet.
         self.dog_id, self.agency_id = db.session.execute(
@@ -131,17 +131,28 @@ class World:
             TeamAssignment.agency_id == self.agency_id, TeamAssignment.ends_on.is_(None)).order_by(TeamAssignment.id))
         self.upload_dog_id, self.upload_handler_id = team.dog_id, team.handler_id
         self.hides = db.session.scalar(select(func.count(Hide.id)))
+        # Another agency, granted to no funder: its uploads must leave this agency's and the funder's reports warm.
+        granted = select(funder_grants.c.agency_id)
+        elsewhere = db.session.scalar(select(TeamAssignment).join(User, User.agency_id == TeamAssignment.agency_id)
+                                      .where(TeamAssignment.agency_id != self.agency_id,
+                                             TeamAssignment.agency_id.not_in(granted),
+                                             TeamAssignment.ends_on.is_(None), User.role == "manager",
+                                             User.active.is_(True)).order_by(TeamAssignment.id))
+        self.other_manager = db.session.scalar(select(User.email).where(
+            User.role == "manager", User.agency_id == elsewhere.agency_id, User.active.is_(True)).order_by(User.id))
+        self.other_team = (elsewhere.dog_id, elsewhere.handler_id)
 
-    def session_payload(self, started_at: datetime) -> dict:
-        """A 10-hide session as the tablet sends it."""
+    def session_payload(self, started_at: datetime, team: tuple[int, int] | None = None) -> dict:
+        """A 10-hide session as the tablet sends it (by the measured agency's team, or `team`)."""
         hides = [{"device_type_id": self.device_ids[i % len(self.device_ids)],
                   "hiding_spot_id": self.spot_ids[i % len(self.spot_ids)], "height": "low",
                   "concealment": "concealed", "aid_set_minutes": 30, "blind": i % 2 == 0,
                   "outcome": "found" if i % 4 else "missed", "seconds_to_find": 40 + i} for i in range(10)]
         client_uuid = str(uuid.uuid4())
         self.uploaded.append(client_uuid)
-        return {"client_uuid": client_uuid, "dog_id": self.upload_dog_id,
-                "handler_id": self.upload_handler_id, "started_at": started_at.isoformat(),
+        dog_id, handler_id = team or (self.upload_dog_id, self.upload_handler_id)
+        return {"client_uuid": client_uuid, "dog_id": dog_id,
+                "handler_id": handler_id, "started_at": started_at.isoformat(),
                 "duration_minutes": 45, "purpose": "maintenance", "hides": hides,
                 "false_alerts": [{"hiding_spot_id": self.spot_ids[0], "note": "benchmark"}]}
 
@@ -166,36 +177,35 @@ class World:
         user = db.session.scalar(select(User).where(User.email == email))
         return metrics.build_filters(user, agency_id=self.agency_id if who == "manager" else None, end=end)
 
-    def raw_sql_seconds(self, chart: str, who: str, end: date, repeat: int,
-                        rows: bool = False) -> list[float]:
-        """Time the SQL a chart's numbers come from, re-run through the driver without the app.
+    def raw_sql_seconds(self, what: str, who: str, ends: list[date], rows: bool = False) -> list[float]:
+        """Time the SQL of a chart's (or a dashboard's) numbers, re-run through the driver without the app.
 
-        The statements are captured while the chart's numbers are computed for the same filters
-        as the cold requests, so endpoint ÷ SQL compares like with like: with `rows`, the same
-        aggregate read from the raw rows (`raw=True` in esd/reports/metrics.py: every session
-        and hide of the period, no rollups), else the statements the service runs.
+        `ends` are the end dates the cold requests asked for (each request a period never asked
+        before), so endpoint ÷ SQL compares like with like: the same periods. The statements are
+        captured while the numbers are computed for each period; with `rows`, the same aggregate
+        read from the raw rows (`raw=True` in esd/reports/metrics.py: every session and hide of
+        the period, no rollups), else the statements the service runs. One sample per end date.
         """
         from sqlalchemy import event
 
         from esd.extensions import db
-        from esd.reports import charts
-        statements = []
-
-        def capture(conn, cursor, statement, parameters, context, executemany):
-            statements.append((statement, parameters))
-
+        samples = []
         with self.app.app_context():
-            filters = self.chart_filters(who, end)
             engine = db.engine
-            event.listen(engine, "before_cursor_execute", capture)
-            try:
-                raw_rows_aggregate(chart, filters) if rows else charts.CHARTS[chart].table(filters)
-            finally:
-                event.remove(engine, "before_cursor_execute", capture)
-            samples = []
             raw = engine.raw_connection()
             try:
-                for _ in range(repeat):
+                for end in ends:
+                    statements = []
+
+                    def capture(conn, cursor, statement, parameters, context, executemany):
+                        statements.append((statement, parameters))
+                    filters = self.chart_filters(who, end)
+                    event.listen(engine, "before_cursor_execute", capture)
+                    try:
+                        numbers_of(what, filters, raw=rows)
+                    finally:
+                        event.remove(engine, "before_cursor_execute", capture)
+                        db.session.rollback()
                     t0 = time.perf_counter()
                     cursor = raw.cursor()
                     for statement, parameters in statements:
@@ -206,6 +216,32 @@ class World:
             finally:
                 raw.close()
         return samples
+
+
+DASHBOARDS = {"program dashboard": ("device_type", "hiding_spot", "heatmap", "trend", "impact_monthly",
+                                    "impact_finds"),
+              "funder dashboard": ("impact_monthly", "impact_finds", "device_type", "hiding_spot", "heatmap",
+                                   "trend")}
+
+
+def baseline_of(name: str) -> tuple[str, str]:
+    """(chart or dashboard, manager or funder) of a cold row's name."""
+    if name.startswith("chart "):
+        chart, _, who = name.removeprefix("chart ").partition(" cold (")
+        return chart, who.rstrip(")")
+    dashboard = name.split(" cold")[0]
+    return dashboard, "funder" if dashboard.startswith("funder") else "manager"
+
+
+def numbers_of(what: str, filters, raw: bool):
+    """The numbers of a chart, or of a whole dashboard (its charts' tables and its figures)."""
+    from esd.reports import charts, metrics
+    if what in DASHBOARDS:
+        out = [numbers_of(chart, filters, raw) for chart in DASHBOARDS[what]]
+        on = min(filters.end or date.today(), date.today())
+        return out + [metrics.training_totals(filters, raw=raw), metrics.deployment_impact(filters, raw=raw),
+                      metrics.dogs_certified(filters, on=on)]
+    return raw_rows_aggregate(what, filters) if raw else charts.CHARTS[what].table(filters)
 
 
 def raw_rows_aggregate(chart: str, filters):
@@ -239,12 +275,15 @@ def csrf_from_api(client: Client) -> str:
     return json.loads(body)["csrf_token"]
 
 
-def endpoint_timings(server: Server, world: World, n: int, wanted=lambda name: True) -> list[Timing]:
+def endpoint_timings(server: Server, world: World, n: int, wanted=lambda name: True,
+                     cold_ends: dict | None = None) -> list[Timing]:
+    """Time every endpoint; `cold_ends` gets, per cold row, the end dates its requests asked for."""
     manager = Client(server.port)
     manager.login(world.manager, world.password)
     funder = Client(server.port)
     funder.login(world.funder, world.password)
     timings = []
+    cold_ends = {} if cold_ends is None else cold_ends
 
     def timed(name, fn, repeat=n, warm_up: str | None = None, client=manager):
         if wanted(name):
@@ -265,22 +304,94 @@ def endpoint_timings(server: Server, world: World, n: int, wanted=lambda name: T
         manager, "/api/sessions", world.session_payload(start + timedelta(seconds=next(counter))), token))
     today = date.today()
     days = iter(range(1, 10 ** 6))
+
+    def cold(name, client, path):
+        """A request for a period never asked before (a new end date), so nothing cached serves it."""
+        def request():
+            end = today - timedelta(days=next(days))
+            cold_ends.setdefault(name, []).append(end)
+            return client.request("GET", path.format(end=end))[0]
+        return request
+
     for who, client, scope in (("manager", manager, f"agency={agency}&"), ("funder", funder, "")):
         for chart in CHARTS:
-            # Cold: an end date never asked before, so neither the cache nor a previous drawing helps.
-            timed(f"chart {chart} cold ({who})", lambda chart=chart, client=client, scope=scope: client.request(
-                "GET", f"/reports/charts/{chart}.png?{scope}end={today - timedelta(days=next(days))}")[0])
+            timed(f"chart {chart} cold ({who})",
+                  cold(f"chart {chart} cold ({who})", client, f"/reports/charts/{chart}.png?{scope}end={{end}}"),
+                  client=client)
             warm = f"/reports/charts/{chart}.png?{scope}"
             timed(f"chart {chart} warm ({who})", get(client, warm), warm_up=warm, client=client)
-    timed("program dashboard cold", lambda: manager.request(
-        "GET", f"/reports/dashboard?agency={agency}&end={today - timedelta(days=next(days))}")[0])
-    timed("program dashboard warm", get(manager, f"/reports/dashboard?agency={agency}"),
-          warm_up=f"/reports/dashboard?agency={agency}")
-    timed("funder dashboard cold", lambda: funder.request(
-        "GET", f"/reports/impact?end={today - timedelta(days=next(days))}")[0])
+    program = f"/reports/dashboard?agency={agency}"
+    timed("program dashboard cold", cold("program dashboard cold", manager, program + "&end={end}"))
+    timed("program dashboard warm", get(manager, program), warm_up=program)
+    timed("funder dashboard cold", cold("funder dashboard cold", funder, "/reports/impact?end={end}"), client=funder)
     timed("funder dashboard warm", get(funder, "/reports/impact"), warm_up="/reports/impact", client=funder)
+    if any(wanted(f"{who} dashboard after an upload elsewhere") for who in ("program", "funder")):
+        timings += [t for t in after_uploads_elsewhere(server, world, n, manager, funder, program) if wanted(t.name)]
+    name = "program dashboard cold, 20 at once"
+    if wanted(name):
+        rounds = max(3, n // 6)
+        ends = [today - timedelta(days=next(days)) for _ in range(rounds)]
+        cold_ends[name] = ends
+        timings.append(concurrent_cold(server, manager.cookies, [program + f"&end={end}" for end in ends], 20, name))
     timed("reliability-record PDF", get(manager, f"/dogs/{dog}/reliability-record.pdf"), max(3, n // 6))
     return timings
+
+
+def after_uploads_elsewhere(server: Server, world: World, n: int, manager: Client, funder: Client,
+                            program: str) -> list[Timing]:
+    """The next view of this agency's dashboard (and of the funder's) just after a session is saved
+    in another agency that neither the manager nor the funder sees: it should be as fast as warm."""
+    other = Client(server.port)
+    other.login(world.other_manager, world.password)
+    token = csrf_from_api(other)
+    start = datetime.now(timezone.utc) - timedelta(hours=3)
+    counter = iter(range(10 ** 9))
+    out = []
+    for name, client, path in (("program dashboard after an upload elsewhere", manager, program),
+                               ("funder dashboard after an upload elsewhere", funder, "/reports/impact")):
+        client.request("GET", path)
+        timing = Timing(name)
+        for _ in range(n):
+            status = json_post(other, "/api/sessions", world.session_payload(
+                start + timedelta(seconds=next(counter)), team=world.other_team), token)
+            if status not in (200, 201):
+                timing.errors += 1
+            t0 = time.perf_counter()
+            if client.request("GET", path)[0] != 200:
+                timing.errors += 1
+            timing.samples.append(time.perf_counter() - t0)
+        out.append(timing)
+    return out
+
+
+def concurrent_cold(server: Server, cookies: dict, paths: list[str], clients: int, name: str) -> Timing:
+    """`clients` requests at the same moment for one cold page, once per path: each one's time."""
+    timing = Timing(name)
+    lock = threading.Lock()
+    connections = []
+    for _ in range(clients):
+        client = Client(server.port)
+        client.cookies = dict(cookies)
+        client.request("GET", "/healthz")  # connected before the start
+        connections.append(client)
+    t_start = time.perf_counter()
+    for path in paths:
+        barrier = threading.Barrier(clients)
+
+        def one(client):
+            barrier.wait()
+            t0 = time.perf_counter()
+            status = client.request("GET", path)[0]
+            with lock:
+                timing.samples.append(time.perf_counter() - t0)
+                timing.errors += status != 200
+        threads = [threading.Thread(target=one, args=(c,)) for c in connections]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    timing.wall = time.perf_counter() - t_start
+    return timing
 
 
 def wrk_rps(server: Server, path: str, cookies: dict, clients: int, seconds: float) -> dict | None:
@@ -436,29 +547,30 @@ def main(argv=None) -> int:
     world = World(url)
     print(f"data set: {world.hides} hides on {dialect}" +
           (f", seeded in {seed_seconds:.1f} s" if seed_seconds else ""))
-    end = date.today() - timedelta(days=1)
     wanted = (lambda name: any(text in name for text in args.only)) if args.only else (lambda name: True)
-    sql, rows_sql = {}, {}
-    if wanted("sql") or not args.only:
-        for chart in CHARTS:
-            for who in ("manager", "funder"):
-                sql[chart, who] = statistics.median(world.raw_sql_seconds(chart, who, end, args.requests)) * 1000
-                rows_sql[chart, who] = statistics.median(
-                    world.raw_sql_seconds(chart, who, end, max(3, args.requests // 3), rows=True)) * 1000
     env = base_env(url)
+    cold_ends: dict[str, list[date]] = {}
     with Server(env, workers=args.workers, threads=args.threads) as server:
-        timings = endpoint_timings(server, world, args.requests, wanted)
+        timings = endpoint_timings(server, world, args.requests, wanted, cold_ends)
         load = load_run(server, world, args.clients, args.load_seconds) if wanted("load") else None
         rss = server.worker_rss_mb()
     print(f"removed the {remove_uploads(world)} sessions this run uploaded")
     rows = [t.row() for t in timings]
-    for row in rows:
-        for (chart, who), ms in sql.items():
-            if row["name"] == f"chart {chart} cold ({who})":
-                row["sql_ms"] = round(ms, 2)
-                row["x_sql"] = round(row["p50_ms"] / ms, 1) if ms else None
-                row["raw_rows_sql_ms"] = round(rows_sql[chart, who], 1)
-                row["x_raw_rows_sql"] = round(row["p50_ms"] / rows_sql[chart, who], 2)
+    if wanted("sql") or not args.only:
+        # The SQL baselines, timed once the server has stopped, for the periods the cold requests asked.
+        for row in rows:
+            ends = cold_ends.get(row["name"])
+            if not ends:
+                continue
+            what, who = baseline_of(row["name"])
+            sql = statistics.median(world.raw_sql_seconds(what, who, ends[:10])) * 1000
+            # Raw rows: up to three of the periods (first, middle, last): at 1M hides each takes seconds.
+            picks = sorted({0, len(ends) // 2, len(ends) - 1})
+            rows_sql = statistics.median(world.raw_sql_seconds(what, who, [ends[i] for i in picks], rows=True)) * 1000
+            row["sql_ms"] = round(sql, 2)
+            row["x_sql"] = round(row["p50_ms"] / sql, 1) if sql else None
+            row["raw_rows_sql_ms"] = round(rows_sql, 1)
+            row["x_raw_rows_sql"] = round(row["p50_ms"] / rows_sql, 2) if rows_sql else None
     print()
     print(f"== {world.hides} hides, {dialect}, gunicorn {args.workers} workers × {args.threads} threads ==")
     print_table(rows, extra=("sql_ms", "x_sql", "raw_rows_sql_ms", "x_raw_rows_sql"))

@@ -120,7 +120,7 @@ def _wait_for(key: str, lock_key: str):
     deadline, pause = time.monotonic() + WAIT_SECONDS, 0.005
     while time.monotonic() < deadline:
         time.sleep(pause)
-        pause = min(pause * 2, 0.1)
+        pause = min(pause * 2, 0.05)
         value = _get(key)
         if value is not None:
             return value
