@@ -325,7 +325,7 @@ def endpoint_timings(server: Server, world: World, n: int, wanted=lambda name: T
     timed("program dashboard warm", get(manager, program), warm_up=program)
     timed("funder dashboard cold", cold("funder dashboard cold", funder, "/reports/impact?end={end}"), client=funder)
     timed("funder dashboard warm", get(funder, "/reports/impact"), warm_up="/reports/impact", client=funder)
-    if any(wanted(f"{who} dashboard after an upload elsewhere") for who in ("program", "funder")):
+    if any(wanted(f"{who} dashboard after a save elsewhere") for who in ("program", "funder")):
         timings += [t for t in after_uploads_elsewhere(server, world, n, manager, funder, program) if wanted(t.name)]
     name = "program dashboard cold, 20 at once"
     if wanted(name):
@@ -347,8 +347,8 @@ def after_uploads_elsewhere(server: Server, world: World, n: int, manager: Clien
     start = datetime.now(timezone.utc) - timedelta(hours=3)
     counter = iter(range(10 ** 9))
     out = []
-    for name, client, path in (("program dashboard after an upload elsewhere", manager, program),
-                               ("funder dashboard after an upload elsewhere", funder, "/reports/impact")):
+    for name, client, path in (("program dashboard after a save elsewhere", manager, program),
+                               ("funder dashboard after a save elsewhere", funder, "/reports/impact")):
         client.request("GET", path)
         timing = Timing(name)
         for _ in range(n):
