@@ -129,7 +129,7 @@ def test_revising_a_signed_session_keeps_the_earlier_version_and_clears_the_sign
             "hides": [{"device_type_id": term("device_type", "USB drive").id,
                        "hiding_spot_id": term("hiding_spot", "Book").id, "outcome": "missed"}]}
     now = at(2026, 3, 10, 16)
-    clean = services.validate_payload(body, manager, now, session=session)
+    clean = services.load_session(body, manager, now, session=session)
     with pytest.raises(services.PayloadError) as error:
         services.revise_session(session, clean, manager, now, reason="")
     assert error.value.errors[0]["field"] == "reason"
@@ -152,7 +152,7 @@ def test_an_unchanged_save_changes_nothing_and_keeps_the_sign_off(team):
     session = make_session(dog, handler, hides=[{"outcome": "found"}])
     services.sign_off(session, manager, now=at(2026, 3, 10, 15))
     db.session.commit()
-    clean = services.validate_payload(services.session_json(session), manager, at(2026, 3, 10, 16), session=session)
+    clean = services.load_session(services.session_json(session), manager, at(2026, 3, 10, 16), session=session)
     assert not services.revise_session(session, clean, manager, at(2026, 3, 10, 16), reason="none")
     assert session.is_signed_off
 
@@ -165,7 +165,7 @@ def test_removed_hides_are_deleted_with_an_audit_entry(team):
     body = services.session_json(session)
     body["hides"] = body["hides"][:1]
     now = session.created_at + timedelta(hours=1)
-    services.revise_session(session, services.validate_payload(body, manager, now, session=session), manager, now, None)
+    services.revise_session(session, services.load_session(body, manager, now, session=session), manager, now, None)
     db.session.commit()
     assert db.session.scalar(db.select(db.func.count()).select_from(Hide)) == 1
     deleted = db.session.scalars(db.select(AuditEntry).where(AuditEntry.entity == "hide",

@@ -1,4 +1,5 @@
 """JSON endpoints for the tablet: sessions (create, dedupe by client UUID, edit) and vocabularies."""
+import uuid
 from functools import wraps
 
 from flask import abort, jsonify, request
@@ -10,6 +11,7 @@ from ..extensions import db
 from ..models import TrainingSession, utcnow
 from ..scoping import RECORD_ROLES, record_agency_ids, scoped_get_or_404
 from ..training import services
+from ..training.forms import PayloadError
 from . import bp
 
 
@@ -31,16 +33,16 @@ def _json_body():
     """The request's JSON object, or a 400 answer saying what is wrong with it."""
     data = request.get_json(silent=True)
     if data is None:
-        raise services.PayloadError([{"field": None, "error": "The body is not valid JSON."}], status=400)
+        raise PayloadError([{"field": None, "error": "The body is not valid JSON."}], status=400)
     return data
 
 
-def _error_response(exc: services.PayloadError):
+def _error_response(exc: PayloadError):
     first = exc.errors[0]
     return jsonify(error=first["error"], field=first["field"], errors=exc.errors), exc.status
 
 
-@bp.errorhandler(services.PayloadError)
+@bp.errorhandler(PayloadError)
 def payload_error(exc):
     db.session.rollback()
     return _error_response(exc)
@@ -68,7 +70,7 @@ def create_session():
     existing = services.find_by_uuid(_uuid_of(data))
     if existing is not None:
         return _existing(existing)
-    clean = services.validate_payload(data, current_user, utcnow())
+    clean = services.load_session(data, current_user, utcnow())
     session = services.create_session(clean, current_user)
     # The answer is built from what was just flushed: after the commit every attribute would be
     # loaded again, hides included.
@@ -88,7 +90,6 @@ def create_session():
 def _uuid_of(data) -> str | None:
     if not isinstance(data, dict) or not data.get("client_uuid"):
         return None
-    import uuid
     try:
         return str(uuid.UUID(str(data["client_uuid"])))
     except ValueError:
@@ -119,7 +120,7 @@ def update_session(session_id):
         abort(404)
     data = _json_body()
     now = utcnow()
-    clean = services.validate_payload(data, current_user, now, session=session)
+    clean = services.load_session(data, current_user, now, session=session)
     changed = services.revise_session(session, clean, current_user, now, data.get("reason"))
     db.session.commit()
     return jsonify(services.session_json(session) | {"changed": changed}), 200

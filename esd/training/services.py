@@ -1,7 +1,6 @@
 """Training rules shared by the views, the JSON API and the tablet: validation, edits, hours."""
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -14,27 +13,16 @@ from ..audit import audit_reason, record_event
 from ..extensions import db
 from ..rates import rate_text
 from ..models import (Agency, Dog, FalseAlert, Handler, Hide, TrainingSession, User, VocabularyTerm)
-from ..models.training import (CONCEALMENTS, HEIGHTS, MAX_DURATION_MINUTES, MAX_SECONDS_TO_FIND,
-                               OUTCOMES, PRECIPITATIONS, PURPOSES, WINDS)
+from ..models.training import CONCEALMENTS, HEIGHTS, OUTCOMES, PRECIPITATIONS, PURPOSES, WINDS
 from ..scoping import record_agency_ids, scope_clause
+from . import forms
+from .forms import PayloadError
 
 PURPOSE_LABELS = {"imprint": "Imprint", "maintenance": "Maintenance", "proficiency": "Proficiency",
                   "certification_prep": "Certification prep"}
 EDIT_GRACE = timedelta(hours=24)
 FUTURE_SKEW = timedelta(minutes=5)  # tablet clocks drift; a start a few minutes ahead is not "future"
-MAX_HIDES = 200
-MAX_FALSE_ALERTS = 100
-MAX_AID_SET_MINUTES = 10080
 PAGE_SIZE = 25
-
-
-class PayloadError(Exception):
-    """A session body that cannot be saved: `errors` is a list of {"field", "error"}."""
-
-    def __init__(self, errors: list[dict], status: int = 422):
-        super().__init__(errors[0]["error"])
-        self.errors = errors
-        self.status = status
 
 
 # ---------------------------------------------------------------- time zones and periods
@@ -214,7 +202,6 @@ def vocabulary(agency_ids: list[int] | None) -> dict:
         "purposes": [[p, PURPOSE_LABELS[p]] for p in PURPOSES],
         "heights": list(HEIGHTS), "concealments": list(CONCEALMENTS), "outcomes": list(OUTCOMES),
         "winds": list(WINDS), "precipitations": list(PRECIPITATIONS),
-        "limits": {"max_seconds_to_find": MAX_SECONDS_TO_FIND, "max_duration_minutes": MAX_DURATION_MINUTES},
     }
 
 
@@ -243,217 +230,84 @@ def reason_required(session: TrainingSession, now: datetime) -> bool:
     return session.is_signed_off or (now - session.created_at) > EDIT_GRACE
 
 
-# ---------------------------------------------------------------- validation
+# ---------------------------------------------------------------- reading a body
 
-def _int(value, field: str, errors: list, *, required=False, low=None, high=None, message=None):
-    if value is None or value == "":
-        if required:
-            errors.append({"field": field, "error": message or "This field is required."})
-        return None
-    if isinstance(value, bool):
-        errors.append({"field": field, "error": "Must be a whole number."})
-        return None
-    try:
-        number = float(value)
-        if not number.is_integer():
-            raise ValueError
-        number = int(number)
-    except (TypeError, ValueError, OverflowError):
-        errors.append({"field": field, "error": "Must be a whole number."})
-        return None
-    if low is not None and number < low or high is not None and number > high:
-        errors.append({"field": field, "error": message or f"Must be between {low} and {high}."})
-        return None
-    return number
-
-
-def _text(value, field: str, errors: list, limit: int | None = None) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-        errors.append({"field": field, "error": "Must be text."})
-        return None
-    text = str(value).strip()
-    if limit and len(text) > limit:
-        errors.append({"field": field, "error": f"At most {limit} characters."})
-        return None
-    return text or None
-
-
-def _choice(value, field: str, errors: list, choices, *, required=False, label="value"):
-    if value in (None, ""):
-        if required:
-            errors.append({"field": field, "error": f"Choose the {label}."})
-        return None
-    if value not in choices:
-        errors.append({"field": field, "error": f"Unknown {label}: {value!r}."})
-        return None
-    return value
-
-
-def _term(value, field: str, errors: list, kind: str, allowed_extra: set[int], *, required=False,
-          label: str, terms: dict[int, VocabularyTerm] | None = None) -> int | None:
-    term_id = _int(value, field, errors, required=required, message=f"Choose the {label}." if required else None)
-    if term_id is None:
-        return None
-    term = (terms or {}).get(term_id) or db.session.get(VocabularyTerm, term_id)
-    if term is None or term.kind != kind or (not term.active and term_id not in allowed_extra):
-        errors.append({"field": field, "error": f"Unknown {label}."})
-        return None
-    return term_id
-
-
-def _load_terms(data: dict) -> dict[int, VocabularyTerm]:
-    """Every vocabulary term the body names, in one query instead of one per hide."""
-    rows = [data] + [r for key in ("hides", "false_alerts") if isinstance(data.get(key), list)
-                     for r in data[key] if isinstance(r, dict)]
-    ids = {r.get(key) for r in rows for key in ("environment_id", "device_type_id", "hiding_spot_id")}
-    ids = {int(i) for i in ids if (isinstance(i, int) and not isinstance(i, bool))
-           or (isinstance(i, str) and i.isdigit() and len(i) < 10)}
-    if not ids:
-        return {}
-    return {t.id: t for t in db.session.scalars(select(VocabularyTerm).where(VocabularyTerm.id.in_(ids)))}
-
-
-def parse_started_at(value, tz: ZoneInfo) -> datetime:
-    """An ISO date-time; without an offset it is the agency's local time. Raises ValueError."""
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("Enter the date and start time.")
-    try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError("Enter the date and time as YYYY-MM-DD HH:MM.") from None
+def parse_started_at(moment: datetime, tz: ZoneInfo) -> datetime:
+    """The schema's date-time as a UTC instant; without an offset it is the agency's local time."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     return moment.astimezone(timezone.utc)
 
 
-def validate_payload(data, user: User, now: datetime, session: TrainingSession | None = None) -> dict:
-    """Check a session body from the tablet; return clean values or raise PayloadError.
+def _check_terms(form: forms.SessionForm, kept: set[int], errors: list) -> None:
+    """Every vocabulary term the body names exists, is of its kind, and is active (or already in use)."""
+    named = [(path, field) for path, field in forms.term_fields(form) if field.data is not None and not field.errors]
+    ids = {field.data for _, field in named}
+    terms = {t.id: t for t in db.session.scalars(select(VocabularyTerm).where(VocabularyTerm.id.in_(ids)))} if ids else {}
+    for path, field in named:
+        term = terms.get(field.data)
+        if term is None or term.kind != field.kind or (not term.active and field.data not in kept):
+            errors.append({"field": path, "error": f"Unknown {field.label.text}."})
 
-    A dog outside the user's scope raises NotFound (404), like every other record.
+
+def load_session(data, user: User, now: datetime, session: TrainingSession | None = None) -> dict:
+    """Read a session body through the schema and the rules that need the database; return clean values.
+
+    Raises PayloadError (400 for a body that is not an object, 422 with every field's error) and
+    NotFound (404) for a dog outside the user's scope, like every other record.
     """
     from flask import abort
     if not isinstance(data, dict):
         raise PayloadError([{"field": None, "error": "The body must be a JSON object."}], status=400)
-    errors: list[dict] = []
-    clean: dict = {}
-
-    dog_id = _int(data.get("dog_id"), "dog_id", errors, required=True, message="Choose the dog.")
-    if dog_id is None:
+    form, errors = forms.read(data)
+    if form.dog_id.data is None:
         raise PayloadError(errors)
-    dog = db.session.get(Dog, dog_id, options=[joinedload(Dog.agency)])  # its zone is needed next
+    dog = (db.session.get(Dog, form.dog_id.data, options=[joinedload(Dog.agency)])  # its zone is needed next
+           if 0 < form.dog_id.data <= forms.MAX_ID else None)
     agency_ids = record_agency_ids(user)
     if dog is None or (agency_ids is not None and dog.agency_id not in agency_ids):
         abort(404)
     if dog.archived_at is not None and (session is None or session.dog_id != dog.id):
         errors.append({"field": "dog_id", "error": "This dog is archived."})
+    clean = forms.clean_values(form)
     clean["dog"] = dog
-    tz = agency_tz(dog.agency)
-
-    client_uuid = data.get("client_uuid")
-    if client_uuid not in (None, ""):
+    clean["started_at"] = None
+    if form.started_at.data is not None:
         try:
-            clean["client_uuid"] = str(uuid.UUID(str(client_uuid)))
-        except ValueError:
-            errors.append({"field": "client_uuid", "error": "Not a valid UUID."})
-
-    try:
-        started_at = parse_started_at(data.get("started_at"), tz)
-        if started_at > now + FUTURE_SKEW:
+            started_at = parse_started_at(form.started_at.data, agency_tz(dog.agency))
+        except (OverflowError, ValueError):
+            started_at = None
+            errors.append({"field": "started_at", "error": "Enter a date and time from the last ten years."})
+        if started_at is None:
+            pass
+        elif started_at > now + FUTURE_SKEW:
             errors.append({"field": "started_at", "error": "The start cannot be in the future."})
         elif started_at < now - timedelta(days=3650):
             errors.append({"field": "started_at", "error": "The start is more than ten years ago."})
-        clean["started_at"] = started_at
-    except ValueError as exc:
-        errors.append({"field": "started_at", "error": str(exc)})
-
-    clean["duration_minutes"] = _int(
-        data.get("duration_minutes"), "duration_minutes", errors, required=True, low=1,
-        high=MAX_DURATION_MINUTES,
-        message=f"Enter a duration from 1 to {MAX_DURATION_MINUTES} minutes (10 hours).")
-    clean["location"] = _text(data.get("location"), "location", errors, 200)
-    terms = _load_terms(data)
-    kept_terms = set()
+        else:
+            clean["started_at"] = started_at
+    kept = set()
     if session is not None:
-        kept_terms = ({session.environment_id} | {h.device_type_id for h in session.hides}
-                      | {h.hiding_spot_id for h in session.hides}
-                      | {f.hiding_spot_id for f in session.false_alerts})
-    clean["environment_id"] = _term(data.get("environment_id"), "environment_id", errors, "environment",
-                                    kept_terms, label="environment", terms=terms)
-    clean["purpose"] = _choice(data.get("purpose"), "purpose", errors, PURPOSES, required=True, label="purpose")
-    temperature = data.get("temperature_c")
-    clean["temperature_c"] = None
-    if temperature not in (None, ""):
-        try:
-            value = float(temperature)
-            if isinstance(temperature, bool) or not -60 <= value <= 60:
-                raise ValueError
-            clean["temperature_c"] = value
-        except (TypeError, ValueError):
-            errors.append({"field": "temperature_c", "error": "Enter a temperature from -60 to 60 °C."})
-    clean["wind"] = _choice(data.get("wind"), "wind", errors, WINDS, label="wind")
-    clean["precipitation"] = _choice(data.get("precipitation"), "precipitation", errors, PRECIPITATIONS,
-                                     label="precipitation")
-    clean["blank_areas"] = _int(data.get("blank_areas") or 0, "blank_areas", errors, low=0, high=1000) or 0
-    clean["notes"] = _text(data.get("notes"), "notes", errors, 5000)
-
-    hides = data.get("hides") or []
-    if not isinstance(hides, list) or len(hides) > MAX_HIDES:
-        errors.append({"field": "hides", "error": f"Hides must be a list of at most {MAX_HIDES}."})
-        hides = []
-    clean["hides"] = []
-    for i, raw in enumerate(hides):
-        f = f"hides[{i}]."
-        if not isinstance(raw, dict):
-            errors.append({"field": f"hides[{i}]", "error": "Each hide must be an object."})
-            continue
-        hide = {
-            "device_type_id": _term(raw.get("device_type_id"), f + "device_type_id", errors, "device_type",
-                                    kept_terms, required=True, label="device type", terms=terms),
-            "hiding_spot_id": _term(raw.get("hiding_spot_id"), f + "hiding_spot_id", errors, "hiding_spot",
-                                    kept_terms, required=True, label="hiding spot", terms=terms),
-            "height": _choice(raw.get("height"), f + "height", errors, HEIGHTS, label="height"),
-            "concealment": _choice(raw.get("concealment"), f + "concealment", errors, CONCEALMENTS,
-                                   label="concealment"),
-            "aid_set_minutes": _int(raw.get("aid_set_minutes"), f + "aid_set_minutes", errors, low=0,
-                                    high=MAX_AID_SET_MINUTES),
-            "blind": bool(raw.get("blind")),
-            "outcome": _choice(raw.get("outcome"), f + "outcome", errors, OUTCOMES, required=True,
-                               label="outcome (found or missed)"),
-            "seconds_to_find": _int(raw.get("seconds_to_find"), f + "seconds_to_find", errors, low=0,
-                                    high=MAX_SECONDS_TO_FIND,
-                                    message="Seconds to find must be from 0 to 7200 (2 hours)."),
-        }
-        if hide["outcome"] == "missed":
-            hide["seconds_to_find"] = None
-        clean["hides"].append(hide)
-
-    alerts = data.get("false_alerts") or []
-    if not isinstance(alerts, list) or len(alerts) > MAX_FALSE_ALERTS:
-        errors.append({"field": "false_alerts", "error": f"False alerts must be a list of at most {MAX_FALSE_ALERTS}."})
-        alerts = []
-    clean["false_alerts"] = []
-    for i, raw in enumerate(alerts):
-        f = f"false_alerts[{i}]."
-        if not isinstance(raw, dict):
-            errors.append({"field": f"false_alerts[{i}]", "error": "Each false alert must be an object."})
-            continue
-        clean["false_alerts"].append({
-            "hiding_spot_id": _term(raw.get("hiding_spot_id"), f + "hiding_spot_id", errors, "hiding_spot",
-                                    kept_terms, label="hiding spot", terms=terms),
-            "location_note": _text(raw.get("location_note"), f + "location_note", errors, 200),
-            "note": _text(raw.get("note"), f + "note", errors, 2000),
-        })
-
-    clean["handler"] = _resolve_handler(data.get("handler_id"), dog, user, clean.get("started_at") or now,
+        kept = ({session.environment_id} | {h.device_type_id for h in session.hides}
+                | {h.hiding_spot_id for h in session.hides} | {f.hiding_spot_id for f in session.false_alerts})
+    _check_terms(form, kept, errors)
+    clean["handler"] = _resolve_handler(form.handler_id.data, dog, user, clean["started_at"] or now,
                                         errors, session)
     if errors:
-        raise PayloadError(errors)
+        raise PayloadError(_first_per_field(errors))
     return clean
 
 
-def _resolve_handler(value, dog: Dog, user: User, started_at: datetime, errors: list,
+def _first_per_field(errors: list[dict]) -> list[dict]:
+    seen, first = set(), []
+    for error in errors:
+        if error["field"] not in seen:
+            seen.add(error["field"])
+            first.append(error)
+    return first
+
+
+def _resolve_handler(value: int | None, dog: Dog, user: User, started_at: datetime, errors: list,
                      session: TrainingSession | None) -> Handler | None:
     """Handlers log as themselves; managers name a handler or get the dog's team of that day."""
     if user.role == "handler":
@@ -465,9 +319,8 @@ def _resolve_handler(value, dog: Dog, user: User, started_at: datetime, errors: 
         if session is not None and session.handler_id != own.id:
             return session.handler  # a handler editing a session they created keeps its handler
         return own
-    handler_id = _int(value, "handler_id", errors)
-    if handler_id is not None:
-        handler = db.session.get(Handler, handler_id)
+    if value is not None:
+        handler = db.session.get(Handler, value) if 0 < value <= forms.MAX_ID else None
         if handler is None or handler.agency_id != dog.agency_id or handler.archived_at is not None:
             errors.append({"field": "handler_id", "error": "Unknown handler for this dog's agency."})
             return None
@@ -488,28 +341,25 @@ def _apply(session: TrainingSession, clean: dict) -> None:
     session.dog_id = clean["dog"].id
     session.agency_id = clean["dog"].agency_id
     session.handler_id = clean["handler"].id
-    for key in ("started_at", "duration_minutes", "location", "environment_id", "purpose", "temperature_c",
-                "wind", "precipitation", "blank_areas", "notes"):
+    session.started_at = clean["started_at"]
+    for key in forms.record_columns():
         setattr(session, key, clean[key])
-    for position, values in enumerate(clean["hides"]):
-        if position < len(session.hides):
-            hide = session.hides[position]
+    _apply_rows(session.hides, clean["hides"], Hide)
+    _apply_rows(session.false_alerts, clean["false_alerts"], FalseAlert)
+
+
+def _apply_rows(rows: list, values: list[dict], model) -> None:
+    for position, row_values in enumerate(values):
+        if position < len(rows):
+            row = rows[position]
         else:
-            hide = Hide()
-            session.hides.append(hide)
-        hide.position = position
-        for key, value in values.items():
-            setattr(hide, key, value)
-    _remove_tail(session.hides, len(clean["hides"]))
-    for position, values in enumerate(clean["false_alerts"]):
-        if position < len(session.false_alerts):
-            alert = session.false_alerts[position]
-        else:
-            alert = FalseAlert()
-            session.false_alerts.append(alert)
-        for key, value in values.items():
-            setattr(alert, key, value)
-    _remove_tail(session.false_alerts, len(clean["false_alerts"]))
+            row = model()
+            rows.append(row)
+        if model is Hide:
+            row.position = position
+        for key, value in row_values.items():
+            setattr(row, key, value)
+    _remove_tail(rows, len(values))
 
 
 def _remove_tail(rows: list, keep: int) -> None:
@@ -537,26 +387,40 @@ def create_session(clean: dict, user: User) -> TrainingSession:
     return session
 
 
+def _audit_key(name: str, cls: type) -> str:
+    """A term is audited by its name (ids differ between installations): `device_type_id` → `device_type`."""
+    return name.removesuffix("_id") if cls is forms.TermField else name
+
+
+def _audit_value(cls: type, value):
+    if cls is forms.TermField:
+        term = db.session.get(VocabularyTerm, value) if value else None
+        return term.name if term else None
+    return bool(value) if cls is forms.BooleanField else value
+
+
+def _audit_rows(rows: list, list_name: str) -> list[dict]:
+    columns = forms.row_columns(list_name)
+    return [{_audit_key(name, cls): _audit_value(cls, getattr(row, name)) for name, cls in columns} for row in rows]
+
+
+def _json_rows(rows: list, list_name: str) -> list[dict]:
+    columns = forms.row_columns(list_name)
+    return [{name: bool(getattr(row, name)) if cls is forms.BooleanField else getattr(row, name)
+             for name, cls in columns} for row in rows]
+
+
 def snapshot(session: TrainingSession) -> dict:
     """The whole record as plain data, hides and false alerts included, for the audit trail."""
-    def name(term_id):
-        term = db.session.get(VocabularyTerm, term_id) if term_id else None
-        return term.name if term else None
+    columns = forms.record_columns()
+    record = {_audit_key(name, cls): _audit_value(cls, getattr(session, name))
+              for name, cls in forms.fields_of(forms.SessionForm) if name in columns}
     return {
         "dog_id": session.dog_id, "handler_id": session.handler_id,
-        "started_at": session.started_at.isoformat() if session.started_at else None,
-        "duration_minutes": session.duration_minutes, "location": session.location,
-        "environment": name(session.environment_id), "purpose": session.purpose,
-        "temperature_c": session.temperature_c, "wind": session.wind, "precipitation": session.precipitation,
-        "blank_areas": session.blank_areas, "notes": session.notes,
+        "started_at": session.started_at.isoformat() if session.started_at else None, **record,
         "signed_off_at": session.signed_off_at.isoformat() if session.signed_off_at else None,
         "signed_off_by_id": session.signed_off_by_id,
-        "hides": [{"device_type": name(h.device_type_id), "hiding_spot": name(h.hiding_spot_id),
-                   "height": h.height, "concealment": h.concealment, "aid_set_minutes": h.aid_set_minutes,
-                   "blind": bool(h.blind), "outcome": h.outcome, "seconds_to_find": h.seconds_to_find}
-                  for h in session.hides],
-        "false_alerts": [{"hiding_spot": name(f.hiding_spot_id), "location_note": f.location_note,
-                          "note": f.note} for f in session.false_alerts],
+        **{name: _audit_rows(getattr(session, name), name) for name in forms.LISTS},
     }
 
 
@@ -606,22 +470,15 @@ def revisions(session: TrainingSession) -> list:
 
 
 def session_json(session: TrainingSession) -> dict:
-    """A session as the tablet form and the API speak it."""
-    tz = agency_tz(session.dog.agency)
-    local = session.started_at.astimezone(tz)
+    """A session as the tablet form and the API speak it (the schema's fields, plus what the server adds)."""
+    local = session.started_at.astimezone(agency_tz(session.dog.agency))
     return {
         "id": session.id, "client_uuid": session.client_uuid, "dog_id": session.dog_id,
         "handler_id": session.handler_id, "started_at": local.strftime("%Y-%m-%dT%H:%M"),
-        "started_at_utc": session.started_at.isoformat(), "duration_minutes": session.duration_minutes,
-        "location": session.location, "environment_id": session.environment_id, "purpose": session.purpose,
-        "temperature_c": session.temperature_c, "wind": session.wind, "precipitation": session.precipitation,
-        "blank_areas": session.blank_areas, "notes": session.notes,
+        "started_at_utc": session.started_at.isoformat(),
+        **{name: getattr(session, name) for name in forms.record_columns()},
         "signed_off_at": session.signed_off_at.isoformat() if session.signed_off_at else None,
-        "hides": [{"device_type_id": h.device_type_id, "hiding_spot_id": h.hiding_spot_id, "height": h.height,
-                   "concealment": h.concealment, "aid_set_minutes": h.aid_set_minutes, "blind": bool(h.blind),
-                   "outcome": h.outcome, "seconds_to_find": h.seconds_to_find} for h in session.hides],
-        "false_alerts": [{"hiding_spot_id": f.hiding_spot_id, "location_note": f.location_note,
-                          "note": f.note} for f in session.false_alerts],
+        **{name: _json_rows(getattr(session, name), name) for name in forms.LISTS},
         "summary": session_summary(session),
     }
 
