@@ -241,6 +241,55 @@ def test_a_rejected_upload_stays_on_the_tablet_with_the_servers_reason(page, liv
     assert page.locator("[data-test=rejected-item]").count() == 0
 
 
+def test_a_note_too_long_is_refused_on_the_tablet_offline_before_it_is_queued(page, live_server, browser_login,
+                                                                              handler_team):
+    user, _ = handler_team
+    browser_login(page, user)
+    open_form(page, live_server, wait_for_worker=True)
+    page.context.set_offline(True)
+    fill_session_basics(page)
+    add_found_hide(page, "SIM card", "Book", 20)
+    page.fill("#notes", "Strong focus. " * 400)  # 5,600 characters: the server takes 5,000
+    tap(page.locator("[data-test=save]"))
+    assert "At most 5000 characters." in page.locator('[data-field="notes"]').inner_text()
+    page.wait_for_timeout(300)  # a queued session would show within a moment
+    assert page.locator("[data-test=queue-status]").get_attribute("data-count") == "0"
+
+    page.fill("#notes", "Strong focus.")
+    tap(page.locator("[data-test=save]"))
+    page.locator("[data-test=queue-status]").get_by_text("1 session waiting to upload").wait_for()
+    assert stored_sessions() == []
+
+
+BAD_BODIES = [
+    {"notes": "x" * 5001}, {"location": "x" * 201}, {"duration_minutes": 601}, {"duration_minutes": None},
+    {"temperature_c": 61}, {"blank_areas": -1}, {"purpose": "fun"}, {"wind": "hurricane"},
+    {"hides": [{"outcome": "found", "seconds_to_find": 7201, "aid_set_minutes": 10081, "height": "roof"}]},
+    {"false_alerts": [{"note": "n" * 2001, "location_note": "l" * 201}]},
+]
+
+
+def test_the_tablet_refuses_what_the_server_refuses_with_the_same_message(page, live_server, browser_login,
+                                                                         handler_team):
+    user, dog = handler_team
+    browser_login(page, user)
+    open_form(page, live_server)
+    good = {"dog_id": dog.id, "started_at": "2026-01-15T09:30", "duration_minutes": 45, "purpose": "imprint",
+            "hides": [], "false_alerts": []}
+    for change in BAD_BODIES:
+        body = {**good, **change}
+        tablet = page.evaluate("body => ESDSessionLimits.check(body)", body)
+        server = page.evaluate("""async (body) => {
+            const token = (await (await fetch('/api/csrf-token')).json()).csrf_token;
+            const r = await fetch('/api/sessions', {method: 'POST', body: JSON.stringify(body),
+              headers: {'Content-Type': 'application/json', 'X-CSRFToken': token}});
+            return (await r.json()).errors; }""", body)
+        def by_field(errors):
+            return sorted(errors, key=lambda e: e["field"])
+        assert tablet and by_field(tablet) == by_field(server), change
+    assert stored_sessions() == []
+
+
 def test_editing_a_signed_off_session_asks_for_a_reason_and_clears_the_sign_off(page, live_server, browser_login,
                                                                                handler_team):
     user, dog = handler_team

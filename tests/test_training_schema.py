@@ -135,3 +135,11 @@ def test_a_dog_id_beyond_the_database_range_is_not_found(client, login_as):
     make_user("manager")
     response = client.post("/api/sessions", json={"dog_id": 2 ** 40})
     assert response.status_code == 404
+
+
+def test_the_tablet_form_carries_the_limits_and_the_script_that_checks_them(client, handler_setup):
+    html = client.get("/training/new").get_data(as_text=True)
+    assert 'id="session-limits"' in html and '"max_length": 5000' in html
+    assert "/static/training/limits.js" in html and 'maxlength="200"' in html
+    worker = client.get("/sw.js").get_data(as_text=True)
+    assert "/static/training/limits.js" in worker  # cached with the form, for offline use

@@ -9,9 +9,9 @@ from ..extensions import db
 from ..models import Agency, Dog, TrainingSession, utcnow
 from ..models.training import PURPOSES
 from ..scoping import RECORD_ROLES, record_agency_ids, roles_required, scoped_get_or_404
-from . import bp, services
+from . import bp, forms, services
 
-SW_VERSION = "training-v1"
+SW_VERSION = "training-v2"  # v2: the shell holds limits.js
 BOOTSTRAP_ICONS_QUERY = "?e34853135f9e39acf64315236852cd5a"  # as bootstrap-icons.min.css asks for it
 
 
@@ -58,7 +58,7 @@ def new_session():
     return render_template("training/session_form.html", mode="new", dogs=dogs,
                            handlers=services.handler_choices(current_user),
                            default_dog_id=services.default_dog_id(current_user, dogs), session=None,
-                           reason_required=False)
+                           reason_required=False, limits=forms.limits())
 
 
 @bp.route("/training/sessions/<int:session_id>")
@@ -84,7 +84,7 @@ def edit_session(session_id):
                            dogs=services.dog_choices(current_user, include_id=session.dog_id),
                            handlers=services.handler_choices(current_user), default_dog_id=session.dog_id,
                            session=services.session_json(session),
-                           reason_required=services.reason_required(session, utcnow()))
+                           reason_required=services.reason_required(session, utcnow()), limits=forms.limits())
 
 
 @bp.route("/training/sessions/<int:session_id>/sign-off", methods=["POST"])
@@ -152,6 +152,7 @@ def service_worker():
                        "umd/popper.min.js", "js/bootstrap.min.js"]
     shell = [url_for("training.new_session"), url_for("api.vocabularies"),
              url_for("static", filename="css/app.css"), url_for("static", filename="training/app.js"),
+             url_for("static", filename="training/limits.js"),
              url_for("static", filename="training/training.css"),
              url_for("static", filename="training/manifest.json"),
              url_for("static", filename="training/icon-192.png"),

@@ -181,21 +181,10 @@
       var limit = new Date(Date.parse(now.date + "T" + now.time + ":00Z") + 5 * 60000).toISOString().slice(0, 16);
       if (body.started_at > limit) bad("started_at", "The start cannot be in the future.");
     }
-    var d = body.duration_minutes;
-    if (d == null || !(d >= 1 && d <= 600) || Math.floor(d) !== d) bad("duration_minutes", "Enter a duration from 1 to 600 minutes (10 hours).");
-    if (!body.purpose) bad("purpose", "Choose the purpose.");
-    body.hides.forEach(function (h, i) {
-      var f = "hides[" + i + "].";
-      if (!h.device_type_id) bad(f + "device_type_id", "Choose the device type.");
-      if (!h.hiding_spot_id) bad(f + "hiding_spot_id", "Choose the hiding spot.");
-      if (!h.outcome) bad(f + "outcome", "Choose the outcome (found or missed).");
-      var s = h.seconds_to_find;
-      if (s != null && !(s >= 0 && s <= 7200 && Math.floor(s) === s)) bad(f + "seconds_to_find", "Seconds to find must be from 0 to 7200 (2 hours).");
-      var a = h.aid_set_minutes;
-      if (a != null && !(a >= 0 && Math.floor(a) === a)) bad(f + "aid_set_minutes", "Must be a whole number of minutes.");
-    });
     if (MODE === "edit" && boot.reason_required && !String(body.reason || "").trim()) bad("reason", "Give a reason for changing this session.");
-    return errors;
+    // Lengths, ranges, choices and required fields: the server's own limits (limits.js).
+    var marked = errors.map(function (e) { return e.field; });
+    return errors.concat(window.ESDSessionLimits.check(body).filter(function (e) { return marked.indexOf(e.field) === -1; }));
   }
 
   // ------------------------------------------------------------------ rendering
