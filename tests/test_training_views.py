@@ -4,9 +4,6 @@ import json
 import re
 from datetime import timedelta
 
-from flask import render_template
-from flask_login import login_user
-
 from esd.extensions import db
 from esd.models import utcnow
 from tests.helpers import make_agency, make_dog, make_handler, make_session, make_team, make_user
@@ -109,25 +106,15 @@ def test_overview_shows_dogs_behind_the_monthly_target(client, login_as):
     assert "Target 16 hours a month" in html
 
 
-def test_the_dog_page_section_shows_hours_against_target(app, client, login_as):
+def test_the_dog_page_shows_hours_against_target_and_recent_sessions(client, login_as):
     manager = login_as("manager")
     handler = make_handler(manager.agency)
     dog = make_dog(manager.agency)
-    make_session(dog, handler, started_at=utcnow() - timedelta(minutes=10), duration_minutes=240)
+    make_session(dog, handler, started_at=utcnow() - timedelta(days=40), duration_minutes=240)
     db.session.commit()
-    with app.test_request_context():
-        login_user(manager)
-        html = render_template("training/_dog_section.html", dog=dog)
-    assert "4.0 of 16 hours" in html and "All sessions" in html
-
-
-def test_the_dog_page_section_is_empty_for_another_agencys_dog(app, login_as):
-    manager = login_as("manager")
-    other_dog = make_dog(make_agency())
-    db.session.commit()
-    with app.test_request_context():
-        login_user(manager)
-        assert "Training" not in render_template("training/_dog_section.html", dog=other_dog)
+    html = client.get(f"/dogs/{dog.id}").get_data(as_text=True)
+    section = html[html.index('data-test="dog-training"'):]
+    assert "of 16 hours" in section and "All sessions" in section and "0 of 0" in section
 
 
 def test_service_worker_is_served_at_the_root_with_the_shell_to_cache(client, login_as):

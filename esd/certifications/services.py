@@ -14,7 +14,8 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import aliased, selectinload
 
 from ..extensions import db
-from ..models import Agency, Certification, Dog, Handler, Reminder, TeamAssignment, utcnow
+from ..models import Agency, Certification, Dog, Handler, Reminder, TeamAssignment, User, utcnow
+from ..scoping import can_manage
 
 STATUSES = ("valid", "expiring", "expired", "none")
 STATUS_LABELS = {"valid": "Valid", "expiring": "Expiring soon", "expired": "Expired",
@@ -390,3 +391,12 @@ def record_certification(values: dict, stored: StoredFile | None, by, replaces: 
         replaces.replaced_by_id = cert.id
         cancel_reminders(replaces)
     return cert
+
+
+def dog_section(dog: Dog, today: date, user: User) -> dict:
+    """The dog page's certification section: current status and the whole history."""
+    current = current_certification(dog)
+    return {"current": current, "today": today,
+            "status": status_of(current, today, dog.agency.warning_window_days),
+            "days_left": days_left(current, today), "history": history(dog), "labels": STATUS_LABELS,
+            "can_manage": can_manage(user, dog.agency_id)}

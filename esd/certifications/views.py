@@ -18,24 +18,7 @@ from .forms import CertificationForm, ReminderPreferenceForm, dog_label
 MANAGE_ROLES = ("admin", "manager")
 
 
-# --- Template globals: the dog page's section and the bell ----------------------------------------
-
-@bp.app_template_global()
-def certifications_dog_section(dog):
-    """The certification part of the dog page: current status and the whole history."""
-    if not current_user.is_authenticated or current_user.role not in RECORD_ROLES:
-        return None
-    agency_ids = record_agency_ids()
-    if agency_ids is not None and dog.agency_id not in agency_ids:
-        return None
-    today = services.agency_today(dog.agency)
-    current = services.current_certification(dog)
-    return {"current": current, "today": today,
-            "status": services.status_of(current, today, dog.agency.warning_window_days),
-            "days_left": services.days_left(current, today),
-            "history": services.history(dog), "labels": services.STATUS_LABELS,
-            "can_manage": can_manage(current_user, dog.agency_id)}
-
+# --- Template globals: the bell ----------------------------------------
 
 @bp.app_template_global()
 def unread_notification_count() -> int:

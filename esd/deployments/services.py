@@ -9,7 +9,7 @@ from flask import abort
 from sqlalchemy import Select, func, or_, select
 
 from ..extensions import db
-from ..models import Deployment, Dog, Find, Handler, VocabularyTerm
+from ..models import Deployment, Dog, Find, Handler, User, VocabularyTerm
 from ..scoping import scope_clause
 
 
@@ -142,3 +142,12 @@ def find_counts(deployment_ids: list[int]) -> dict[int, tuple[int, int]]:
                func.sum(case((Find.missed_by_human_search.is_(True), 1), else_=0)))
         .where(Find.deployment_id.in_(deployment_ids)).group_by(Find.deployment_id))
     return {d: (int(n), int(m or 0)) for d, n, m in rows}
+
+
+def dog_section(dog: Dog, today: date, user: User, limit: int = 10) -> dict:
+    """The dog page's deployments section: the latest deployments with their finds, and the total."""
+    stmt = deployments_query([dog.agency_id], ListFilter(dog_id=dog.id))
+    rows = list(db.session.scalars(stmt.limit(limit)))
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    return {"rows": rows, "total": total, "counts": find_counts([d.id for d in rows]),
+            "local": lambda d: utc_to_local(d.started_at, dog.agency.timezone)}

@@ -214,19 +214,4 @@ def archive_deployment(deployment_id):
     return redirect(url_for("deployments.deployment_detail", deployment_id=deployment.id))
 
 
-@bp.app_template_global()
-def dog_deployments(dog, limit: int = 10) -> dict | None:
-    """A dog's latest deployments and totals for its page; None for anyone who may not read them."""
-    if not current_user.is_authenticated or current_user.role not in RECORD_ROLES:
-        return None
-    ids = record_agency_ids()
-    if ids is not None and dog.agency_id not in ids:
-        return None
-    stmt = deployments_query(ids, ListFilter(dog_id=dog.id))
-    rows = list(db.session.scalars(stmt.limit(limit)))
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    return {"rows": rows, "total": total, "counts": find_counts([d.id for d in rows]),
-            "local": lambda d: utc_to_local(d.started_at, dog.agency.timezone)}
-
-
 __all__ = ["local_to_utc"]

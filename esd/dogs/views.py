@@ -10,9 +10,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..audit import audit_reason
+from ..certifications import services as certifications
+from ..certifications.services import agency_today
+from ..deployments import services as deployments
+from ..exports import views as exports
 from ..extensions import db
 from ..models import Agency, Dog, Handler, TeamAssignment
+from ..reports import views as reports
 from ..scoping import can_manage, record_agency_ids, require_manage, roles_required, scoped, scoped_get_or_404
+from ..training import services as training
 from . import bp
 from .forms import STATUS_LABELS, ArchiveForm, choices, DogForm, EndTeamForm, HandlerForm, TeamForm
 from .services import (archive, end_team_problem, linkable_users, overlapping_team, save_dog, save_handler,
@@ -20,6 +26,9 @@ from .services import (archive, end_team_problem, linkable_users, overlapping_te
 
 READERS = ("admin", "manager", "handler")
 MANAGERS = ("admin", "manager")
+# The dog page's sections, in page order: each area's `dog_section(dog, today, user)`.
+DOG_SECTIONS = (("training", training), ("certifications", certifications), ("deployments", deployments),
+                ("find_rates", reports), ("packet", exports))
 
 
 @bp.app_template_global()
@@ -104,9 +113,12 @@ def _photo(form) -> str | None | bool:
 def dog_detail(dog_id):
     """One dog: profile, current team, team history, and the other areas' sections."""
     dog = scoped_get_or_404(Dog, dog_id)
-    return render_template("dogs/detail.html", dog=dog, current_team=dog.current_team(date.today()),
+    today = agency_today(dog.agency)
+    # Each area gives what its section shows; the page only renders them (no queries while rendering).
+    sections = {name: area.dog_section(dog, today, current_user) for name, area in DOG_SECTIONS}
+    return render_template("dogs/detail.html", dog=dog, current_team=dog.current_team(today),
                            can_manage=can_manage(current_user, dog.agency_id), archive_form=ArchiveForm(),
-                           end_form=EndTeamForm(formdata=None, ends_on=date.today()), today=date.today())
+                           end_form=EndTeamForm(formdata=None, ends_on=today), today=today, sections=sections)
 
 
 @bp.route("/dogs/<int:dog_id>/photo")

@@ -83,6 +83,11 @@ def download_zip():
 PACKET_ROLES = ("admin", "manager")
 
 
+def dog_section(dog, today, user) -> dict | None:
+    """The dog page's reliability-record form, for those who may build the packet (None otherwise)."""
+    return {"as_of": today} if user.role in PACKET_ROLES else None
+
+
 def _as_of(default: date) -> date:
     """The as-of date from the query string; 400 with a message when it is not a date."""
     raw = request.args.get("as_of")

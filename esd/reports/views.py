@@ -224,14 +224,8 @@ def chart_csv(name):
                     headers={"Content-Disposition": f'attachment; filename="esd-{name}.csv"'})
 
 
-@bp.app_template_global()
-def dog_find_report(dog):
-    """A dog's find rates, heatmap and trend for its page; None for anyone who may not read its records."""
-    if not current_user.is_authenticated or current_user.role not in RECORD_ROLES:
-        return None
-    ids = record_agency_ids()
-    if ids is not None and dog.agency_id not in ids:
-        return None
+def dog_section(dog, today, user) -> dict:
+    """The dog page's find-rate section: all its training's find rates, heatmap and trend (cached)."""
     filters = metrics.Filters(agency_ids=(dog.agency_id,), dog_id=dog.id, tz=dog.agency.timezone)
     version = data_version(filters)
 

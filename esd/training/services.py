@@ -126,14 +126,20 @@ class DogHours:
         return min(100, round(100 * self.month_hours / self.target)) if self.target else 100
 
 
-def month_hours_for(dog: Dog, now: datetime) -> tuple[float, int]:
-    """Hours this local month for one dog, and the agency's target."""
+def month_hours_for(dog: Dog, today: date) -> tuple[float, int]:
+    """Hours in the local month of `today` for one dog, and the agency's target."""
     tz = agency_tz(dog.agency)
-    today = now.astimezone(tz).date()
     start = local_midnight_utc(month_start(today), tz)
     end = local_midnight_utc(next_month(today), tz)
     minutes = training_minutes([dog.id], start, end).get(dog.id, 0)
     return round(minutes / 60, 2), dog.agency.monthly_training_target_hours
+
+
+def dog_section(dog: Dog, today: date, user: User) -> dict:
+    """The dog page's training section: hours this month against the target, the latest sessions."""
+    hours, target = month_hours_for(dog, today)
+    return {"hours": hours, "target": target, "percent": min(100, round(100 * hours / target)) if target else 100,
+            "recent": recent_sessions(dog, 5)}
 
 
 def agency_overview(agency: Agency, now: datetime) -> list[DogHours]:

@@ -23,20 +23,6 @@ def training_local(moment, agency, fmt="%Y-%m-%d %H:%M"):
     return moment.astimezone(services.agency_tz(agency)).strftime(fmt)
 
 
-@bp.app_template_global()
-def training_dog_section(dog):
-    """Data for the training part of the dog page: hours this month against target, recent sessions."""
-    if not current_user.is_authenticated or current_user.role not in RECORD_ROLES:
-        return None
-    agency_ids = record_agency_ids()
-    if agency_ids is not None and dog.agency_id not in agency_ids:
-        return None
-    hours, target = services.month_hours_for(dog, utcnow())
-    return {"hours": hours, "target": target,
-            "percent": min(100, round(100 * hours / target)) if target else 100,
-            "recent": services.recent_sessions(dog, 5)}
-
-
 @bp.route("/training")
 @roles_required(*RECORD_ROLES)
 def overview():
