@@ -3,3 +3,4 @@ from flask import Blueprint
 bp = Blueprint("admin", __name__)
 
 from . import views  # noqa: E402,F401
+from . import twofactor  # noqa: E402,F401

@@ -6,6 +6,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from ..audit import audit_reason
+from ..auth.twofactor import enrolled_user_ids
 from ..dogs.forms import ArchiveForm, choices
 from ..extensions import db
 from ..models import Agency, Dog, Handler, User, VocabularyTerm, terms, utcnow
@@ -108,7 +109,8 @@ def archive_agency(agency_id):
 def list_users():
     """Every account with its role, agency and lock state."""
     users = db.session.scalars(select(User).order_by(User.active.desc(), User.name))
-    return render_template("admin/users.html", users=list(users), roles=ROLE_LABELS, unlock_form=ArchiveForm())
+    return render_template("admin/users.html", users=list(users), roles=ROLE_LABELS, unlock_form=ArchiveForm(),
+                           two_factor_ids=enrolled_user_ids())
 
 
 def _user_form(user: User | None) -> tuple[UserForm, dict[int, Agency]]:

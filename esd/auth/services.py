@@ -31,7 +31,10 @@ def address_blocked(ip: str | None, now: datetime | None = None) -> bool:
 
 
 def authenticate(email: str, password: str, ip: str | None) -> tuple[User | None, str | None]:
-    """Check a login. Return (user, None) on success, (None, message) on failure.
+    """Check the password step of a login. Return (user, None) on success, (None, message) on failure.
+
+    Success does not yet sign in: the caller asks for a second factor when the user has one,
+    then calls `complete_login`.
 
     The message is generic unless the password was right, so the form never tells
     an attacker which e-mail addresses exist. Failures from an address that is
@@ -46,22 +49,39 @@ def authenticate(email: str, password: str, ip: str | None) -> tuple[User | None
         record_event("login_failed", "user", reason=f"unknown e-mail {email[:200]}")
         return None, INVALID
     if not verify_password(user.password_hash, password):
-        record_event("login_failed", "user", user.id, user_id=user.id, agency_id=user.agency_id)
-        if not user.is_locked:
-            user.failed_logins += 1
-            if user.failed_logins >= current_app.config["LOGIN_LOCKOUT_THRESHOLD"]:
-                user.locked_at = utcnow()
-                record_event("lockout", "user", user.id, user_id=user.id, agency_id=user.agency_id,
-                             reason=f"{user.failed_logins} consecutive failed logins")
+        count_failed_login(user)
         return None, INVALID
+    problem = cannot_sign_in(user)
+    if problem:
+        return None, problem
+    return user, None
+
+
+def cannot_sign_in(user: User) -> str | None:
+    """Why `user` may not sign in now although the password was right, or None."""
     if user.is_locked:
-        return None, "This account is locked after repeated failed logins. Ask an administrator to unlock it."
+        return "This account is locked after repeated failed logins. Ask an administrator to unlock it."
     if not user.active:
-        return None, "This account is disabled. Ask an administrator."
+        return "This account is disabled. Ask an administrator."
+    return None
+
+
+def count_failed_login(user: User, reason: str | None = None) -> None:
+    """Audit a failed login of `user` (a wrong password or second-factor code); lock after too many in a row."""
+    record_event("login_failed", "user", user.id, user_id=user.id, agency_id=user.agency_id, reason=reason)
+    if not user.is_locked:
+        user.failed_logins += 1
+        if user.failed_logins >= current_app.config["LOGIN_LOCKOUT_THRESHOLD"]:
+            user.locked_at = utcnow()
+            record_event("lockout", "user", user.id, user_id=user.id, agency_id=user.agency_id,
+                         reason=f"{user.failed_logins} consecutive failed logins")
+
+
+def complete_login(user: User) -> None:
+    """Record a login whose every step passed: the failure count starts again from zero."""
     user.failed_logins = 0
     user.last_login_at = utcnow()
     record_event("login", "user", user.id, user_id=user.id, agency_id=user.agency_id)
-    return user, None
 
 
 def unlock(user: User) -> None:

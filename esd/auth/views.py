@@ -9,7 +9,8 @@ from ..extensions import db
 from . import bp
 from .forms import ChangePasswordForm, LoginForm
 from .passwords import hash_password, verify_password
-from .services import authenticate, end_all_sessions
+from .pending import second_step
+from .services import authenticate, complete_login, end_all_sessions
 
 
 def safe_next(target: str | None) -> str | None:
@@ -33,13 +34,25 @@ def login():
     error = None
     if form.validate_on_submit():
         user, error = authenticate(form.email.data, form.password.data, request.remote_addr)
-        db.session.commit()
         if user:
-            session.clear()  # a fresh session on login: no fixation
-            login_user(user)
-            session.permanent = True
-            return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
+            return after_password(user, safe_next(request.args.get("next")))
+        db.session.commit()
     return render_template("auth/login.html", form=form, error=error)
+
+
+def sign_in(user, next_url: str | None):
+    """Start the signed-in session of `user`, whose every login step passed, and go on."""
+    complete_login(user)
+    db.session.commit()
+    session.clear()  # a fresh session on login: no fixation
+    login_user(user)
+    session.permanent = True
+    return redirect(next_url or url_for("main.home"))
+
+
+def after_password(user, next_url: str | None):
+    """Sign in, or ask for the second factor (or its enrolment) first."""
+    return second_step(user, next_url) or sign_in(user, next_url)
 
 
 @bp.route("/logout", methods=["POST"])

@@ -7,12 +7,14 @@ from .deployments import Deployment, Find
 from .rollups import (DeploymentRollup, DeviceRollup, HideRollup, PairRollup, ServedRollup, SessionRollup,
                       SpotRollup, YearRollup)
 from .training import FalseAlert, Hide, TrainingSession
+from .twofactor import RecoveryCode, TwoFactor, TwoFactorRule
 from .versions import ReportVersion
 from .vocab import VocabularyTerm, seed_vocabularies, terms
 
 __all__ = [
     "Agency", "AuditEntry", "Certification", "Deployment", "DeploymentRollup", "DeviceRollup", "Dog", "FalseAlert",
     "Find", "Handler", "Hide", "HideRollup", "Notification", "PairRollup", "Reminder", "ReportVersion", "ServedRollup",
-    "SessionRollup", "SpotRollup", "TeamAssignment", "TrainingSession", "User",
+    "RecoveryCode", "SessionRollup", "SpotRollup", "TeamAssignment", "TrainingSession", "TwoFactor",
+    "TwoFactorRule", "User",
     "VocabularyTerm", "YearRollup", "funder_grants", "seed_vocabularies", "terms", "utcnow",
 ]
