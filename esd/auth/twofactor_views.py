@@ -34,6 +34,8 @@ def enrolment_first():
 @bp.route("/login/code", methods=["GET", "POST"])
 def two_factor_code():
     """The second step of a login: a code from the authenticator app or a recovery code."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
     waiting = pending(CODE)
     if waiting is None:
         flash("Please log in again.", "info")
@@ -92,4 +94,4 @@ def two_factor_setup():
 def two_factor_cancel():
     """Abandon a half-finished login (to sign in as someone else)."""
     forget()  # CSRFProtect has checked the form's token before this runs
-    return redirect(url_for("auth.login"))
+    return redirect(url_for("main.home" if current_user.is_authenticated else "auth.login"))
