@@ -3,6 +3,7 @@ from datetime import timedelta
 
 import pyotp
 import pytest
+from sqlalchemy import select
 
 from esd.extensions import db
 from esd.models import TwoFactorRule, utcnow
@@ -17,9 +18,12 @@ def fits_and_targets(page) -> list[str]:
     """Problems at this width: sideways scrolling, or a visible control shorter or narrower than 44 px."""
     return page.evaluate("""() => {
       const problems = [];
+      const controls = document.querySelectorAll(
+        'main button, main input:not([type=hidden]):not(.btn-check), main a.btn, main label.btn');
+      if (!controls.length) problems.push('no controls found');
       if (document.documentElement.scrollWidth > document.documentElement.clientWidth)
         problems.push('scrolls sideways: ' + document.documentElement.scrollWidth);
-      for (const el of document.querySelectorAll('main button, main input:not([type=hidden]), main a.btn')) {
+      for (const el of controls) {
         const r = el.getBoundingClientRect();
         if (r.width && (r.height < 44 || r.width < 44)) problems.push(el.outerHTML.slice(0, 80) + ' ' + r.height);
       }
@@ -68,3 +72,32 @@ def test_forced_enrolment_then_sign_in_with_a_code_on_a_phone(browser, live_serv
         page.wait_for_url(f"{live_server}/")
     finally:
         context.close()
+
+
+def test_an_administrator_requires_two_factor_for_a_role_on_a_phone(browser, live_server):
+    for name in ("Metro ICAC Task Force", "Chesapeake Regional ICAC Task Force", "Great Plains ICAC Task Force"):
+        make_agency(name=name)
+    admin = make_user("admin")
+    db.session.commit()
+    context = browser.new_context(viewport=PHONE, device_scale_factor=1, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    try:
+        page.goto(f"{live_server}/login")
+        page.fill("input[name=email]", admin.email)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("input[type=submit]")
+        page.wait_for_url(f"{live_server}/")
+        page.goto(f"{live_server}/admin/users")
+        page.click("text=Two-factor rules")
+        page.wait_for_url(f"{live_server}/admin/two-factor")
+        assert fits_and_targets(page) == []
+        assert page.locator("main label.btn").count() == 4 + 3  # the roles and the agencies, each a 44-px toggle
+        page.click("label:has-text('Program manager')")
+        page.click("main button[type=submit]")
+        page.wait_for_url(f"{live_server}/admin/two-factor")
+        assert page.locator("input[name=roles][value=manager]").is_checked()
+        assert not page.locator("input[name=roles][value=handler]").is_checked()
+    finally:
+        context.close()
+    assert [rule.role for rule in db.session.scalars(select(TwoFactorRule))] == ["manager"]
