@@ -11,9 +11,12 @@ from .extensions import bootstrap, cache, csrf, db, login_manager, mail, migrate
 from .models.base import utcnow
 from .rates import rate_html
 
-# One list of the product's areas: each is a package with a blueprint named `bp`.
+# One list of the product's areas: each is a package with a blueprint named `bp` in its views.py.
 BLUEPRINTS = ("main", "auth", "admin", "dogs", "training", "certifications", "deployments",
               "reports", "exports", "api")
+# Modules that add routes to their area's `bp` beside views.py, imported before it is registered
+# (importing them from views.py would be an import cycle).
+MORE_ROUTES = {"auth": ("twofactor_views",), "admin": ("twofactor",)}
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -79,8 +82,9 @@ def _load_user(token: str):
 def _register_blueprints(app: Flask) -> None:
     import importlib
     for name in BLUEPRINTS:
-        module = importlib.import_module(f".{name}", __name__)
-        app.register_blueprint(module.bp)
+        for module in MORE_ROUTES.get(name, ()):
+            importlib.import_module(f".{name}.{module}", __name__)
+        app.register_blueprint(importlib.import_module(f".{name}.views", __name__).bp)
 
 
 def _register_security_hooks(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""`flask esd …` commands for operators. Areas add their own commands to `esd_cli`."""
+"""`flask esd …` commands for operators; the areas' own commands are added here, by `register_cli`."""
 import click
 from flask import Flask
 from flask.cli import AppGroup
@@ -50,7 +50,11 @@ def seed_vocab():
 
 
 def register_cli(app: Flask) -> None:
-    from . import demo  # noqa: F401  (adds seed-demo)
+    """Add the `esd` group, with the areas' commands, to the app's `flask` command."""
+    from .certifications.cli import scheduler, send_reminders
+    from .demo.cli import seed_demo_command
+    for command in (seed_demo_command, send_reminders, scheduler):
+        esd_cli.add_command(command)
     app.cli.add_command(esd_cli)
 
 
@@ -61,12 +65,8 @@ def run_dev(host, port):
     """Serve the app for development, with the reminder scheduler beside it."""
     from flask import current_app
     app = current_app._get_current_object()
-    try:
-        from .scheduler import start_background
-    except ImportError:  # the scheduler arrives with the certifications area
-        start_background = None
-    if start_background:
-        start_background(app)
+    from .scheduler import start_background
+    start_background(app)
     click.echo(f"ESD K9 Tracker on http://{host}:{port}/ (Ctrl+C to stop)")
     # app.run() refuses to serve from inside a `flask` command (FLASK_RUN_FROM_CLI); serve directly.
     from werkzeug.serving import run_simple

@@ -2,7 +2,7 @@
 
 It runs in one process per host: an exclusive, non-blocking `flock` on instance/scheduler.lock
 lets the first scheduler run and keeps any other on the same host idle. Correctness never
-depends on it — each notice is claimed through a unique constraint (see esd/reminders.py) —
+depends on it — each notice is claimed through a unique constraint (see esd/certifications/reminders.py) —
 the lock only saves the duplicate work. Several gunicorn workers must not each start one:
 run `flask esd scheduler` as its own process instead (see the README).
 """
@@ -22,7 +22,7 @@ from apscheduler.triggers.date import DateTrigger
 
 log = logging.getLogger("esd.scheduler")
 
-JOB = "esd.reminders:run"
+JOB = "esd.certifications.reminders:run"
 DAILY_ID = "reminders-daily"
 STARTUP_ID = "reminders-at-start"
 MISFIRE_GRACE = 6 * 3600  # a daily run missed by a sleeping or busy host still runs within six hours

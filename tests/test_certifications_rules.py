@@ -6,7 +6,7 @@ import pytest
 from esd.certifications.services import (agency_today, days_left, one_year_after, sniff_type,
                                          status_of)
 from esd.models import Agency, Certification
-from esd.reminders import Recipient, due_threshold, notices_due, when_phrase
+from esd.certifications.reminders import Recipient, due_threshold, notices_due, when_phrase
 
 EXPIRES = date(2026, 6, 30)
 DEFAULT = [90, 60, 30, 14, 7, 1, 0]

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from esd.extensions import db
 from esd.models import Notification, Reminder
-from esd.reminders import run
+from esd.certifications.reminders import run
 from tests.browser import free_port
 from tests.helpers import (PASSWORD, make_agency, make_certification, make_dog, make_handler, make_team,
                            make_user)
@@ -201,7 +201,7 @@ def test_a_team_handler_without_account_means_managers_only(smtp, team):
 def test_smtp_down_marks_nothing_sent_and_a_later_run_sends(smtp, team, caplog):
     day = EXPIRES - timedelta(days=30)
     smtp.stop()
-    with caplog.at_level("WARNING", logger="esd.reminders"):
+    with caplog.at_level("WARNING", logger="esd.certifications.reminders"):
         outcomes = run(today=day)
     emails = reminders(channel="email")
     assert len(emails) == 3 and all(r.status == "failed" and r.sent_at is None for r in emails)

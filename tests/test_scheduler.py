@@ -50,7 +50,7 @@ def test_jobs_run_daily_at_reminder_time_and_once_at_start(app):
     assert "hour='7'" in str(daily.trigger) and "minute='30'" in str(daily.trigger)
     assert str(jobs["reminders-at-start"].trigger).startswith("date[")
     for job in jobs.values():
-        assert job.func_ref == "esd.reminders:run"
+        assert job.func_ref == "esd.certifications.reminders:run"
         assert job.coalesce is True and job.max_instances == 1 and job.misfire_grace_time >= 3600
 
 

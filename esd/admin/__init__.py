@@ -1,6 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("admin", __name__)
-
-from . import views  # noqa: E402,F401
-from . import twofactor  # noqa: E402,F401
+"""Admin: the blueprint `bp` is in views.py; the factory registers it."""

@@ -12,7 +12,7 @@ from ..dogs.forms import ArchiveForm, choices
 from ..extensions import db
 from ..models import Agency, TwoFactor, User
 from ..scoping import roles_required
-from . import bp
+from .views import bp
 from .forms import ROLE_LABELS
 
 

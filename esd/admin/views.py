@@ -1,7 +1,7 @@
 """Views of the admin area: agencies, accounts, vocabularies, and the audit log."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -12,10 +12,11 @@ from ..extensions import db
 from ..models import Agency, Dog, Handler, User, VocabularyTerm, terms, utcnow
 from ..models.vocab import VOCAB_KINDS
 from ..scoping import record_agency_ids, roles_required
-from . import bp
 from .forms import KIND_LABELS, ROLE_LABELS, AgencyForm, AuditFilterForm, TermForm, UserForm, timezone_choices
 from .services import (AuditFilter, add_term, agency_name_taken, audit_entities, audit_query, audit_users,
                        move_term, save_agency, save_user, self_edit_problem, set_term_active, unlock_account)
+
+bp = Blueprint("admin", __name__)
 
 PER_PAGE = 50
 

@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("api", __name__, url_prefix="/api")
-
-from . import views  # noqa: E402,F401
+"""The JSON API: the blueprint `bp` is in views.py; the factory registers it."""

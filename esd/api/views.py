@@ -2,7 +2,7 @@
 import uuid
 from functools import wraps
 
-from flask import abort, jsonify, request
+from flask import Blueprint, abort, jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
@@ -12,7 +12,8 @@ from ..models import TrainingSession, utcnow
 from ..scoping import RECORD_ROLES, record_agency_ids, scoped_get_or_404
 from ..training import services
 from ..training.forms import PayloadError
-from . import bp
+
+bp = Blueprint("api", __name__, url_prefix="/api")
 
 
 def api_roles(*roles):

@@ -1,6 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("auth", __name__)
-
-from . import views  # noqa: E402,F401
-from . import twofactor_views  # noqa: E402,F401
+"""Auth: the blueprint `bp` is in views.py; the factory registers it."""

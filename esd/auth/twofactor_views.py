@@ -6,7 +6,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from ..extensions import db
-from . import bp
+from .views import bp
 from .pending import CODE, ENROL, forget, pending, pending_step
 from .services import cannot_sign_in, count_failed_login
 from .twofactor import (begin_enrolment, check_second_factor, confirm_enrolment, grouped_secret, is_enrolled,

@@ -1,16 +1,17 @@
 """Log in, log out, change password."""
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..audit import record_event
 from ..extensions import db
-from . import bp
 from .forms import ChangePasswordForm, LoginForm
 from .passwords import hash_password, verify_password
 from .pending import second_step
 from .services import authenticate, complete_login, end_all_sessions
+
+bp = Blueprint("auth", __name__)
 
 
 def safe_next(target: str | None) -> str | None:

@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("certifications", __name__)
-
-from . import cli, views  # noqa: E402,F401
+"""Certifications: the blueprint `bp` is in views.py; the factory registers it."""

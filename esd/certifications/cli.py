@@ -1,18 +1,18 @@
-"""`flask esd send-reminders` and `flask esd scheduler`."""
+"""`flask esd send-reminders` and `flask esd scheduler`, added to the `esd` group by esd/cli.py."""
 from datetime import date
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
-from ..cli import esd_cli
 
-
-@esd_cli.command("send-reminders")
+@click.command("send-reminders")
+@with_appcontext
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Run as if it were this day (YYYY-MM-DD); default: each agency's today.")
 def send_reminders(today):
     """Run the reminder job once and print what it sent."""
-    from ..reminders import run
+    from .reminders import run
     day: date | None = today.date() if today else None
     outcomes = run(today=day)
     for outcome in outcomes:
@@ -23,7 +23,8 @@ def send_reminders(today):
                + ".")
 
 
-@esd_cli.command("scheduler")
+@click.command("scheduler")
+@with_appcontext
 def scheduler():
     """Run the reminder scheduler in the foreground: one per host, beside gunicorn's workers."""
     from ..scheduler import run_blocking

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import (Response, abort, flash, redirect, render_template, request, send_file, url_for)
+from flask import (Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for)
 from flask_login import current_user, login_required
 from sqlalchemy import bindparam, func, select, update
 
@@ -12,8 +12,10 @@ from ..extensions import db
 from ..models import Agency, Certification, Dog, Notification, Reminder, User, utcnow
 from ..scoping import (RECORD_ROLES, can_manage, record_agency_ids, require_manage, roles_required,
                        scoped_get_or_404)
-from . import bp, services
+from . import services
 from .forms import CertificationForm, ReminderPreferenceForm, dog_label
+
+bp = Blueprint("certifications", __name__)
 
 MANAGE_ROLES = ("admin", "manager")
 

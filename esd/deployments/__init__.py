@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("deployments", __name__)
-
-from . import views  # noqa: E402,F401
+"""Deployments: the blueprint `bp` is in views.py; the factory registers it."""

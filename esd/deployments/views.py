@@ -1,7 +1,7 @@
 """Views of the deployments area: list, log, edit, detail, archive, evidence update."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -9,11 +9,12 @@ from ..audit import audit_reason
 from ..extensions import db
 from ..models import Deployment, Dog, Find, Handler, terms, utcnow
 from ..scoping import record_agency_ids, require_manage, roles_required, scope_clause, scoped_get_or_404
-from . import bp
 from .forms import (AUTHORITY_LABELS, EVIDENCE_LABELS, ArchiveForm, DeploymentFilterForm, DeploymentForm,
                     EvidenceForm)
 from .services import (ListFilter, deployments_query, find_counts, local_to_utc, requesting_agencies,
                        save_deployment, utc_to_local)
+
+bp = Blueprint("deployments", __name__)
 
 RECORD_ROLES = ("admin", "manager", "handler")
 PER_PAGE = 50

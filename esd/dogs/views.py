@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from datetime import date
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,10 +19,11 @@ from ..models import Agency, Dog, Handler, TeamAssignment
 from ..reports import views as reports
 from ..scoping import can_manage, record_agency_ids, require_manage, roles_required, scoped, scoped_get_or_404
 from ..training import services as training
-from . import bp
 from .forms import STATUS_LABELS, ArchiveForm, choices, DogForm, EndTeamForm, HandlerForm, TeamForm
 from .services import (archive, end_team_problem, linkable_users, overlapping_team, save_dog, save_handler,
                        start_team, store_photo)
+
+bp = Blueprint("dogs", __name__)
 
 READERS = ("admin", "manager", "handler")
 MANAGERS = ("admin", "manager")

@@ -2,7 +2,7 @@
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Response, abort, render_template, request, stream_with_context
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 from flask_login import current_user
 from werkzeug.utils import secure_filename
 
@@ -10,11 +10,12 @@ from ..audit import record_event
 from ..extensions import db
 from ..models import Deployment, Dog, utcnow
 from ..scoping import record_agency_ids, roles_required, scoped_get_or_404
-from . import bp
 from .forms import ExportForm
 from .packet import build_packet, data_uri, document
 from .pdf import render_pdf
 from .services import EXPORTS, DateRange, csv_chunks, zip_bytes
+
+bp = Blueprint("exports", __name__)
 
 EXPORT_ROLES = ("admin", "manager")
 

@@ -1,8 +1,9 @@
 """The home page: where each role starts."""
-from flask import current_app, redirect, render_template, url_for
+from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from . import bp
+bp = Blueprint("main", __name__)
+
 
 
 @bp.route("/")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from flask import Response, abort, jsonify, render_template, request
+from flask import Blueprint, Response, abort, jsonify, render_template, request
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import false, func, select
@@ -12,10 +12,12 @@ from sqlalchemy import false, func, select
 from ..extensions import db
 from ..models import Agency, Dog, Handler
 from ..scoping import aggregate_agency_ids, record_agency_ids, roles_required, scope_clause
-from . import bp, charts, metrics
+from . import charts, metrics
 from . import cache as report_cache
 from .charts import CHARTS, FORMATS, IMPACT_CHARTS, TRAINING_CHARTS, cached_table, chart_bytes, data_version
 from .forms import ReportFilterForm
+
+bp = Blueprint("reports", __name__)
 
 RECORD_ROLES = ("admin", "manager", "handler")
 ALL_ROLES = ("admin", "manager", "handler", "funder")

@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("training", __name__)
-
-from . import views  # noqa: E402,F401
+"""Training: the blueprint `bp` is in views.py; the factory registers it."""

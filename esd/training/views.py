@@ -1,7 +1,7 @@
 """Training pages: the tablet log, session lists and detail, sign-off, the agency overview, offline support."""
 from datetime import date
 
-from flask import (Response, abort, current_app, flash, redirect, render_template, request, url_for)
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for)
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -9,7 +9,9 @@ from ..extensions import db
 from ..models import Agency, Dog, TrainingSession, utcnow
 from ..models.training import PURPOSES
 from ..scoping import RECORD_ROLES, record_agency_ids, roles_required, scoped_get_or_404
-from . import bp, forms, services
+from . import forms, services
+
+bp = Blueprint("training", __name__)
 
 SW_VERSION = "training-v2"  # v2: the shell holds limits.js
 BOOTSTRAP_ICONS_QUERY = "?e34853135f9e39acf64315236852cd5a"  # as bootstrap-icons.min.css asks for it

@@ -8,7 +8,7 @@ recipient, channel) is claimed by INSERTing its Reminder row: the unique constra
 one run win, however many schedulers run at once. An e-mail that fails stays `failed` and is
 taken again at the next run; the in-app notification does not wait for the mail server.
 
-`run(today=None)` is module-level so that APScheduler can name it as "esd.reminders:run".
+`run(today=None)` is module-level so that APScheduler can name it as "esd.certifications.reminders:run".
 """
 from __future__ import annotations
 
@@ -23,10 +23,11 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from .extensions import db, mail
-from .models import Agency, Certification, Dog, Notification, Reminder, User, utcnow
+from ..extensions import db, mail
+from ..models import Agency, Certification, Dog, Notification, Reminder, User, utcnow
+from .services import agency_today, superseded_clause
 
-log = logging.getLogger("esd.reminders")
+log = logging.getLogger(__name__)
 
 # A `pending` e-mail row older than this was left by a run that died mid-send: take it again.
 STALE_CLAIM = timedelta(minutes=15)
@@ -127,7 +128,6 @@ def run(today: date | None = None, app=None) -> list[Outcome]:
 
 def candidate_certifications(agency: Agency, today: date) -> list[Certification]:
     """Passing, current certifications of serving dogs close enough to expiry to have a notice due."""
-    from .certifications.services import superseded_clause
     thresholds = agency.thresholds()
     if not thresholds:
         return []
@@ -163,7 +163,6 @@ def recipients_for(certification: Certification, today: date) -> list[User]:
 
 
 def _run_agency(agency: Agency, today: date | None, mailer: _Mailer) -> list[Outcome]:
-    from .certifications.services import agency_today
     day = today or agency_today(agency)
     thresholds = agency.thresholds()
     outcomes = []
