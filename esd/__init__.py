@@ -6,7 +6,7 @@ from flask import Flask, abort, g, jsonify, render_template, request, session
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 
-from . import config, db_events
+from . import config, db_events, roles
 from .extensions import bootstrap, cache, csrf, db, login_manager, mail, migrate
 from .models.base import utcnow
 from .rates import rate_html
@@ -42,6 +42,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_error_handlers(app)
     # Every find rate on a page is written by this one filter: `{{ rate|rate }}`.
     app.add_template_filter(rate_html, "rate")
+    # Templates show a link or a button to the roles that may use it, by the same names as the views.
+    app.jinja_env.globals.update(RECORD_ROLES=roles.RECORD_ROLES, MANAGE_ROLES=roles.MANAGE_ROLES,
+                                 AGGREGATE_ROLES=roles.AGGREGATE_ROLES)
     # Templates link to an area only once its endpoint exists.
     app.context_processor(lambda: {"url_rules": app.view_functions})
     from .cli import register_cli

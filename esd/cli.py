@@ -5,6 +5,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from .extensions import db
+from .roles import AGENCY_ROLES, ROLES
 
 esd_cli = AppGroup("esd", help="ESD K9 Tracker commands.")
 
@@ -12,7 +13,7 @@ esd_cli = AppGroup("esd", help="ESD K9 Tracker commands.")
 @esd_cli.command("create-user")
 @click.option("--email", prompt=True)
 @click.option("--name", prompt=True)
-@click.option("--role", type=click.Choice(["admin", "manager", "handler", "funder"]), default="admin",
+@click.option("--role", type=click.Choice(ROLES), default="admin",
               show_default=True)
 @click.option("--agency", "agency_name", default=None, help="Agency name (managers and handlers).")
 @click.password_option()
@@ -27,7 +28,7 @@ def create_user(email, name, role, agency_name, password):
     if db.session.scalar(select(User).where(User.email == email)):
         raise click.BadParameter(f"{email} already has an account.", param_hint="email")
     agency = None
-    if role in ("manager", "handler"):
+    if role in AGENCY_ROLES:
         if not agency_name:
             raise click.BadParameter("managers and handlers need --agency", param_hint="agency")
         agency = db.session.scalar(select(Agency).where(Agency.name == agency_name))

@@ -13,9 +13,8 @@ from sqlalchemy import Select, bindparam, false, select
 
 from .extensions import db
 from .models import funder_grants
+from .roles import AGENCY_ROLES, can_manage
 
-# Roles that read and write records (not only aggregates).
-RECORD_ROLES = ("admin", "manager", "handler")
 
 
 def record_agency_ids(user=None) -> list[int] | None:
@@ -25,7 +24,7 @@ def record_agency_ids(user=None) -> list[int] | None:
         return []
     if user.role == "admin":
         return None
-    if user.role in ("manager", "handler"):
+    if user.role in AGENCY_ROLES:
         return [user.agency_id]
     return []
 
@@ -88,11 +87,6 @@ def roles_required(*roles):
             return view(*args, **kwargs)
         return wrapped
     return decorator
-
-
-def can_manage(user, agency_id: int) -> bool:
-    """Whether `user` may create and change dogs, handlers, teams and certifications of an agency."""
-    return user.role == "admin" or (user.role == "manager" and user.agency_id == agency_id)
 
 
 def require_manage(agency_id: int, user=None) -> None:

@@ -9,11 +9,10 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 
 from ..auth.passwords import MAX_LENGTH, password_problem
 from ..dogs.forms import choice_values, choices, none_if_blank, one_of_choices, optional_int, strip
-from ..models.core import DEFAULT_THRESHOLDS, ROLES
+from ..models.core import DEFAULT_THRESHOLDS
 from ..models.vocab import VOCAB_KINDS
+from ..roles import AGENCY_ROLES, ROLE_LABELS, ROLES
 
-ROLE_LABELS = {"admin": "Administrator", "manager": "Program manager", "handler": "Handler",
-               "funder": "Funder (aggregates of granted agencies)"}
 KIND_LABELS = {"device_type": "Device types", "hiding_spot": "Hiding spots", "environment": "Environments",
                "certifying_body": "Certifying bodies", "location_type": "Location types"}
 
@@ -94,9 +93,9 @@ class UserForm(FlaskForm):
             raise ValidationError("Another account already uses this e-mail address.")
 
     def validate_agency(self, field):
-        if self.role.data in ("manager", "handler") and not field.data:
+        if self.role.data in AGENCY_ROLES and not field.data:
             raise ValidationError("Managers and handlers belong to an agency: choose it.")
-        if self.role.data in ("admin", "funder") and field.data:
+        if self.role.data not in AGENCY_ROLES and field.data:
             raise ValidationError("Administrators and funders belong to no agency: leave this empty.")
 
     def validate_grants(self, field):

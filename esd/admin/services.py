@@ -12,6 +12,7 @@ from ..auth.services import end_all_sessions
 from ..extensions import db
 from ..models import Agency, AuditEntry, User, VocabularyTerm
 from ..scoping import scope_clause
+from ..roles import AGENCY_ROLES
 
 AGENCY_FIELDS = ("name", "timezone", "warning_window_days", "reminder_thresholds", "monthly_training_target_hours")
 
@@ -46,7 +47,7 @@ def save_user(user: User | None, data: dict, agencies_by_id: dict[int, Agency]) 
     user.email = data["email"]
     user.name = data["name"]
     user.role = data["role"]
-    user.agency_id = data["agency"] if data["role"] in ("manager", "handler") else None
+    user.agency_id = data["agency"] if data["role"] in AGENCY_ROLES else None
     user.active = data["active"]
     user.granted_agencies = [agencies_by_id[i] for i in (data["grants"] or [])] if data["role"] == "funder" else []
     if data.get("password"):

@@ -12,7 +12,8 @@ from ..extensions import db
 from ..models import Agency, Dog, Handler, User, VocabularyTerm, terms, utcnow
 from ..models.vocab import VOCAB_KINDS
 from ..scoping import record_agency_ids, roles_required
-from .forms import KIND_LABELS, ROLE_LABELS, AgencyForm, AuditFilterForm, TermForm, UserForm, timezone_choices
+from ..roles import MANAGE_ROLES, ROLE_LABELS
+from .forms import KIND_LABELS, AgencyForm, AuditFilterForm, TermForm, UserForm, timezone_choices
 from .services import (AuditFilter, add_term, agency_name_taken, audit_entities, audit_query, audit_users,
                        move_term, save_agency, save_user, self_edit_problem, set_term_active, unlock_account)
 
@@ -240,7 +241,7 @@ def move_vocabulary_term(term_id):
 # Audit log
 
 @bp.route("/audit")
-@roles_required("admin", "manager")
+@roles_required(*MANAGE_ROLES)
 def audit_log():
     """Who changed what and when: every entry for admins, the agency's for managers; newest first."""
     ids = record_agency_ids()

@@ -9,7 +9,8 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import TrainingSession, utcnow
-from ..scoping import RECORD_ROLES, record_agency_ids, scoped_get_or_404
+from ..roles import RECORD_ROLES
+from ..scoping import record_agency_ids, scoped_get_or_404
 from ..training import services
 from ..training.forms import PayloadError
 

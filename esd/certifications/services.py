@@ -1,8 +1,6 @@
 """Certification rules: status on a day, a dog's current certification, the board, upcoming expiries, files."""
 from __future__ import annotations
 
-import csv
-import io
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -16,6 +14,7 @@ from sqlalchemy.orm import aliased, selectinload
 from ..extensions import db
 from ..models import Agency, Certification, Dog, Handler, Reminder, TeamAssignment, User, utcnow
 from ..scoping import can_manage
+from ..spreadsheets import csv_text
 
 STATUSES = ("valid", "expiring", "expired", "none")
 STATUS_LABELS = {"valid": "Valid", "expiring": "Expiring soon", "expired": "Expired",
@@ -220,27 +219,15 @@ CSV_HEADER = ["agency", "dog", "call_sign", "handler", "certifying_body", "disci
               "expires_on", "days_left", "status"]
 
 
-def _cell(value) -> str:
-    """Text a spreadsheet would run as a formula gets an apostrophe in front."""
-    if isinstance(value, (int, float)):
-        return str(value)  # a number is data, never a formula
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def board_csv(rows: list[BoardRow]) -> str:
     """The board as CSV, one line per dog, in the order shown."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    for row in rows:
+    def line(row: BoardRow) -> list:
         cert = row.certification
-        writer.writerow([_cell(v) for v in (
-            row.agency.name, row.dog.name, row.dog.call_sign, row.handler.name if row.handler else "",
-            cert.certifying_body.name if cert else "", cert.discipline.upper() if cert else "",
-            cert.issued_on.isoformat() if cert else "", cert.expires_on.isoformat() if cert else "",
-            "" if row.days_left is None else row.days_left, row.label)])
-    return out.getvalue()
+        return [row.agency.name, row.dog.name, row.dog.call_sign, row.handler.name if row.handler else "",
+                cert.certifying_body.name if cert else "", cert.discipline.upper() if cert else "",
+                cert.issued_on.isoformat() if cert else "", cert.expires_on.isoformat() if cert else "",
+                row.days_left, row.label]
+    return csv_text(CSV_HEADER, (line(row) for row in rows))
 
 
 # --- Upcoming expiries ----------------------------------------------------------------------------

@@ -10,14 +10,13 @@ from sqlalchemy import bindparam, func, select, update
 from ..audit import audit_reason
 from ..extensions import db
 from ..models import Agency, Certification, Dog, Notification, Reminder, User, utcnow
-from ..scoping import (RECORD_ROLES, can_manage, record_agency_ids, require_manage, roles_required,
+from ..roles import MANAGE_ROLES, RECORD_ROLES
+from ..scoping import (can_manage, record_agency_ids, require_manage, roles_required,
                        scoped_get_or_404)
 from . import services
 from .forms import CertificationForm, ReminderPreferenceForm, dog_label
 
 bp = Blueprint("certifications", __name__)
-
-MANAGE_ROLES = ("admin", "manager")
 
 
 # --- Template globals: the bell ----------------------------------------

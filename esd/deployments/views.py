@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from ..audit import audit_reason
 from ..extensions import db
 from ..models import Deployment, Dog, Find, Handler, terms, utcnow
+from ..roles import MANAGE_ROLES, RECORD_ROLES
 from ..scoping import record_agency_ids, require_manage, roles_required, scope_clause, scoped_get_or_404
 from .forms import (AUTHORITY_LABELS, EVIDENCE_LABELS, ArchiveForm, DeploymentFilterForm, DeploymentForm,
                     EvidenceForm)
@@ -16,7 +17,6 @@ from .services import (ListFilter, deployments_query, find_counts, local_to_utc,
 
 bp = Blueprint("deployments", __name__)
 
-RECORD_ROLES = ("admin", "manager", "handler")
 PER_PAGE = 50
 
 
@@ -148,7 +148,7 @@ def deployment_detail(deployment_id):
     return render_template("deployments/detail.html", deployment=deployment, authority=AUTHORITY_LABELS,
                            evidence_labels=EVIDENCE_LABELS, evidence_form=EvidenceForm(), archive_form=ArchiveForm(),
                            local=utc_to_local(deployment.started_at, deployment.dog.agency.timezone),
-                           can_archive=current_user.role in ("admin", "manager"))
+                           can_archive=current_user.role in MANAGE_ROLES)
 
 
 @bp.route("/deployments/<int:deployment_id>/edit", methods=["GET", "POST"])

@@ -17,6 +17,7 @@ from ..exports import views as exports
 from ..extensions import db
 from ..models import Agency, Dog, Handler, TeamAssignment
 from ..reports import views as reports
+from ..roles import MANAGE_ROLES
 from ..scoping import can_manage, record_agency_ids, require_manage, roles_required, scoped, scoped_get_or_404
 from ..training import services as training
 from .forms import STATUS_LABELS, ArchiveForm, choices, DogForm, EndTeamForm, HandlerForm, TeamForm
@@ -26,7 +27,6 @@ from .services import (archive, end_team_problem, linkable_users, overlapping_te
 bp = Blueprint("dogs", __name__)
 
 READERS = ("admin", "manager", "handler")
-MANAGERS = ("admin", "manager")
 # The dog page's sections, in page order: each area's `dog_section(dog, today, user)`.
 DOG_SECTIONS = (("training", training), ("certifications", certifications), ("deployments", deployments),
                 ("find_rates", reports), ("packet", exports))
@@ -76,11 +76,11 @@ def list_dogs():
         stmt = stmt.where(Dog.archived_at.is_(None))
     dogs = list(db.session.scalars(stmt.order_by(Agency.name, Dog.name)))
     return render_template("dogs/list.html", dogs=dogs, status=status, show_archived=show_archived,
-                           statuses=STATUS_LABELS, can_create=current_user.role in MANAGERS)
+                           statuses=STATUS_LABELS, can_create=current_user.role in MANAGE_ROLES)
 
 
 @bp.route("/dogs/new", methods=["GET", "POST"])
-@roles_required(*MANAGERS)
+@roles_required(*MANAGE_ROLES)
 def new_dog():
     """Add a dog to the agency."""
     form = DogForm()
@@ -133,7 +133,7 @@ def dog_photo(dog_id):
 
 
 @bp.route("/dogs/<int:dog_id>/edit", methods=["GET", "POST"])
-@roles_required(*MANAGERS)
+@roles_required(*MANAGE_ROLES)
 def edit_dog(dog_id):
     """Change a dog's profile; every change is audited."""
     dog = scoped_get_or_404(Dog, dog_id)
@@ -155,7 +155,7 @@ def edit_dog(dog_id):
 
 
 @bp.route("/dogs/<int:dog_id>/archive", methods=["POST"])
-@roles_required(*MANAGERS)
+@roles_required(*MANAGE_ROLES)
 def archive_dog(dog_id):
     """Archive a dog: it leaves the lists, its history stays."""
     dog = scoped_get_or_404(Dog, dog_id)
@@ -171,7 +171,7 @@ def archive_dog(dog_id):
 # Teams
 
 @bp.route("/dogs/<int:dog_id>/teams/new", methods=["GET", "POST"])
-@roles_required(*MANAGERS)
+@roles_required(*MANAGE_ROLES)
 def new_team(dog_id):
     """Pair a handler with the dog from a date; the dog has one team on any day."""
     dog = scoped_get_or_404(Dog, dog_id)
@@ -200,7 +200,7 @@ def new_team(dog_id):
 
 
 @bp.route("/teams/<int:team_id>/end", methods=["GET", "POST"])
-@roles_required(*MANAGERS)
+@roles_required(*MANAGE_ROLES)
 def end_team(team_id):
     """End a team on a date; it stays in the dog's history."""
     team = scoped_get_or_404(TeamAssignment, team_id)
@@ -233,7 +233,7 @@ def list_handlers():
         stmt = stmt.where(Handler.archived_at.is_(None))
     handlers = list(db.session.scalars(stmt.order_by(Agency.name, Handler.name)))
     return render_template("dogs/handlers.html", handlers=handlers, show_archived=show_archived,
-                           can_create=current_user.role in MANAGERS, today=date.today())
+                           can_create=current_user.role in MANAGE_ROLES, today=date.today())
 
 
 def _prepare_handler_form(form: HandlerForm, handler: Handler | None) -> None:
@@ -253,7 +253,7 @@ def _prepare_handler_form(form: HandlerForm, handler: Handler | None) -> None:
 
 
 @bp.route("/handlers/new", methods=["GET", "POST"])
-@roles_required(*MANAGERS)
+@roles_required(*MANAGE_ROLES)
 def new_handler():
     """Add a handler to the agency, optionally linked to a handler account."""
     form = HandlerForm()
@@ -278,7 +278,7 @@ def handler_detail(handler_id):
 
 
 @bp.route("/handlers/<int:handler_id>/edit", methods=["GET", "POST"])
-@roles_required(*MANAGERS)
+@roles_required(*MANAGE_ROLES)
 def edit_handler(handler_id):
     """Change a handler's details; every change is audited."""
     handler = scoped_get_or_404(Handler, handler_id)
@@ -300,7 +300,7 @@ def edit_handler(handler_id):
 
 
 @bp.route("/handlers/<int:handler_id>/archive", methods=["POST"])
-@roles_required(*MANAGERS)
+@roles_required(*MANAGE_ROLES)
 def archive_handler(handler_id):
     """Archive a handler: gone from pickers, kept in every history."""
     handler = scoped_get_or_404(Handler, handler_id)

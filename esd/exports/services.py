@@ -1,12 +1,11 @@
 """CSV exports of every record kind, limited to the user's agencies and a date range.
 
-Cells are written so a spreadsheet opens them safely: text starting with = + - @ (or a tab
-or carriage return) is prefixed with an apostrophe, so it is shown, never evaluated as a formula.
+Cells are written by esd/spreadsheets.py, so a spreadsheet opens them safely (a formula is shown,
+never evaluated).
 Dates are ISO 8601 (spreadsheets recognise them); timestamps are UTC and say so in the header.
 """
 from __future__ import annotations
 
-import csv
 import io
 import zipfile
 from dataclasses import dataclass
@@ -16,26 +15,20 @@ from typing import Callable, Iterator
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import aliased
 
+from .. import spreadsheets
 from ..extensions import db
 from ..models import (Agency, Certification, Deployment, Dog, FalseAlert, Find, Handler, Hide,
                       TeamAssignment, TrainingSession, VocabularyTerm)
 from ..scoping import scope_clause
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value):
-    """A cell value safe to open in a spreadsheet."""
-    if value is None:
-        return ""
+def cell(value):
+    """Write a database value as the export shows it: yes/no, ISO dates, UTC timestamps."""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, datetime):
         return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
     return value
 
 
@@ -192,26 +185,16 @@ EXPORTS: dict[str, Callable[[list[int] | None, DateRange], Select]] = {
 
 
 def csv_rows(kind: str, agency_ids: list[int] | None, dates: DateRange) -> Iterator[list]:
-    """The header, then each row of one export, neutralised, streamed from the database."""
+    """The header, then each row of one export, streamed from the database."""
     result = db.session.execute(EXPORTS[kind](agency_ids, dates).execution_options(yield_per=1000))
     yield list(result.keys())
     for row in result:
-        yield [neutralise(value) for value in row]
+        yield [cell(value) for value in row]
 
 
 def csv_chunks(kind: str, agency_ids, dates: DateRange, bom: bool = True) -> Iterator[str]:
     """One export as CSV text in chunks (UTF-8 BOM first, so spreadsheets read accents right)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    if bom:
-        yield "\ufeff"
-    for n, row in enumerate(csv_rows(kind, agency_ids, dates)):
-        writer.writerow(row)
-        if n % 500 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+    return spreadsheets.csv_chunks(csv_rows(kind, agency_ids, dates), bom=bom)
 
 
 def zip_bytes(agency_ids, dates: DateRange) -> bytes:

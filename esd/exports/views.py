@@ -9,6 +9,7 @@ from werkzeug.utils import secure_filename
 from ..audit import record_event
 from ..extensions import db
 from ..models import Deployment, Dog, utcnow
+from ..roles import MANAGE_ROLES
 from ..scoping import record_agency_ids, roles_required, scoped_get_or_404
 from .forms import ExportForm
 from .packet import build_packet, data_uri, document
@@ -16,8 +17,6 @@ from .pdf import render_pdf
 from .services import EXPORTS, DateRange, csv_chunks, zip_bytes
 
 bp = Blueprint("exports", __name__)
-
-EXPORT_ROLES = ("admin", "manager")
 
 
 def _validated_range():
@@ -41,7 +40,7 @@ def _filename(stem: str, dates: DateRange, ext: str) -> str:
 
 
 @bp.route("/exports")
-@roles_required(*EXPORT_ROLES)
+@roles_required(*MANAGE_ROLES)
 def index():
     """Choose a date range and download one record kind as CSV, or all as a ZIP."""
     form, _ = _validated_range()
@@ -50,7 +49,7 @@ def index():
 
 
 @bp.route("/exports/<kind>.csv")
-@roles_required(*EXPORT_ROLES)
+@roles_required(*MANAGE_ROLES)
 def download(kind):
     """One record kind as CSV."""
     if kind not in EXPORTS:
@@ -67,7 +66,7 @@ def download(kind):
 
 
 @bp.route("/exports/all.zip")
-@roles_required(*EXPORT_ROLES)
+@roles_required(*MANAGE_ROLES)
 def download_zip():
     """Every record kind, one CSV each, in a ZIP."""
     form, dates = _validated_range()
@@ -81,12 +80,10 @@ def download_zip():
 
 # --------------------------------------------------------------------------- reliability record
 
-PACKET_ROLES = ("admin", "manager")
-
 
 def dog_section(dog, today, user) -> dict | None:
     """The dog page's reliability-record form, for those who may build the packet (None otherwise)."""
-    return {"as_of": today} if user.role in PACKET_ROLES else None
+    return {"as_of": today} if user.role in MANAGE_ROLES else None
 
 
 def _as_of(default: date) -> date:
@@ -118,7 +115,7 @@ def _packet_response(dog, as_of: date, fmt: str, deployment=None):
 
 @bp.route("/dogs/<int:dog_id>/reliability-record")
 @bp.route("/dogs/<int:dog_id>/reliability-record.<any(pdf):fmt>")
-@roles_required(*PACKET_ROLES)
+@roles_required(*MANAGE_ROLES)
 def reliability_record(dog_id, fmt="html"):
     """The dog's training, certification and field record as of a date: printable page or PDF."""
     dog = scoped_get_or_404(Dog, dog_id)
@@ -127,7 +124,7 @@ def reliability_record(dog_id, fmt="html"):
 
 @bp.route("/deployments/<int:deployment_id>/packet")
 @bp.route("/deployments/<int:deployment_id>/packet.<any(pdf):fmt>")
-@roles_required(*PACKET_ROLES)
+@roles_required(*MANAGE_ROLES)
 def deployment_packet(deployment_id, fmt="html"):
     """The reliability record of the deployment's dog as of the deployment date."""
     deployment = scoped_get_or_404(Deployment, deployment_id)

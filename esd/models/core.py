@@ -9,9 +9,9 @@ from sqlalchemy import (Boolean, CheckConstraint, Column, Date, ForeignKey, Inde
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..roles import ROLES
 from .base import UTCDateTime, enum_check, utcnow
 
-ROLES = ("admin", "manager", "handler", "funder")
 DOG_STATUSES = ("in_training", "active", "retired")
 SEXES = ("male", "female")
 DEFAULT_THRESHOLDS = "90,60,30,14,7,1,0"

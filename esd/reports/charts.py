@@ -6,7 +6,6 @@ Tables and drawings are cached by (chart, format, filters, data version): see `c
 """
 from __future__ import annotations
 
-import csv
 import io
 import math
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from matplotlib.textpath import TextToPath  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 from PIL import Image  # noqa: E402  (matplotlib's own dependency)
 
+from ..spreadsheets import csv_text  # noqa: E402
 from . import cache as report_cache  # noqa: E402
 from . import metrics  # noqa: E402
 from .cache import data_version  # noqa: E402,F401  (the cache key's data part)
@@ -66,11 +66,7 @@ class ChartTable:
 
     def csv(self) -> str:
         """The table as CSV text, header first."""
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(self.columns)
-        writer.writerows(self.rows)
-        return out.getvalue()
+        return csv_text(self.columns, self.rows)
 
 
 # --------------------------------------------------------------------------- tables

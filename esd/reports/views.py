@@ -1,7 +1,6 @@
 """Dashboards and chart images: thin views over `metrics` and `charts`."""
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request
@@ -11,6 +10,7 @@ from sqlalchemy import false, func, select
 
 from ..extensions import db
 from ..models import Agency, Dog, Handler
+from ..roles import AGGREGATE_ROLES, RECORD_ROLES, ROLES
 from ..scoping import aggregate_agency_ids, record_agency_ids, roles_required, scope_clause
 from . import charts, metrics
 from . import cache as report_cache
@@ -18,9 +18,6 @@ from .charts import CHARTS, FORMATS, IMPACT_CHARTS, TRAINING_CHARTS, cached_tabl
 from .forms import ReportFilterForm
 
 bp = Blueprint("reports", __name__)
-
-RECORD_ROLES = ("admin", "manager", "handler")
-ALL_ROLES = ("admin", "manager", "handler", "funder")
 
 
 def _default_period(today: date) -> tuple[date, date]:
@@ -164,7 +161,7 @@ def program_dashboard():
 
 
 @bp.route("/reports/impact")
-@roles_required("admin", "funder")
+@roles_required(*AGGREGATE_ROLES)
 def funder_dashboard():
     """What the granted agencies' dogs achieved, in aggregate only: no names, no case data."""
     return _dashboard("funder", False, IMPACT_CHARTS + TRAINING_CHARTS,
@@ -190,14 +187,14 @@ def _chart_filters(name: str):
 
 
 @bp.route("/reports/heatmap.css")
-@roles_required(*ALL_ROLES)
+@roles_required(*ROLES)
 def heatmap_css():
     """The HTML heatmap's layout and colours, from the drawing's own colour map."""
     return Response(charts.heatmap_css(), mimetype="text/css", headers={"Cache-Control": "private, max-age=86400"})
 
 
 @bp.route("/reports/charts/<name>.<any(png, svg):fmt>")
-@roles_required(*ALL_ROLES)
+@roles_required(*ROLES)
 def chart(name, fmt):
     """One chart as PNG or SVG for the filters in the query string, drawn again only when its data changed."""
     filters = _chart_filters(name)
@@ -206,22 +203,14 @@ def chart(name, fmt):
     return Response(chart_bytes(name, fmt, filters), mimetype=FORMATS[fmt])
 
 
-def _csv_safe(value):
-    """Keep a spreadsheet from running a cell as a formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 @bp.route("/reports/charts/<name>.csv")
-@roles_required(*ALL_ROLES)
+@roles_required(*ROLES)
 def chart_csv(name):
     """The numbers of one chart as CSV: the same table the page shows under it."""
     filters = _chart_filters(name)
     if not isinstance(filters, metrics.Filters):
         return filters  # the 400 answer
     table = cached_table(name, filters)
-    table = replace(table, rows=[[_csv_safe(v) for v in row] for row in table.rows])
     return Response(table.csv(), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="esd-{name}.csv"'})
 

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Agency, Dog, TrainingSession, utcnow
 from ..models.training import PURPOSES
-from ..scoping import RECORD_ROLES, record_agency_ids, roles_required, scoped_get_or_404
+from ..roles import RECORD_ROLES
+from ..scoping import record_agency_ids, roles_required, scoped_get_or_404
 from . import forms, services
 
 bp = Blueprint("training", __name__)
