@@ -37,8 +37,9 @@ class WriteLock:
         self._fd = None
         self._pid = None
 
-    def acquire(self) -> bool:
-        if not self._threads.acquire(timeout=TIMEOUT_SECONDS):
+    def acquire(self, timeout: float = TIMEOUT_SECONDS) -> bool:
+        """Take the lock, waiting at most `timeout` seconds for another thread; False if it did not come."""
+        if not self._threads.acquire(timeout=timeout):
             return False
         try:
             if self._depth == 0:

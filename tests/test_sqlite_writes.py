@@ -177,7 +177,7 @@ def test_the_lock_is_reentrant_in_a_thread_and_excludes_other_threads_and_proces
     lock.release()
     assert _other_process_sees(lock.path) == "busy"
     other = {}
-    thread = threading.Thread(target=lambda: other.update(got=lock._threads.acquire(timeout=0.2)))
+    thread = threading.Thread(target=lambda: other.update(got=lock.acquire(timeout=0.2)))
     thread.start()
     thread.join()
     assert other["got"] is False
