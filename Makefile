@@ -6,11 +6,21 @@ STAMP := $(VENV)/.installed
 export FLASK_APP := app
 export MPLCONFIGDIR := $(CURDIR)/instance/mplconfig
 
-.PHONY: run test install migration chromium redis bench
+.PHONY: run test install migration chromium redis bench axe screenshots
 
 # Browser tests drive Debian's Chromium (browsers cannot be downloaded here).
 chromium:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+# The every-page browser test injects axe-core (the accessibility rules engine, from npm) into each page.
+AXE_VERSION := 4.14.1
+AXE := .cache/axe-$(AXE_VERSION)/node_modules/axe-core/axe.min.js
+export AXE_JS := $(CURDIR)/$(AXE)
+$(AXE):
+	@command -v npm >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null)
+	rm -rf .cache/axe-*
+	npm install --silent --no-audit --no-fund --no-save --prefix .cache/axe-$(AXE_VERSION) axe-core@$(AXE_VERSION)
+axe: $(AXE)
 
 # The report cache's scale-out test talks to a real Redis on 127.0.0.1:6379 (started when it is not running).
 redis:
@@ -32,8 +42,12 @@ run: $(STAMP)
 	$(BIN)/flask esd run-dev
 
 ## make test: set up and run the whole suite (TEST_DATABASE_URL=postgresql://… for PostgreSQL too)
-test: $(STAMP) chromium redis
+test: $(STAMP) chromium redis axe
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## make screenshots: run the browser tests, saving the README's screenshots into docs/screenshots/
+screenshots: $(STAMP) chromium redis axe
+	ESD_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -m browser $(PYTEST_ARGS)
 
 ## make migration: regenerate the single initial migration from the models (before the first release only)
 migration: $(STAMP)

@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from esd.extensions import db
-from tests.browser import SCREENSHOTS, screenshot
+from tests.browser import screenshot
 from tests.helpers import make_agency, make_certification, make_deployment, make_dog, make_handler, make_session, make_user
 
 pytestmark = pytest.mark.browser
@@ -83,12 +83,11 @@ def test_a_dogs_find_rate_charts(page, live_server, browser_login, program):
     loaded = images_loaded(page)
     assert len(loaded) == 5 and all(i["ok"] for i in loaded), loaded
     assert page.locator("#chart-device_type img").evaluate("img => img.naturalWidth") > 0
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size({"width": 1366, "height": 1000})
     page.wait_for_load_state("networkidle")
     charts = page.locator("#charts")
     charts.scroll_into_view_if_needed()
-    charts.screenshot(path=str(SCREENSHOTS / "find-rate-charts.png"))
+    screenshot(page, "find-rate-charts", element=charts)
 
 
 @pytest.mark.parametrize("width", [390, 820])
