@@ -72,11 +72,16 @@ TAP_TARGETS_JS = """(min) => {
   return small;
 }"""
 
-# A table in a scrolling box is a horizontal scroll bar too, however small the page.
+# A table in a scrolling box is a horizontal scroll bar too, however small the page. The one
+# exception keeps its key column in view: a named region reachable by keyboard whose first
+# column stays put (position: sticky) while the rest scrolls.
 INNER_SCROLL_JS = """() => Array.from(document.querySelectorAll('main *')).filter(el => {
   const overflow = getComputedStyle(el).overflowX;
-  return (overflow === 'auto' || overflow === 'scroll') && el.scrollWidth > el.clientWidth + 1
-    && el.checkVisibility();
+  if (!((overflow === 'auto' || overflow === 'scroll') && el.scrollWidth > el.clientWidth + 1
+        && el.checkVisibility())) return false;
+  const named = el.tabIndex >= 0 && (el.getAttribute('aria-label') || el.getAttribute('aria-labelledby'));
+  const key = el.querySelector('tbody tr > :first-child');
+  return !(named && key && getComputedStyle(key).position === 'sticky');
 }).map(el => `<${el.tagName.toLowerCase()} class="${el.className}"> ${el.scrollWidth} px in ${el.clientWidth} px`)"""
 
 AXE_JS = """async (tags) => {
