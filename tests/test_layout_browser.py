@@ -114,8 +114,11 @@ def test_status_board_on_a_phone_is_cards_keeping_dog_expiry_days_and_status(bro
             assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], label
         assert "24 days" in row.locator("td[data-label='Days left']").inner_text()
         # Sorting still works on a phone: the header is a row of links, and says which sorts.
-        page.click("thead a:has-text('Dog')")
-        assert page.locator("th[aria-sort]").count() == 1
+        with page.expect_navigation():
+            page.click("thead a:has-text('Dog')")
+        sorted_by = page.locator("th[aria-sort]")
+        assert sorted_by.count() == 1 and sorted_by.inner_text().strip() == "Dog"
+        assert sorted_by.get_attribute("aria-sort") == "ascending"
     finally:
         context.close()
 
