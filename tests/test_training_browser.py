@@ -70,6 +70,14 @@ def fill_session_basics(page):
     tap(page.get_by_role("button", name="Light", exact=True))
 
 
+def offline_form_with_basics(page, live_server, browser_login, user):
+    """The form opened online (so the worker keeps it), then offline with the session's basics tapped."""
+    browser_login(page, user)
+    open_form(page, live_server, wait_for_worker=True)
+    page.context.set_offline(True)
+    fill_session_basics(page)
+
+
 def add_found_hide(page, device, spot, seconds):
     tap(page.get_by_role("button", name="Add hide"))
     card = hide(page, page.locator(".hide-card").count() - 1)
@@ -208,11 +216,7 @@ def test_offline_session_waits_then_uploads_exactly_once(page, live_server, brow
 
 def test_a_rejected_upload_stays_on_the_tablet_with_the_servers_reason(page, live_server, browser_login,
                                                                       handler_team):
-    user, _ = handler_team
-    browser_login(page, user)
-    open_form(page, live_server, wait_for_worker=True)
-    page.context.set_offline(True)
-    fill_session_basics(page)
+    offline_form_with_basics(page, live_server, browser_login, handler_team[0])
     add_found_hide(page, "USB drive", "Book", 60)
     tap(page.locator("[data-test=save]"))
     page.locator("[data-test=queue-status]").get_by_text("1 session waiting to upload").wait_for()
@@ -243,11 +247,7 @@ def test_a_rejected_upload_stays_on_the_tablet_with_the_servers_reason(page, liv
 
 def test_a_note_too_long_is_refused_on_the_tablet_offline_before_it_is_queued(page, live_server, browser_login,
                                                                               handler_team):
-    user, _ = handler_team
-    browser_login(page, user)
-    open_form(page, live_server, wait_for_worker=True)
-    page.context.set_offline(True)
-    fill_session_basics(page)
+    offline_form_with_basics(page, live_server, browser_login, handler_team[0])
     add_found_hide(page, "SIM card", "Book", 20)
     page.fill("#notes", "Strong focus. " * 400)  # 5,600 characters: the server takes 5,000
     tap(page.locator("[data-test=save]"))
