@@ -346,3 +346,114 @@ def test_logging_out_removes_the_offline_copy_of_the_form(page, live_server, bro
     except Exception:  # noqa: BLE001 - the browser's own "no connection" error is what we want
         shown = ""
     assert dog.name not in shown and "K9-7" not in shown
+
+
+def tab_to(page, selector, limit=30):
+    """Press Tab until the focus is on `selector`; return how many Tabs it took."""
+    for count in range(1, limit + 1):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement.matches(s)", selector):
+            return count
+    raise AssertionError(f"{selector} not reached in {limit} Tabs")
+
+
+def focused(page, selector):
+    return page.evaluate("s => document.activeElement.matches(s)", selector)
+
+
+# Measured from the top of the page to a saved session of one found hide, each choice group one
+# Tab stop (the arrows move inside it): 1 Tab to "Skip to main content", then the dog, the date's
+# and start time's 4 parts each (Chromium's own fields), duration, purpose, …, and Enter in
+# "Seconds to find" saves. Before, the focus fell to <body> after every choice (38 Tabs and
+# 24 Shift+Tabs).
+KEYBOARD_TABS_FOR_ONE_HIDE = 28
+
+
+def test_one_hide_saved_by_keyboard_alone_in_a_few_tabs(page, live_server, browser_login, handler_team):
+    user, dog = handler_team
+    browser_login(page, user)
+    open_form(page, live_server)
+    tabs = tab_to(page, "a[href='#main']")
+    page.keyboard.press("Enter")
+    tabs += tab_to(page, "#duration_minutes")
+    page.keyboard.type("45")
+    tabs += tab_to(page, "[data-choice=purpose]")
+    page.keyboard.press("Enter")
+    assert focused(page, "[data-choice=purpose][aria-pressed=true]")  # the focus stayed on the pressed button
+
+    tabs += tab_to(page, "[data-action=add-hide]")
+    page.keyboard.press("Enter")
+    assert focused(page, "[data-key=device_type_id]")  # into the new hide's first choice
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")
+    chosen = page.evaluate("document.activeElement.textContent")
+    assert focused(page, "[data-key=device_type_id][aria-pressed=true]")
+    tabs += tab_to(page, "[data-key=hiding_spot_id]")
+    page.keyboard.press("Enter")
+    tabs += tab_to(page, "[data-test=found]")
+    page.keyboard.press("Enter")
+    assert focused(page, "[data-test=found][aria-pressed=true]")
+    assert page.locator("[data-test=missed]").get_attribute("aria-pressed") == "false"
+    tabs += tab_to(page, "[data-hide-input=seconds_to_find]")
+    page.keyboard.type("40")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/training/sessions/*?saved=1")
+
+    assert tabs <= KEYBOARD_TABS_FOR_ONE_HIDE, f"{tabs} Tabs"
+    (session,) = stored_sessions()
+    assert session.duration_minutes == 45 and session.dog_id == dog.id
+    assert [(h.device_type.name, h.outcome, h.seconds_to_find) for h in session.hides] == [(chosen.strip(), "found", 40)]
+
+
+def test_errors_are_announced_focused_and_gone_once_corrected(page, live_server, browser_login, handler_team):
+    user, _ = handler_team
+    browser_login(page, user)
+    open_form(page, live_server)
+    tap(page.get_by_role("button", name="Add hide"))
+    # Every choice group is named by its hide and its field.
+    assert page.get_by_role("group", name="Hide 1 Device type", exact=True).is_visible()
+    assert page.get_by_role("group", name="Hide 1 Outcome", exact=True).is_visible()
+    assert page.get_by_role("group", name="Purpose", exact=True).is_visible()
+    blind = page.locator("[data-key=blind]")
+    assert [blind.nth(i).get_attribute("aria-pressed") for i in range(2)] == ["false", "true"]
+
+    tap(page.locator("[data-test=save]"))
+    # The focus is on the first marked field, which names its message.
+    assert focused(page, "#duration_minutes[aria-invalid=true]")
+    message = page.evaluate("document.getElementById(document.activeElement.getAttribute('aria-describedby')).textContent")
+    assert "duration" in message
+    outcome = page.get_by_role("group", name="Hide 1 Outcome", exact=True)
+    assert outcome.get_attribute("aria-invalid") == "true"
+
+    page.fill("#duration_minutes", "30")  # corrected: its mark goes at once, the others stay
+    duration = page.locator('[data-field="duration_minutes"]')
+    assert duration.locator(".field-error").count() == 0
+    assert page.locator("#duration_minutes").get_attribute("aria-invalid") is None
+    assert "Choose the outcome" in page.locator('[data-field="hides[0].outcome"]').inner_text()
+
+    tap(page.locator("[data-test=found]"))
+    assert page.locator('[data-field="hides[0].outcome"] .field-error').count() == 0
+    assert outcome.get_attribute("aria-invalid") is None
+    # Marks on fields not yet corrected survive the redraw a choice causes.
+    assert "Choose the purpose" in page.locator('[data-field="purpose"]').inner_text()
+    assert page.get_by_role("group", name="Purpose", exact=True).get_attribute("aria-invalid") == "true"
+
+
+def test_keyboard_focus_looks_unlike_a_selected_choice(page, live_server, browser_login, handler_team):
+    user, _ = handler_team
+    browser_login(page, user)
+    open_form(page, live_server)
+    tab_to(page, "[data-choice=wind]")
+    page.keyboard.press("Enter")  # the first wind is selected and keeps the focus
+    page.keyboard.press("ArrowRight")  # the focus moves to the next, unselected one
+    look = """el => { const s = getComputedStyle(el);
+      return {bg: s.backgroundColor, color: s.color, outline: s.outlineStyle, width: parseFloat(s.outlineWidth)}; }"""
+    focused_look = page.evaluate(f"({look})(document.activeElement)")
+    selected = page.locator("[data-choice=wind][aria-pressed=true]")
+    selected_look = selected.evaluate(look)
+    unselected_look = page.locator("[data-choice=wind][aria-pressed=false]").last.evaluate(look)
+    assert page.evaluate("document.activeElement.getAttribute('aria-pressed')") == "false"
+    # Focus adds a thick outline and does not fill the button as a selection does.
+    assert focused_look["outline"] != "none" and focused_look["width"] >= 3
+    assert focused_look["bg"] == unselected_look["bg"] != selected_look["bg"]
+    assert selected_look["outline"] == "none"

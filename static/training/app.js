@@ -25,6 +25,7 @@
   var expanded = {};      // which choice lists show all their terms ("h3.device_type_id": true)
   var openHides = {};     // hide cards shown in full; the others are one summary line each
   var syncing = false;
+  var errors = [];        // the errors shown now ({field, error}); drawn again after every render
 
   // ------------------------------------------------------------------ helpers
   function $(sel, el) { return (el || document).querySelector(sel); }
@@ -195,13 +196,15 @@
         '" data-choice="' + key + '" data-value="' + esc(v) + '"' + (extra || "") + ">" + esc(labels[v] || v) + "</button>";
     }).join("");
   }
-  function termButtons(scope, key, list, selected, attrs) {
+  // A choice group is named by its card's title and its field ("Hide 2 Device type"), so a
+  // screen reader says which hide a "USB drive" button belongs to.
+  function termButtons(scope, key, list, selected, attrs, labelledby) {
     var id = scope + "." + key;
     var top = list.slice(0, TOP);
     var rest = list.slice(TOP);
     var showAll = expanded[id];
     var chosenInRest = rest.filter(function (t) { return String(t.id) === String(selected); })[0];
-    var html = '<div class="choice-grid">';
+    var html = '<div class="choice-grid" role="group" aria-labelledby="' + labelledby + '">';
     var shown = showAll ? list : top.concat(chosenInRest ? [chosenInRest] : []);
     shown.forEach(function (t) {
       var on = String(t.id) === String(selected);
@@ -227,27 +230,31 @@
       }).join("");
     }
     return '<div class="card mb-3 hide-card" data-test="hide-card" data-index="' + i + '">' +
-      '<div class="card-header d-flex align-items-center gap-2"><strong>Hide ' + (i + 1) + "</strong> " + status +
+      '<div class="card-header d-flex align-items-center gap-2"><strong id="hide-' + i + '-title">Hide ' + (i + 1) + "</strong> " + status +
       ' <span class="text-muted small text-truncate">' + esc(termName(vocab.device_types, h.device_type_id)) +
       (h.hiding_spot_id ? " · " + esc(termName(vocab.hiding_spots, h.hiding_spot_id)) : "") + "</span>" +
       '<div class="ms-auto d-flex gap-2"><button type="button" class="btn btn-outline-secondary" data-action="copy-hide"' + attrs + '><i class="bi bi-copy"></i> Copy</button>' +
       '<button type="button" class="btn btn-outline-danger" data-action="remove-hide"' + attrs + ' aria-label="Remove hide ' + (i + 1) + '"><i class="bi bi-trash"></i></button></div></div>' +
       '<div class="card-body">' +
-      '<div class="mb-3" data-field="hides[' + i + '].device_type_id"><div class="fw-semibold mb-1">Device type</div>' +
-      termButtons("h" + i, "device_type_id", vocab.device_types, h.device_type_id, attrs) + "</div>" +
-      '<div class="mb-3" data-field="hides[' + i + '].hiding_spot_id"><div class="fw-semibold mb-1">Hiding spot</div>' +
-      termButtons("h" + i, "hiding_spot_id", vocab.hiding_spots, h.hiding_spot_id, attrs) + "</div>" +
-      '<div class="row g-3 mb-3"><div class="col-12 col-md-7" data-field="hides[' + i + '].height"><div class="fw-semibold mb-1">Height</div><div class="choice-grid">' +
-      simple("height", LABELS.height) + '</div></div><div class="col-12 col-md-5" data-field="hides[' + i + '].concealment"><div class="fw-semibold mb-1">Concealment</div><div class="choice-grid">' +
+      '<div class="mb-3" data-field="hides[' + i + '].device_type_id">' + fieldLabel(i, "device_type_id", "Device type") +
+      termButtons("h" + i, "device_type_id", vocab.device_types, h.device_type_id, attrs, groupLabel(i, "device_type_id")) + "</div>" +
+      '<div class="mb-3" data-field="hides[' + i + '].hiding_spot_id">' + fieldLabel(i, "hiding_spot_id", "Hiding spot") +
+      termButtons("h" + i, "hiding_spot_id", vocab.hiding_spots, h.hiding_spot_id, attrs, groupLabel(i, "hiding_spot_id")) + "</div>" +
+      '<div class="row g-3 mb-3"><div class="col-12 col-md-7" data-field="hides[' + i + '].height">' + fieldLabel(i, "height", "Height") +
+      '<div class="choice-grid" role="group" aria-labelledby="' + groupLabel(i, "height") + '">' +
+      simple("height", LABELS.height) + '</div></div><div class="col-12 col-md-5" data-field="hides[' + i + '].concealment">' + fieldLabel(i, "concealment", "Concealment") +
+      '<div class="choice-grid" role="group" aria-labelledby="' + groupLabel(i, "concealment") + '">' +
       simple("concealment", LABELS.concealment) + "</div></div></div>" +
       '<div class="row g-3 mb-3"><div class="col-6" data-field="hides[' + i + '].aid_set_minutes"><label class="fw-semibold mb-1" for="aid-' + i + '">Aid set (minutes)</label>' +
       '<input class="form-control form-control-lg" type="number" inputmode="numeric" min="0" id="aid-' + i + '" data-hide-input="aid_set_minutes"' + attrs + ' value="' + esc(h.aid_set_minutes) + '"></div>' +
-      '<div class="col-6" data-field="hides[' + i + '].blind"><div class="fw-semibold mb-1">Handler knew?</div><div class="choice-grid">' +
-      '<button type="button" class="btn btn-touch ' + (h.blind ? "btn-secondary" : "btn-outline-secondary") + '" data-key="blind" data-value="1"' + attrs + ">Blind</button>" +
-      '<button type="button" class="btn btn-touch ' + (!h.blind ? "btn-secondary" : "btn-outline-secondary") + '" data-key="blind" data-value="0"' + attrs + ">Known</button></div></div></div>" +
-      '<div class="row g-3"><div class="col-12 col-md-7" data-field="hides[' + i + '].outcome"><div class="fw-semibold mb-1">Outcome</div><div class="d-flex gap-2">' +
-      '<button type="button" class="btn btn-touch flex-fill ' + (h.outcome === "found" ? "btn-success" : "btn-outline-success") + '" data-key="outcome" data-value="found"' + attrs + ' data-test="found"><i class="bi bi-check-lg"></i> Found</button>' +
-      '<button type="button" class="btn btn-touch flex-fill ' + (h.outcome === "missed" ? "btn-danger" : "btn-outline-danger") + '" data-key="outcome" data-value="missed"' + attrs + ' data-test="missed"><i class="bi bi-x-lg"></i> Missed</button></div></div>' +
+      '<div class="col-6" data-field="hides[' + i + '].blind">' + fieldLabel(i, "blind", "Handler knew?") +
+      '<div class="choice-grid" role="group" aria-labelledby="' + groupLabel(i, "blind") + '">' +
+      '<button type="button" class="btn btn-touch ' + (h.blind ? "btn-secondary" : "btn-outline-secondary") + '" aria-pressed="' + !!h.blind + '" data-key="blind" data-value="1"' + attrs + ">Blind</button>" +
+      '<button type="button" class="btn btn-touch ' + (!h.blind ? "btn-secondary" : "btn-outline-secondary") + '" aria-pressed="' + !h.blind + '" data-key="blind" data-value="0"' + attrs + ">Known</button></div></div></div>" +
+      '<div class="row g-3"><div class="col-12 col-md-7" data-field="hides[' + i + '].outcome">' + fieldLabel(i, "outcome", "Outcome") +
+      '<div class="d-flex gap-2" role="group" aria-labelledby="' + groupLabel(i, "outcome") + '">' +
+      '<button type="button" class="btn btn-touch flex-fill ' + (h.outcome === "found" ? "btn-success" : "btn-outline-success") + '" aria-pressed="' + (h.outcome === "found") + '" data-key="outcome" data-value="found"' + attrs + ' data-test="found"><i class="bi bi-check-lg" aria-hidden="true"></i> Found</button>' +
+      '<button type="button" class="btn btn-touch flex-fill ' + (h.outcome === "missed" ? "btn-danger" : "btn-outline-danger") + '" aria-pressed="' + (h.outcome === "missed") + '" data-key="outcome" data-value="missed"' + attrs + ' data-test="missed"><i class="bi bi-x-lg" aria-hidden="true"></i> Missed</button></div></div>' +
       '<div class="col-12 col-md-5" data-field="hides[' + i + '].seconds_to_find"><label class="fw-semibold mb-1" for="secs-' + i + '">Seconds to find</label>' +
       '<input class="form-control form-control-lg" type="number" inputmode="numeric" min="0" max="7200" id="secs-' + i + '" data-hide-input="seconds_to_find"' + attrs +
       ' value="' + esc(h.seconds_to_find) + '"' + (h.outcome === "missed" ? " disabled" : "") + "></div></div>" +
@@ -265,14 +272,16 @@
       "<strong>Hide " + (i + 1) + "</strong> " + status + ' <span class="text-truncate">' + esc(bits.join(" · ")) + "</span>" +
       '<i class="bi bi-pencil ms-auto"></i></button></div>';
   }
+  function fieldLabel(i, key, text) { return '<div class="fw-semibold mb-1" id="h' + i + "-" + key + '-label">' + text + "</div>"; }
+  function groupLabel(i, key) { return "hide-" + i + "-title h" + i + "-" + key + "-label"; }
   function openOnly(i) { openHides = {}; openHides[i] = true; }
   function alertCard(f, i) {
     var attrs = ' data-alert="' + i + '"';
     return '<div class="card mb-3 border-danger alert-card" data-test="alert-card">' +
-      '<div class="card-header d-flex align-items-center"><strong>False alert ' + (i + 1) + "</strong>" +
+      '<div class="card-header d-flex align-items-center"><strong id="alert-' + i + '-title">False alert ' + (i + 1) + "</strong>" +
       '<button type="button" class="btn btn-outline-danger ms-auto" data-action="remove-alert"' + attrs + ' aria-label="Remove false alert ' + (i + 1) + '"><i class="bi bi-trash"></i></button></div>' +
-      '<div class="card-body"><div class="mb-3" data-field="false_alerts[' + i + '].hiding_spot_id"><div class="fw-semibold mb-1">Where the dog indicated (hiding-spot category)</div>' +
-      termButtons("a" + i, "hiding_spot_id", vocab.hiding_spots, f.hiding_spot_id, attrs) + "</div>" +
+      '<div class="card-body"><div class="mb-3" data-field="false_alerts[' + i + '].hiding_spot_id"><div class="fw-semibold mb-1" id="alert-' + i + '-spot-label">Where the dog indicated (hiding-spot category)</div>' +
+      termButtons("a" + i, "hiding_spot_id", vocab.hiding_spots, f.hiding_spot_id, attrs, "alert-" + i + "-title alert-" + i + "-spot-label") + "</div>" +
       '<div class="row g-3"><div class="col-12 col-md-6" data-field="false_alerts[' + i + '].location_note"><label class="fw-semibold mb-1" for="aloc-' + i + '">Location</label>' +
       '<input class="form-control form-control-lg" id="aloc-' + i + '" maxlength="200" data-alert-input="location_note"' + attrs + ' value="' + esc(f.location_note) + '" placeholder="e.g. kitchen, left drawer"></div>' +
       '<div class="col-12 col-md-6" data-field="false_alerts[' + i + '].note"><label class="fw-semibold mb-1" for="anote-' + i + '">Note</label>' +
@@ -283,6 +292,8 @@
       : '<p class="text-muted">No hides yet. Blank searches count too: add the blank areas below.</p>';
     $("#false-alerts").innerHTML = state.false_alerts.map(alertCard).join("");
     renderSummary();
+    drawErrors();
+    rove();
   }
   function renderSummary() {
     var total = state.hides.length;
@@ -304,6 +315,8 @@
       var labels = key === "purpose" ? vocab.purposes.reduce(function (o, p) { o[p[0]] = p[1]; return o; }, {}) : LABELS[key];
       el.innerHTML = choiceButtons(key, values, labels, state[key]);
     });
+    drawErrors();
+    rove();
   }
   function renderHandler() {
     var dog = dogById(state.dog_id);
@@ -339,42 +352,76 @@
   }
 
   // ------------------------------------------------------------------ errors and messages
-  function clearErrors() {
+  // `errors` is the truth; drawErrors() marks the fields after every render, so an error stays on
+  // its field when a card is redrawn and goes as soon as the field is right (recheck).
+  function boxFor(field) {
+    var box = field ? $('[data-field="' + field + '"]', root) : null;
+    if (!box && field) box = $('[data-field="' + field.replace(/\..*$/, "").replace(/\[\d+\]$/, "") + '"]', root);
+    return box;
+  }
+  function own(box) { return function (el) { return el.closest("[data-field]") === box; }; }
+  function drawErrors() {
     $all(".field-error", root).forEach(function (el) { el.remove(); });
     $all(".is-invalid", root).forEach(function (el) { el.classList.remove("is-invalid"); });
     $all(".has-error", root).forEach(function (el) { el.classList.remove("has-error"); });
+    $all("[data-error-for]", root).forEach(function (el) {
+      el.removeAttribute("aria-invalid"); el.removeAttribute("aria-describedby"); el.removeAttribute("data-error-for");
+    });
+    errors.forEach(function (e, n) {
+      var box = boxFor(e.field);
+      if (!box) return;
+      var msg = document.createElement("div");
+      msg.className = "field-error invalid-feedback d-block fw-semibold";
+      msg.id = "field-error-" + n;
+      msg.textContent = e.error;
+      box.classList.add("has-error");
+      box.appendChild(msg);
+      var controls = $all("input, select, textarea", box).filter(own(box));
+      controls.forEach(function (c) { c.classList.add("is-invalid"); });
+      var groups = $all('[role="group"]', box).filter(own(box));
+      controls.concat(groups).forEach(function (c) {
+        c.setAttribute("aria-invalid", "true");
+        c.setAttribute("aria-describedby", msg.id);
+        c.setAttribute("data-error-for", e.field);
+      });
+    });
   }
-  function showErrors(errors) {
+  function clearErrors() { errors = []; drawErrors(); }
+  function showErrors(list) {
     var reopen = false;
-    errors.forEach(function (e) {
+    list.forEach(function (e) {
       var m = /^hides\[(\d+)\]/.exec(e.field || "");
       if (m && !openHides[Number(m[1])]) { openHides[Number(m[1])] = true; reopen = true; }
     });
     if (reopen) renderLists();
-    clearErrors();
-    var first = null;
-    errors.forEach(function (e) {
-      var box = e.field ? $('[data-field="' + e.field + '"]', root) : null;
-      if (!box && e.field) box = $('[data-field="' + e.field.replace(/\..*$/, "").replace(/\[\d+\]$/, "") + '"]', root);
-      var msg = document.createElement("div");
-      msg.className = "field-error invalid-feedback d-block fw-semibold";
-      msg.textContent = e.error;
-      if (box) {
-        box.classList.add("has-error");
-        $all("input, select, textarea", box).forEach(function (i) { i.classList.add("is-invalid"); });
-        box.appendChild(msg);
-        first = first || box;
-      } else {
-        flash(e.error, "danger");
-      }
-    });
-    flash("Please check the " + plural(errors.length, "marked field") + ". Nothing you typed was lost.", "danger");
-    if (first) first.scrollIntoView({ block: "center" });
+    errors = list.filter(function (e) { return boxFor(e.field); });
+    drawErrors();
+    list.filter(function (e) { return !boxFor(e.field); }).forEach(function (e) { flash(e.error, "danger"); });
+    flash("Please check the " + plural(list.length, "marked field") + ". Nothing you typed was lost.", "danger", true);
+    focusFirstError();
   }
-  function flash(message, kind) {
+  // The first marked field takes the focus (a choice group: its chosen or first button).
+  function focusFirstError() {
+    var first = $('[data-error-for]', root);
+    if (!first) return;
+    if (first.getAttribute("role") === "group") first = $('[aria-pressed="true"]', first) || $("button", first);
+    first.scrollIntoView({ block: "center" });
+    first.focus({ preventScroll: true });
+  }
+  // A field just changed: if it was marked, it keeps only what is still wrong with it.
+  function recheck(field) {
+    if (field === "started_at_time") field = "started_at";
+    if (!field || !errors.some(function (e) { return e.field === field; })) return;
+    var still = clientCheck(buildBody()).filter(function (e) { return e.field === field; });
+    errors = errors.filter(function (e) { return e.field !== field; }).concat(still);
+    drawErrors();
+    if (!errors.length && $("#flash-area [data-errors]")) $("#flash-area").innerHTML = "";
+  }
+  function flash(message, kind, summary) {
     var area = $("#flash-area");
     var div = document.createElement("div");
     div.className = "alert alert-" + (kind || "info");
+    if (summary) div.dataset.errors = "1";
     div.textContent = message;
     area.innerHTML = "";
     area.appendChild(div);
@@ -494,35 +541,87 @@
     return renderQueue();
   }
 
+  // ------------------------------------------------------------------ keyboard
+  // Each choice group is one Tab stop (its chosen button, else its first); the arrow keys, Home
+  // and End move within it. Saving a hide by keyboard then takes a handful of Tabs, not dozens.
+  function rove() {
+    $all('[role="group"]', root).forEach(function (group) {
+      var buttons = $all("button", group);
+      var current = buttons.filter(function (b) { return b.getAttribute("aria-pressed") === "true"; })[0] || buttons[0];
+      buttons.forEach(function (b) { b.tabIndex = b === current ? 0 : -1; });
+    });
+  }
+  function onKeydown(event) {
+    var btn = event.target.closest && event.target.closest('[role="group"] button');
+    if (!btn || !root.contains(btn)) return;
+    var buttons = $all("button", btn.closest('[role="group"]'));
+    var at = buttons.indexOf(btn), to = null;
+    if (event.key === "ArrowRight" || event.key === "ArrowDown") to = (at + 1) % buttons.length;
+    else if (event.key === "ArrowLeft" || event.key === "ArrowUp") to = (at - 1 + buttons.length) % buttons.length;
+    else if (event.key === "Home") to = 0;
+    else if (event.key === "End") to = buttons.length - 1;
+    if (to === null) return;
+    event.preventDefault();
+    buttons.forEach(function (b, i) { b.tabIndex = i === to ? 0 : -1; });
+    buttons[to].focus();
+  }
+  // The form is redrawn after a choice: find the pressed button again by what it stands for.
+  function selectorFor(btn) {
+    var d = btn.dataset, sel = "";
+    ["choice", "key", "value", "hide", "alert", "expand"].forEach(function (name) {
+      if (d[name] !== undefined) sel += "[data-" + name + '="' + d[name] + '"]';
+    });
+    return sel;
+  }
+  function focusIn(selector) {
+    var el = selector && $(selector, root);
+    if (el) el.focus({ preventScroll: true });
+  }
+  function firstChoiceOf(card) {
+    var group = card && $('[role="group"]', card);
+    return group && ($('[aria-pressed="true"]', group) || $("button", group));
+  }
+
   // ------------------------------------------------------------------ events
   function onClick(event) {
     var btn = event.target.closest("button");
     if (!btn || !root.contains(btn)) return;
     var d = btn.dataset;
     if (d.action === "save") return;  // the form's submit event handles it
+    var field = (btn.closest("[data-field]") || { dataset: {} }).dataset.field;
     if (d.choice) {
       state[d.choice] = (state[d.choice] === d.value && d.choice !== "purpose") ? null : d.value;
       renderChoices();
+      recheck(field);
+      focusIn(selectorFor(btn));
     } else if (d.hide !== undefined && d.key) {
       var h = state.hides[Number(d.hide)];
       if (d.key === "blind") h.blind = d.value === "1";
       else if (d.key === "device_type_id" || d.key === "hiding_spot_id") h[d.key] = Number(d.value);
       else h[d.key] = h[d.key] === d.value && d.key !== "outcome" ? null : d.value;
       renderLists();
+      recheck(field);
+      focusIn(selectorFor(btn));
     } else if (d.alert !== undefined && d.key) {
       state.false_alerts[Number(d.alert)][d.key] = Number(d.value);
       renderLists();
+      recheck(field);
+      focusIn(selectorFor(btn));
     } else if (d.action === "expand") {
       expanded[d.expand] = !expanded[d.expand];
       renderLists();
+      focusIn(selectorFor(btn));
     } else if (d.action === "open-hide") {
       openHides[Number(d.hide)] = true;
       renderLists();
+      var opened = firstChoiceOf($('.hide-card[data-index="' + d.hide + '"]', root));
+      if (opened) opened.focus();
     } else if (d.action === "add-hide") {
       state.hides.push(blankHide());
       openOnly(state.hides.length - 1);
       renderLists();
       scrollToLast(".hide-card");
+      focusNewCard(".hide-card");
     } else if (d.action === "copy-last" || d.action === "copy-hide") {
       var index = d.action === "copy-hide" ? Number(d.hide) : state.hides.length - 1;
       var source = state.hides[index];
@@ -532,24 +631,31 @@
       renderLists();
       var cards = $all(".hide-card");
       var target = cards[source ? index + 1 : cards.length - 1];
-      if (target) target.scrollIntoView({ block: "center" });
+      if (target) { target.scrollIntoView({ block: "center" }); var first = firstChoiceOf(target); if (first) first.focus({ preventScroll: true }); }
     } else if (d.action === "remove-hide") {
       if (!window.confirm("Remove hide " + (Number(d.hide) + 1) + "?")) return;
       state.hides.splice(Number(d.hide), 1);
       openHides = {};
+      // The marks of the hides after it would now point at the wrong hide.
+      errors = errors.filter(function (e) { return !/^hides\[/.test(e.field || ""); });
       renderLists();
+      focusIn('[data-action="add-hide"]');
     } else if (d.action === "add-alert") {
       state.false_alerts.push({ hiding_spot_id: null, location_note: "", note: "" });
       renderLists();
       scrollToLast(".alert-card");
+      focusNewCard(".alert-card");
     } else if (d.action === "remove-alert") {
       if (!window.confirm("Remove false alert " + (Number(d.alert) + 1) + "?")) return;
       state.false_alerts.splice(Number(d.alert), 1);
+      errors = errors.filter(function (e) { return !/^false_alerts\[/.test(e.field || ""); });
       renderLists();
+      focusIn('[data-action="add-alert"]');
     } else if (d.action === "duration") {
       state.duration_minutes = Number(d.value);
       $("#duration_minutes").value = d.value;
       renderSummary();
+      recheck("duration_minutes");
     } else if (d.action === "blank") {
       state.blank_areas = Math.max(0, (Number(state.blank_areas) || 0) + Number(d.value));
       $("#blank_areas").value = state.blank_areas;
@@ -581,6 +687,11 @@
       showErrors(item.errors || [{ field: item.field, error: item.error }]);
     });
   }
+  function focusNewCard(selector) {
+    var cards = $all(selector, root);
+    var first = firstChoiceOf(cards[cards.length - 1]);
+    if (first) first.focus({ preventScroll: true });
+  }
   function scrollToLast(selector) {
     var cards = $all(selector);
     if (cards.length) cards[cards.length - 1].scrollIntoView({ block: "center" });
@@ -602,6 +713,7 @@
       return;
     }
     renderSummary();
+    recheck((el.closest("[data-field]") || { dataset: {} }).dataset.field);
     saveDraft();
   }
 
@@ -643,6 +755,7 @@
       $("#loading").textContent = "The form's choices could not be loaded. Open this page once with a connection to prepare the tablet.";
     });
     root.addEventListener("click", onClick);
+    root.addEventListener("keydown", onKeydown);
     root.addEventListener("input", onInput);
     root.addEventListener("change", onInput);
     $("#session-form").addEventListener("submit", function (event) { event.preventDefault(); save(); });
