@@ -26,6 +26,7 @@ from sqlalchemy import and_, bindparam, case, delete, exists, func, inspect, lit
 from sqlalchemy.orm import Session
 
 from . import sqlite_writes
+from .dates import next_month
 from .models import (Agency, Deployment, DeploymentRollup, DeviceRollup, FalseAlert, Find, Hide, HideRollup,
                      PairRollup, ServedRollup, SessionRollup, SpotRollup, TrainingSession, YearRollup)
 from .models.base import aggregate_utc
@@ -62,10 +63,6 @@ def month_of(started_at: datetime, tz: str) -> date:
         started_at = started_at.replace(tzinfo=timezone.utc)
     local = started_at.astimezone(_zone(tz))
     return date(local.year, local.month, 1)
-
-
-def next_month(month: date) -> date:
-    return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
 
 
 def month_start_utc(month: date, tz: str) -> datetime:

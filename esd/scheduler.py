@@ -13,12 +13,13 @@ import fcntl
 import logging
 import os
 import time
-from datetime import datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
+
+from .dates import utcnow
 
 log = logging.getLogger("esd.scheduler")
 
@@ -79,7 +80,7 @@ def add_jobs(scheduler, app) -> None:
                   misfire_grace_time=MISFIRE_GRACE)
     scheduler.add_job(JOB, CronTrigger(hour=hour, minute=minute), id=DAILY_ID,
                       name=f"Certification reminders daily at {hour:02d}:{minute:02d}", **common)
-    scheduler.add_job(JOB, DateTrigger(run_date=datetime.now().astimezone()), id=STARTUP_ID,
+    scheduler.add_job(JOB, DateTrigger(run_date=utcnow()), id=STARTUP_ID,
                       name="Certification reminders at start", **common)
 
 

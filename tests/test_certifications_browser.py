@@ -1,7 +1,6 @@
 """The status board in a real browser at the tablet viewport; saves the README's screenshot."""
 from datetime import timedelta
 
-from esd.certifications.services import agency_today
 from esd.extensions import db
 from esd.models import Notification
 from tests.browser import screenshot
@@ -11,7 +10,7 @@ from tests.helpers import make_agency, make_certification, make_dog, make_handle
 def test_status_board_at_tablet_size(page, live_server, browser_login):
     agency = make_agency(name="Metro ICAC Task Force")
     manager = make_user("manager", agency, name="Maria Lopez")
-    today = agency_today(agency)
+    today = agency.today()
     teams = [("Rex", "K9-7", "Sam Ortiz", "NAPWDA", 240), ("Bolt", "K9-3", "Dana Kim", "NNDDA", 24),
              ("Cody", "K9-9", "Lee Park", "USPCA", -6), ("Juno", "K9-12", "Ava Cruz", "In-house", 95),
              ("Maple", "K9-4", "Ben Hall", None, None)]

@@ -3,8 +3,8 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from esd.certifications.services import (agency_today, days_left, one_year_after, sniff_type,
-                                         status_of)
+from esd.certifications.services import days_left, sniff_type, status_of
+from esd.dates import one_year_after
 from esd.models import Agency, Certification
 from esd.certifications.reminders import Recipient, due_threshold, notices_due, when_phrase
 
@@ -51,8 +51,8 @@ def test_default_expiry_is_one_year_after_issue(issued, expires):
 
 def test_today_is_the_agencys_local_date():
     late_evening_in_new_york = datetime(2026, 3, 2, 3, 30, tzinfo=timezone.utc)
-    assert agency_today(Agency(timezone="America/New_York"), late_evening_in_new_york) == date(2026, 3, 1)
-    assert agency_today(Agency(timezone="Europe/Berlin"), late_evening_in_new_york) == date(2026, 3, 2)
+    assert Agency(timezone="America/New_York").today(late_evening_in_new_york) == date(2026, 3, 1)
+    assert Agency(timezone="Europe/Berlin").today(late_evening_in_new_york) == date(2026, 3, 2)
 
 
 @pytest.mark.parametrize("today, expected", [

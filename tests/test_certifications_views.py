@@ -10,7 +10,7 @@ from flask_login import login_user
 from matplotlib.figure import Figure
 from sqlalchemy import func, select
 
-from esd.certifications.services import agency_today, dog_section
+from esd.certifications.services import dog_section
 from esd.extensions import db
 from esd.models import AuditEntry, Certification, Notification, Reminder
 from tests.helpers import (PASSWORD, make_agency, make_certification, make_dog, make_handler, make_team,
@@ -111,7 +111,7 @@ def test_the_page_says_the_certification_on_the_detail(client, team, files):
 def test_new_form_for_a_dog_starts_with_its_team_and_dates(client, team):
     manager, agency, dog, handler = team
     page = client.get(f"/certifications/new?dog_id={dog.id}").get_data(as_text=True)
-    today = agency_today(agency)
+    today = agency.today()
     assert f'<option selected value="{dog.id}">' in page
     assert f'value="{today.isoformat()}"' in page
     assert "Sam Ortiz" in page
@@ -219,7 +219,7 @@ def test_a_renewal_cannot_move_to_another_dog(client, team):
 
 def test_archive_takes_a_mistake_off_the_board(client, team):
     manager, agency, dog, handler = team
-    today = agency_today(agency)
+    today = agency.today()
     cert = make_certification(dog, handler, issued_on=today - timedelta(days=10))
     db.session.commit()
     client.post(f"/certifications/{cert.id}/archive", data={"reason": "Entered for the wrong dog"})
@@ -243,7 +243,7 @@ def fleet(login_as):
     """Dogs in every status for a manager's agency, and a dog of another agency."""
     manager = login_as("manager")
     agency = manager.agency
-    today = agency_today(agency)
+    today = agency.today()
     handler = make_handler(agency, name="Sam Ortiz")
 
     def dog_expiring_in(name, days, **extra):
@@ -370,7 +370,7 @@ def test_certificates_are_served_only_within_scope(app, files):
 
 def test_the_dog_page_section_shows_status_and_history(app, team):
     manager, agency, dog, handler = team
-    today = agency_today(agency)
+    today = agency.today()
     old = make_certification(dog, handler, issued_on=today - timedelta(days=700),
                              expires_on=today - timedelta(days=335))
     new = make_certification(dog, handler, issued_on=today - timedelta(days=335),

@@ -23,7 +23,7 @@ def juno():
     make_team(dog, handler)
     make_session(dog, handler, started_at=datetime(2026, 3, 10, 14, tzinfo=timezone.utc), duration_minutes=90,
                  hides=[{"outcome": "found"}, {"outcome": "found"}, {"outcome": "missed"}])
-    today = certifications.agency_today(agency)
+    today = agency.today()
     make_certification(dog, handler, issued_on=today - timedelta(days=30))
     make_deployment(dog, handler, case_number="2026-CR-0042", requesting_agency="Riverside PD",
                     finds=[{"device": "Phone", "missed_by_human_search": True}])
@@ -42,7 +42,7 @@ def test_each_area_gives_its_section_for_a_given_day(juno):
     assert (section["hours"], section["target"], section["percent"]) == (1.5, 16, 9)
     assert training.dog_section(juno, date(2026, 4, 1), manager)["hours"] == 0  # the agency's next month
     assert [row["found"] for row in section["recent"]] == [2]
-    certs = certifications.dog_section(juno, certifications.agency_today(juno.agency), manager)
+    certs = certifications.dog_section(juno, juno.agency.today(), manager)
     assert certs["status"] == "valid" and certs["can_manage"]
     report = deployments.dog_section(juno, date(2026, 3, 31), manager)
     assert report["total"] == 1 and report["counts"][report["rows"][0].id] == (1, 1)
@@ -56,7 +56,7 @@ def test_a_manager_sees_every_sections_figures_and_its_actions(client, login_as,
     assert "Valid" in page and "Record certification" in page                              # certifications
     assert "2026-CR-0042" in page and "Riverside PD" in page and "Log a deployment" in page  # deployments
     assert re.search(r"67%.{0,80}\(2 of 3; 95% CI", page, re.S)                           # find rates
-    today = certifications.agency_today(juno.agency)
+    today = juno.agency.today()
     assert "Reliability record" in page and f'value="{today.isoformat()}"' in page        # the packet
 
 

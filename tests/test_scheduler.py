@@ -17,7 +17,6 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select
 
 from esd import scheduler as esd_scheduler
-from esd.certifications.services import agency_today
 from esd.extensions import db
 from esd.models import Notification, Reminder
 from tests.helpers import make_agency, make_certification, make_dog, make_handler, make_team, make_user
@@ -72,7 +71,7 @@ def due_certification():
     dog = make_dog(agency, name="Rex")
     handler = make_handler(agency)
     make_team(dog, handler)
-    today = agency_today(agency)
+    today = agency.today()
     make_certification(dog, handler, issued_on=today - timedelta(days=355), expires_on=today + timedelta(days=10))
     db.session.commit()
     return manager

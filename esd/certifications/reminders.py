@@ -25,7 +25,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db, mail
 from ..models import Agency, Certification, Dog, Notification, Reminder, User, utcnow
-from .services import agency_today, superseded_clause
+from .services import superseded_clause
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +163,7 @@ def recipients_for(certification: Certification, today: date) -> list[User]:
 
 
 def _run_agency(agency: Agency, today: date | None, mailer: _Mailer) -> list[Outcome]:
-    day = today or agency_today(agency)
+    day = today or agency.today()
     thresholds = agency.thresholds()
     outcomes = []
     for cert in candidate_certifications(agency, day):

@@ -5,14 +5,14 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import aliased, selectinload
 
+from ..dates import next_month, one_year_after
 from ..extensions import db
-from ..models import Agency, Certification, Dog, Handler, Reminder, TeamAssignment, User, utcnow
+from ..models import Agency, Certification, Dog, Handler, Reminder, TeamAssignment, User
 from ..scoping import can_manage
 from ..spreadsheets import csv_text
 
@@ -33,15 +33,6 @@ SIGNATURES = ((b"%PDF-", "application/pdf", "pdf"),
 
 # --- Status rules -----------------------------------------------------------------------------
 
-def agency_today(agency: Agency, now: datetime | None = None) -> date:
-    """The calendar day in the agency's time zone: expiry is a local date."""
-    try:
-        tz = ZoneInfo(agency.timezone or "UTC")
-    except Exception:
-        tz = ZoneInfo("UTC")
-    return (now or utcnow()).astimezone(tz).date()
-
-
 def status_of(certification: Certification | None, today: date, warning_days: int) -> str:
     """`valid`, `expiring`, `expired`, or `none` when the dog has no current certification."""
     if certification is None:
@@ -52,14 +43,6 @@ def status_of(certification: Certification | None, today: date, warning_days: in
 def days_left(certification: Certification | None, today: date) -> int | None:
     """Days until expiry (negative once expired); None without a certification."""
     return None if certification is None else (certification.expires_on - today).days
-
-
-def one_year_after(day: date) -> date:
-    """The default expiry: the same date a year later (29 February becomes 28 February)."""
-    try:
-        return day.replace(year=day.year + 1)
-    except ValueError:
-        return day.replace(year=day.year + 1, day=28)
 
 
 def _current_ranked():
@@ -141,7 +124,7 @@ def board_rows(agency_ids: list[int] | None, now: datetime | None = None) -> lis
     pairs = db.session.execute(stmt).all()
     todays = {}
     for dog, _ in pairs:
-        todays.setdefault(dog.agency_id, agency_today(dog.agency, now))
+        todays.setdefault(dog.agency_id, dog.agency.today(now))
     teams = current_handlers([dog.id for dog, _ in pairs], todays)
     rows = []
     for dog, cert in pairs:
@@ -242,10 +225,6 @@ class Month:
         return self.first.strftime("%B %Y")
 
 
-def _next_month(day: date) -> date:
-    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
-
-
 def upcoming(agency_ids: list[int] | None, today: date, days: int = UPCOMING_DAYS) -> list[Month]:
     """Current certifications of serving dogs that expire in the next `days`, month by month."""
     end = today + timedelta(days=days)
@@ -264,7 +243,7 @@ def upcoming(agency_ids: list[int] | None, today: date, days: int = UPCOMING_DAY
     first = today.replace(day=1)
     while first <= end:
         months.append(Month(first))
-        first = _next_month(first)
+        first = next_month(first)
     by_month = {(m.first.year, m.first.month): m for m in months}
     for cert in db.session.scalars(stmt):
         by_month[(cert.expires_on.year, cert.expires_on.month)].certifications.append(cert)

@@ -7,7 +7,9 @@ from flask import (Blueprint, Response, abort, flash, redirect, render_template,
 from flask_login import current_user, login_required
 from sqlalchemy import bindparam, func, select, update
 
+from ..agency_day import viewer_today
 from ..audit import audit_reason
+from ..dates import one_year_after
 from ..extensions import db
 from ..models import Agency, Certification, Dog, Notification, Reminder, User, utcnow
 from ..roles import MANAGE_ROLES, RECORD_ROLES
@@ -78,7 +80,7 @@ def board():
 def board_csv():
     """The board as CSV, filtered and sorted as on screen."""
     _, rows, *_ = _board_request()
-    stamp = date.today().isoformat()
+    stamp = viewer_today().isoformat()
     return Response(services.board_csv(rows), mimetype="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="certification-status-{stamp}.csv"'})
 
@@ -88,7 +90,7 @@ def board_csv():
 def upcoming():
     """Expiries of the next 180 days, month by month."""
     agency = current_user.agency
-    today = services.agency_today(agency) if agency else date.today()
+    today = agency.today() if agency else viewer_today()
     months = services.upcoming(record_agency_ids(), today)
     return render_template("certifications/upcoming.html", months=months, today=today,
                            days=services.UPCOMING_DAYS, show_agency=agency is None)
@@ -113,7 +115,7 @@ def _save(form: CertificationForm, replaces: Certification | None = None) -> Cer
 def _prefill_dates(form: CertificationForm, today: date) -> None:
     if request.method == "GET":
         form.issued_on.data = form.issued_on.data or today
-        form.expires_on.data = form.expires_on.data or services.one_year_after(form.issued_on.data)
+        form.expires_on.data = form.expires_on.data or one_year_after(form.issued_on.data)
 
 
 @bp.route("/certifications/new", methods=["GET", "POST"])
@@ -127,9 +129,9 @@ def new_certification():
     form = CertificationForm(user=current_user)
     if request.method == "GET" and dog is not None:
         form.dog_id.data = dog.id
-        team = dog.current_team(services.agency_today(dog.agency))
+        team = dog.current_team(dog.agency.today())
         form.handler_id.data = team.handler_id if team else None
-    _prefill_dates(form, services.agency_today(dog.agency) if dog else date.today())
+    _prefill_dates(form, dog.agency.today() if dog else viewer_today())
     if form.validate_on_submit():
         cert = _save(form)
         flash(f"Certification recorded for {cert.dog.name}: expires {cert.expires_on.isoformat()}.", "success")
@@ -154,9 +156,9 @@ def renew_certification(certification_id):
         form.certifying_body_id.data = old.certifying_body_id
         form.discipline.data = old.discipline
         form.evaluator.data = old.evaluator
-        today = services.agency_today(old.dog.agency)
+        today = old.dog.agency.today()
         form.issued_on.data = today
-        form.expires_on.data = services.one_year_after(today)
+        form.expires_on.data = one_year_after(today)
     if form.validate_on_submit():
         cert = _save(form, replaces=old)
         if cert.result == "pass":
@@ -175,7 +177,7 @@ def renew_certification(certification_id):
 def certification_detail(certification_id):
     """One certification: its status, score, certificate, the renewal chain and the notices sent."""
     cert = scoped_get_or_404(Certification, certification_id)
-    today = services.agency_today(cert.dog.agency)
+    today = cert.dog.agency.today()
     renews = db.session.scalars(select(Certification).where(Certification.replaced_by_id == cert.id)).all()
     manage = can_manage(current_user, cert.agency_id)
     reminders = []

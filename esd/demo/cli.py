@@ -1,11 +1,10 @@
 """`flask esd seed-demo`, added to the `esd` group by esd/cli.py."""
-from datetime import date
-
 import click
 from flask.cli import with_appcontext
 
 from . import database_counts, demo_logins, seed_demo
-from .catalogue import DEMO_PASSWORD
+from ..dates import local_day
+from .catalogue import DEMO_PASSWORD, STATES
 
 
 def _echo_logins(logins) -> None:
@@ -42,7 +41,8 @@ def seed_demo_command(today, seed, hides, if_empty):
             f"The database already has data ({held}); seed-demo only fills an empty database. "
             "To start fresh, point DATABASE_URL at a new database (or move instance/esd.sqlite3 "
             "away), run `flask db upgrade`, then `flask esd seed-demo`.")
-    day = today.date() if today else date.today()
+    # The day begun in every demo zone: no agency's records run into a day it has not reached.
+    day = today.date() if today else min(local_day(tz) for _, tz, *_ in STATES)
     summary = seed_demo(day, seed=seed, hides=hides,
                         progress=lambda length, label: click.progressbar(length=length, label=label))
     click.echo(f"Seeded {summary.agencies} agencies, {summary.dogs} dogs, {summary.handlers} handlers, "

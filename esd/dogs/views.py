@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_login import current_user
@@ -11,7 +10,6 @@ from sqlalchemy.exc import IntegrityError
 
 from ..audit import audit_reason
 from ..certifications import services as certifications
-from ..certifications.services import agency_today
 from ..deployments import services as deployments
 from ..exports import views as exports
 from ..extensions import db
@@ -114,7 +112,7 @@ def _photo(form) -> str | None | bool:
 def dog_detail(dog_id):
     """One dog: profile, current team, team history, and the other areas' sections."""
     dog = scoped_get_or_404(Dog, dog_id)
-    today = agency_today(dog.agency)
+    today = dog.agency.today()
     # Each area gives what its section shows; the page only renders them (no queries while rendering).
     sections = {name: area.dog_section(dog, today, current_user) for name, area in DOG_SECTIONS}
     return render_template("dogs/detail.html", dog=dog, current_team=dog.current_team(today),
@@ -181,7 +179,7 @@ def new_team(dog_id):
                                                         Handler.archived_at.is_(None)).order_by(Handler.name))
     form.handler.choices = choices([("", "Choose…")] + [(h.id, h.name) for h in handlers])
     if request.method == "GET":
-        form.starts_on.data = date.today()
+        form.starts_on.data = dog.agency.today()
     if form.validate_on_submit():
         clash = overlapping_team(dog.id, form.starts_on.data, form.ends_on.data)
         if clash is not None:
@@ -207,7 +205,7 @@ def end_team(team_id):
     require_manage(team.agency_id)
     form = EndTeamForm()
     if request.method == "GET":
-        form.ends_on.data = team.ends_on or date.today()
+        form.ends_on.data = team.ends_on or team.dog.agency.today()
     if form.validate_on_submit():
         problem = end_team_problem(team, form.ends_on.data)
         if problem:
@@ -233,7 +231,7 @@ def list_handlers():
         stmt = stmt.where(Handler.archived_at.is_(None))
     handlers = list(db.session.scalars(stmt.order_by(Agency.name, Handler.name)))
     return render_template("dogs/handlers.html", handlers=handlers, show_archived=show_archived,
-                           can_create=current_user.role in MANAGE_ROLES, today=date.today())
+                           can_create=current_user.role in MANAGE_ROLES)
 
 
 def _prepare_handler_form(form: HandlerForm, handler: Handler | None) -> None:
@@ -273,7 +271,7 @@ def new_handler():
 def handler_detail(handler_id):
     """One handler: contact, linked account, and the dogs they have worked."""
     handler = scoped_get_or_404(Handler, handler_id)
-    return render_template("dogs/handler_detail.html", handler=handler, today=date.today(),
+    return render_template("dogs/handler_detail.html", handler=handler, today=handler.agency.today(),
                            can_manage=can_manage(current_user, handler.agency_id), archive_form=ArchiveForm())
 
 

@@ -1,6 +1,5 @@
 """CSV and ZIP exports of the records in the user's scope, and the dog's reliability record."""
-from datetime import date, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 from flask_login import current_user
@@ -98,7 +97,7 @@ def _as_of(default: date) -> date:
 
 
 def _packet_response(dog, as_of: date, fmt: str, deployment=None):
-    if as_of > date.today() + timedelta(days=1):
+    if as_of > dog.agency.today():
         abort(400, description="The as-of date is in the future.")
     packet = build_packet(dog, as_of, current_user._get_current_object(), utcnow())
     record_event("reliability_record", "dog", dog.id, user_id=current_user.id, agency_id=dog.agency_id,
@@ -119,7 +118,7 @@ def _packet_response(dog, as_of: date, fmt: str, deployment=None):
 def reliability_record(dog_id, fmt="html"):
     """The dog's training, certification and field record as of a date: printable page or PDF."""
     dog = scoped_get_or_404(Dog, dog_id)
-    return _packet_response(dog, _as_of(date.today()), fmt)
+    return _packet_response(dog, _as_of(dog.agency.today()), fmt)
 
 
 @bp.route("/deployments/<int:deployment_id>/packet")
@@ -128,5 +127,5 @@ def reliability_record(dog_id, fmt="html"):
 def deployment_packet(deployment_id, fmt="html"):
     """The reliability record of the deployment's dog as of the deployment date."""
     deployment = scoped_get_or_404(Deployment, deployment_id)
-    tz = ZoneInfo(deployment.dog.agency.timezone)
-    return _packet_response(deployment.dog, deployment.started_at.astimezone(tz).date(), fmt, deployment)
+    as_of = deployment.dog.agency.local(deployment.started_at).date()
+    return _packet_response(deployment.dog, as_of, fmt, deployment)

@@ -3,10 +3,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, TypeDecorator
 
-
-def utcnow() -> datetime:
-    """Return the current time in UTC, timezone-aware."""
-    return datetime.now(timezone.utc)
+from ..dates import utcnow  # noqa: F401  (the models' default timestamps; one definition, in dates)
 
 
 class UTCDateTime(TypeDecorator):

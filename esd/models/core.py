@@ -8,6 +8,7 @@ from sqlalchemy import (Boolean, CheckConstraint, Column, Date, ForeignKey, Inde
                         Table, Text, UniqueConstraint, or_, select)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .. import dates
 from ..extensions import db
 from ..roles import ROLES
 from .base import UTCDateTime, enum_check, utcnow
@@ -41,6 +42,23 @@ class Agency(db.Model):
         CheckConstraint("warning_window_days BETWEEN 1 AND 365", name="warning_window"),
         CheckConstraint("monthly_training_target_hours BETWEEN 0 AND 400", name="training_target"),
     )
+
+    def today(self, now: datetime | None = None) -> date:
+        """The agency's calendar day at `now` (the present when None): what "today" means for its records."""
+        return dates.local_day(self.timezone, now)
+
+    def local(self, moment: datetime) -> datetime:
+        """`moment` in the agency's time zone (a naive one is taken as UTC)."""
+        return dates.local_time(self.timezone, moment)
+
+    def format_time(self, moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        """A time for a person to read: local, with the zone's abbreviation ("2026-11-30 19:30 PST")."""
+        return dates.format_local(moment, self.timezone, fmt)
+
+    @property
+    def zone_label(self) -> str:
+        """The zone as people say it: "Pacific Time (Los Angeles)"."""
+        return dates.zone_label(self.timezone)
 
     def thresholds(self) -> list[int]:
         """Reminder thresholds in days before expiry, most distant first."""
@@ -161,7 +179,8 @@ class Dog(db.Model):
         return db.session.scalar(stmt)
 
     def current_team(self, today: date | None = None) -> TeamAssignment | None:
-        return self.team_on(today or date.today())
+        """The team in force on `today`, the agency's day when None."""
+        return self.team_on(today or self.agency.today())
 
     def __repr__(self) -> str:
         return f"<Dog {self.name}>"

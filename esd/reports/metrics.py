@@ -42,8 +42,9 @@ from ..models import (Agency, Certification, Deployment, DeploymentRollup, Devic
                       TrainingSession, VocabularyTerm, YearRollup)
 from ..models.base import aggregate_utc
 from ..models.rollups import DEPLOYMENT_COUNTS
+from ..dates import months_between, next_month
 from ..rates import Rate, wilson_interval
-from ..rollups import next_month, served_name
+from ..rollups import served_name
 from ..scoping import aggregate_agency_ids
 
 # A heatmap cell with fewer hides than this says too little to colour.
@@ -308,12 +309,7 @@ def _data_days(filters: Filters, model) -> tuple[date, date] | None:
 
 
 def _months_between(first: date, last: date) -> list[date]:
-    months = []
-    month = date(first.year, first.month, 1)
-    while month <= last and len(months) < MAX_MONTHS:
-        months.append(month)
-        month = next_month(month)
-    return months
+    return months_between(first, last, limit=MAX_MONTHS)
 
 
 def _month_bucket(model, months: list[date], filters: Filters):

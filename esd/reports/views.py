@@ -1,13 +1,14 @@
 """Dashboards and chart images: thin views over `metrics` and `charts`."""
 from __future__ import annotations
 
-from datetime import date
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import false, func, select
 
+from ..agency_day import viewer_today, zone_note
+from ..dates import twelve_months_to
 from ..extensions import db
 from ..models import Agency, Dog, Handler
 from ..roles import AGGREGATE_ROLES, RECORD_ROLES, ROLES
@@ -20,19 +21,13 @@ from .forms import ReportFilterForm
 bp = Blueprint("reports", __name__)
 
 
-def _default_period(today: date) -> tuple[date, date]:
-    """The last twelve months, this one included."""
-    year, month = today.year, today.month - 11
-    if month < 1:
-        year, month = year - 1, month + 12
-    return date(year, month, 1), today
-
-
 def _form(default_period: bool) -> ReportFilterForm:
     """The filter form read from the query string (its choices are filled in by `_fill_choices`)."""
     form = ReportFilterForm(request.args)
     if default_period and not request.args.get("start") and not request.args.get("end"):
-        form.start.data, form.end.data = _default_period(date.today())
+        # The viewer's day, not the server's: at 19:30 in Los Angeles the server's clock (UTC) is
+        # already in tomorrow, and the charts would end in an empty month.
+        form.start.data, form.end.data = twelve_months_to(viewer_today())
     return form
 
 
@@ -112,13 +107,13 @@ def _filters(form: ReportFilterForm, with_people: bool) -> metrics.Filters | Non
 
 def _report(filters: metrics.Filters, charts: tuple[str, ...], version: tuple) -> dict:
     """A dashboard's numbers and its charts' HTML (cached only as part of the dashboard's body)."""
-    today = date.today()
+    today = viewer_today()
     on = min(filters.end or today, today)  # "dogs certified" is counted on this day
     tables = [cached_table(name, filters, version) for name in charts]
     numbers = {"totals": metrics.training_totals(filters), "impact": metrics.deployment_impact(filters),
                "certified": metrics.dogs_certified(filters, on=on)}
     grid = render_template("reports/_chart_grid.html", tables=tables, args=filters.query_args())
-    return dict(numbers, chart_grid=Markup(grid))
+    return dict(numbers, chart_grid=Markup(grid), zone_note=zone_note(filters.agency_ids))
 
 
 def _dashboard(name: str, with_people: bool, charts: tuple[str, ...], context=lambda filters: {}):
@@ -143,7 +138,8 @@ def _dashboard(name: str, with_people: bool, charts: tuple[str, ...], context=la
         choices.fill(form)
         return str(render_template(body, form=form, filters=filters, args=filters.query_args(),
                                    **context(filters), **_report(filters, charts, version)))
-    what = ("body", name, current_user.role, sorted(request.args.items(multi=True)), date.today(), choices.key())
+    what = ("body", name, current_user.role, sorted(request.args.items(multi=True)), viewer_today(),
+            choices.key())
     return render_template(f"reports/{name}_dashboard.html", body=Markup(report_cache.report(what, filters, make, version)))
 
 

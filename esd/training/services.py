@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, exists, func, or_, select
@@ -10,6 +10,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import joinedload
 
 from ..audit import audit_reason, record_event
+from ..dates import local_midnight_utc, month_start, next_month, week_start, zone
 from ..extensions import db
 from ..rates import rate_text
 from ..models import (Agency, Dog, FalseAlert, Handler, Hide, TrainingSession, User, VocabularyTerm)
@@ -29,27 +30,7 @@ PAGE_SIZE = 25
 
 def agency_tz(agency: Agency) -> ZoneInfo:
     """The agency's zone; an unknown name falls back to UTC rather than failing a page."""
-    try:
-        return ZoneInfo(agency.timezone or "UTC")
-    except Exception:
-        return ZoneInfo("UTC")
-
-
-def local_midnight_utc(day: date, tz: ZoneInfo) -> datetime:
-    """The UTC instant at which `day` begins in `tz`."""
-    return datetime.combine(day, time(0), tzinfo=tz).astimezone(timezone.utc)
-
-
-def month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
-def next_month(day: date) -> date:
-    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
-def week_start(day: date) -> date:
-    return day - timedelta(days=day.weekday())
+    return zone(agency.timezone)
 
 
 def period_starts(period: str, first: date, last: date) -> list[date]:
@@ -582,7 +563,7 @@ def dog_choices(user: User, today: date | None = None, include_id: int | None = 
     choices = []
     for dog in db.session.scalars(stmt):
         tz = agency_tz(dog.agency)
-        local_today = today or datetime.now(timezone.utc).astimezone(tz).date()
+        local_today = today or dog.agency.today()
         team = dog.team_on(local_today)
         choices.append({"id": dog.id, "name": dog.name, "call_sign": dog.call_sign, "agency_id": dog.agency_id,
                         "agency": dog.agency.name, "tz": tz.key,

@@ -1,0 +1,59 @@
+"""The day of whoever is looking: their agency's, or across several agencies the one begun in all.
+
+A manager or handler lives in one agency's day. An administrator or a funder looks at several
+agencies, each read in its own zone (the metrics do so); their "today" is the earliest of those
+agencies' days, so a default period never ends on a day that has not begun for one of them
+(at 19:30 in Los Angeles, a New York agency is already in tomorrow, Los Angeles is not).
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import g, has_request_context
+from flask_login import current_user
+from sqlalchemy import select
+
+from . import dates
+from .extensions import db
+from .models import Agency
+from .scoping import aggregate_agency_ids
+
+
+def zones_of(agency_ids: list[int] | tuple[int, ...] | None) -> list[str]:
+    """The distinct time zones of the active agencies in `agency_ids` (None: every agency)."""
+    stmt = select(Agency.timezone).where(Agency.archived_at.is_(None)).distinct()
+    if agency_ids is not None:
+        if not agency_ids:
+            return []
+        stmt = stmt.where(Agency.id.in_(list(agency_ids)))
+    return sorted(db.session.scalars(stmt))
+
+
+def today_of(agency_ids: list[int] | tuple[int, ...] | None, now: datetime | None = None) -> date:
+    """The earliest of the agencies' days at `now`; the UTC day when there is no agency."""
+    now = now or dates.utcnow()
+    zones = zones_of(agency_ids) or ["UTC"]
+    return min(dates.local_day(tz, now) for tz in zones)
+
+
+def viewer_today(user=None, now: datetime | None = None) -> date:
+    """The signed-in user's "today" (see the module's docstring); read once per request."""
+    if user is None and now is None and has_request_context():
+        if "viewer_today" not in g:
+            g.viewer_today = viewer_today(current_user, dates.utcnow())
+        return g.viewer_today
+    user = user or current_user
+    if user.agency_id:
+        return user.agency.today(now)
+    return today_of(aggregate_agency_ids(user), now)
+
+
+def zone_note(agency_ids: list[int] | tuple[int, ...] | None) -> str:
+    """Which zone dates are read in, for a page: one agency's zone, or "each agency's own"."""
+    zones = zones_of(agency_ids)
+    if len(zones) == 1:
+        return f"Dates are in {dates.zone_label(zones[0])}."
+    if not zones:
+        return ""
+    labels = ", ".join(dates.zone_label(tz) for tz in zones)
+    return f"Dates are read in each agency's own time zone ({labels})."
