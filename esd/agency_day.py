@@ -7,11 +7,11 @@ agencies' days, so a default period never ends on a day that has not begun for o
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask import g, has_request_context
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import and_, false, or_, select
 
 from . import dates
 from .extensions import db
@@ -57,3 +57,41 @@ def zone_note(agency_ids: list[int] | tuple[int, ...] | None) -> str:
         return ""
     labels = ", ".join(dates.zone_label(tz) for tz in zones)
     return f"Dates are read in each agency's own time zone ({labels})."
+
+
+def zone_groups(agency_ids: list[int] | tuple[int, ...] | None) -> list[tuple[str, tuple[int, ...]]]:
+    """The agencies in `agency_ids` (None: every agency) grouped by time zone, archived ones too."""
+    stmt = select(Agency.timezone, Agency.id).order_by(Agency.id)
+    if agency_ids is not None:
+        if not agency_ids:
+            return []
+        stmt = stmt.where(Agency.id.in_(list(agency_ids)))
+    groups: dict[str, list[int]] = {}
+    for tz, agency_id in db.session.execute(stmt):
+        groups.setdefault(tz, []).append(agency_id)
+    return sorted((tz, tuple(ids)) for tz, ids in groups.items())
+
+
+def local_days_clause(column, agency_column, agency_ids, first: date | None, last: date | None):
+    """SQL: `column` (a UTC instant) falls on the local days `first` to `last` of its row's agency.
+
+    Each agency's rows are read in its own zone; None when neither bound is given.
+    """
+    if first is None and last is None:
+        return None
+    groups = zone_groups(agency_ids)
+    if not groups:
+        return false()
+    if len(groups) == 1 and agency_ids is not None:  # the caller's scope already names the agencies
+        return on_days(column, first, last, groups[0][0])
+    return or_(*(and_(agency_column.in_(ids), on_days(column, first, last, tz)) for tz, ids in groups))
+
+
+def on_days(column, first: date | None, last: date | None, tz: str):
+    """SQL: `column` (a UTC instant) falls on the days `first` to `last` of zone `tz` (either may be None)."""
+    parts = []
+    if first is not None:
+        parts.append(column >= dates.local_midnight_utc(first, tz))
+    if last is not None:
+        parts.append(column < dates.local_midnight_utc(last + timedelta(days=1), tz))
+    return and_(*parts)

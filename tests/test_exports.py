@@ -110,3 +110,23 @@ def test_each_export_is_audited(client, login_as, two_agencies, db_session):
     client.get("/exports/finds.csv")
     entry = db_session.query(AuditEntry).filter_by(action="export").one()
     assert (entry.entity, entry.user_id) == ("finds", user.id)
+
+
+def test_csv_times_are_local_with_the_zone_beside_utc_and_ranges_are_the_agencys_days(client, login_as):
+    """19:30 PST on 30 November is 03:30 UTC on 1 December: a Pacific export of 30 November holds it."""
+    agency = make_agency(name="Pacific TF", timezone="America/Los_Angeles")
+    handler = make_handler(agency)
+    dog = make_dog(agency)
+    make_team(dog, handler)
+    make_session(dog, handler, started_at=datetime(2026, 12, 1, 3, 30, tzinfo=timezone.utc))
+    make_session(dog, handler, started_at=datetime(2026, 12, 1, 8, 30, tzinfo=timezone.utc))  # 1 December
+    make_session(dog, handler, started_at=datetime(2026, 7, 1, 2, 0, tzinfo=timezone.utc))  # summer: PDT
+    login_as("manager", agency)
+    rows = read_csv(client.get("/exports/sessions.csv?start=2026-11-30&end=2026-11-30"))
+    assert [(r["started_at_local"], r["started_at_utc"], r["time_zone"]) for r in rows] == [
+        ("2026-11-30 19:30:00 PST", "2026-12-01 03:30:00", "America/Los_Angeles")]
+    every = read_csv(client.get("/exports/sessions.csv"))
+    assert [r["started_at_local"] for r in every] == [
+        "2026-06-30 19:00:00 PDT", "2026-11-30 19:30:00 PST", "2026-12-01 00:30:00 PST"]
+    header = list(every[0])
+    assert header.index("started_at_local") + 1 == header.index("started_at_utc")

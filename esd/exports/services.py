@@ -2,24 +2,31 @@
 
 Cells are written by esd/spreadsheets.py, so a spreadsheet opens them safely (a formula is shown,
 never evaluated).
-Dates are ISO 8601 (spreadsheets recognise them); timestamps are UTC and say so in the header.
+Dates are ISO 8601 (spreadsheets recognise them). Each timestamp comes twice: in the record's agency
+time zone with its abbreviation (`…_local`, "2026-11-30 19:30:00 PST") and in UTC (`…_utc`); a date
+range is read in each agency's own zone, like every period in the app.
 """
 from __future__ import annotations
 
 import io
 import zipfile
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timezone
 from typing import Callable, Iterator
 
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import aliased
 
 from .. import spreadsheets
+from ..agency_day import local_days_clause
+from ..dates import format_local
 from ..extensions import db
 from ..models import (Agency, Certification, Deployment, Dog, FalseAlert, Find, Handler, Hide,
                       TeamAssignment, TrainingSession, VocabularyTerm)
 from ..scoping import scope_clause
+
+LOCAL_FORMAT = "%Y-%m-%d %H:%M:%S"
+
 
 def cell(value):
     """Write a database value as the export shows it: yes/no, ISO dates, UTC timestamps."""
@@ -37,27 +44,20 @@ class DateRange:
     start: date | None = None
     end: date | None = None
 
-    def bounds(self) -> tuple[datetime | None, datetime | None]:
-        """UTC datetimes from the start of `start` to the end of `end` (inclusive days)."""
-        lo = datetime.combine(self.start, time.min, timezone.utc) if self.start else None
-        hi = datetime.combine(self.end + timedelta(days=1), time.min, timezone.utc) if self.end else None
-        return lo, hi
 
-
-def _between(column, dates: DateRange, is_datetime: bool = True):
+def _between(column, dates: DateRange):
+    """A date column inside the range (inclusive)."""
     clauses = []
-    if is_datetime:
-        lo, hi = dates.bounds()
-        if lo:
-            clauses.append(column >= lo)
-        if hi:
-            clauses.append(column < hi)
-    else:
-        if dates.start:
-            clauses.append(column >= dates.start)
-        if dates.end:
-            clauses.append(column <= dates.end)
+    if dates.start:
+        clauses.append(column >= dates.start)
+    if dates.end:
+        clauses.append(column <= dates.end)
     return and_(*clauses) if clauses else None
+
+
+def _on_local_days(column, agency_column, agency_ids, dates: DateRange):
+    """A UTC instant on the range's days as its agency counts them."""
+    return local_days_clause(column, agency_column, agency_ids, dates.start, dates.end)
 
 
 def _scoped(stmt: Select, model, agency_ids, extra=None) -> Select:
@@ -70,14 +70,15 @@ def _scoped(stmt: Select, model, agency_ids, extra=None) -> Select:
 def _dogs(agency_ids, dates):
     stmt = (select(Dog.id, Agency.name.label("agency"), Dog.name, Dog.call_sign, Dog.breed, Dog.sex,
                    Dog.date_of_birth, Dog.microchip_id, Dog.status, Dog.acquired_on, Dog.retired_on,
-                   Dog.archived_at.label("archived_at_utc"))
+                   Dog.archived_at.label("archived_at_utc"), Agency.timezone.label("time_zone"))
             .join(Agency, Agency.id == Dog.agency_id).order_by(Dog.id))
     return _scoped(stmt, Dog, agency_ids)
 
 
 def _handlers(agency_ids, dates):
     stmt = (select(Handler.id, Agency.name.label("agency"), Handler.name, Handler.badge_number,
-                   Handler.phone, Handler.email, Handler.archived_at.label("archived_at_utc"))
+                   Handler.phone, Handler.email, Handler.archived_at.label("archived_at_utc"),
+                   Agency.timezone.label("time_zone"))
             .join(Agency, Agency.id == Handler.agency_id).order_by(Handler.id))
     return _scoped(stmt, Handler, agency_ids)
 
@@ -105,12 +106,14 @@ def _sessions(agency_ids, dates):
                    TrainingSession.purpose, TrainingSession.temperature_c, TrainingSession.wind,
                    TrainingSession.precipitation, TrainingSession.blank_areas, TrainingSession.notes,
                    TrainingSession.signed_off_at.label("signed_off_at_utc"),
-                   TrainingSession.archived_at.label("archived_at_utc"))
+                   TrainingSession.archived_at.label("archived_at_utc"), Agency.timezone.label("time_zone"))
+            .join(Agency, Agency.id == TrainingSession.agency_id)
             .join(Dog, Dog.id == TrainingSession.dog_id)
             .join(Handler, Handler.id == TrainingSession.handler_id)
             .outerjoin(environment, environment.id == TrainingSession.environment_id)
             .order_by(TrainingSession.started_at, TrainingSession.id))
-    return _scoped(stmt, TrainingSession, agency_ids, _between(TrainingSession.started_at, dates))
+    return _scoped(stmt, TrainingSession, agency_ids,
+                   _on_local_days(TrainingSession.started_at, TrainingSession.agency_id, agency_ids, dates))
 
 
 def _hides(agency_ids, dates):
@@ -118,21 +121,26 @@ def _hides(agency_ids, dates):
     stmt = (select(Hide.id, Hide.session_id, TrainingSession.started_at.label("session_started_at_utc"),
                    TrainingSession.dog_id, device.name.label("device_type"),
                    spot.name.label("hiding_spot"), Hide.height, Hide.concealment, Hide.aid_set_minutes,
-                   Hide.blind, Hide.outcome, Hide.seconds_to_find)
+                   Hide.blind, Hide.outcome, Hide.seconds_to_find, Agency.timezone.label("time_zone"))
             .join(TrainingSession, TrainingSession.id == Hide.session_id)
+            .join(Agency, Agency.id == TrainingSession.agency_id)
             .join(device, device.id == Hide.device_type_id).join(spot, spot.id == Hide.hiding_spot_id)
             .order_by(Hide.session_id, Hide.position, Hide.id))
-    return _scoped(stmt, TrainingSession, agency_ids, _between(TrainingSession.started_at, dates))
+    return _scoped(stmt, TrainingSession, agency_ids,
+                   _on_local_days(TrainingSession.started_at, TrainingSession.agency_id, agency_ids, dates))
 
 
 def _false_alerts(agency_ids, dates):
     spot = aliased(VocabularyTerm)
     stmt = (select(FalseAlert.id, FalseAlert.session_id,
                    TrainingSession.started_at.label("session_started_at_utc"), TrainingSession.dog_id,
-                   spot.name.label("hiding_spot"), FalseAlert.location_note, FalseAlert.note)
+                   spot.name.label("hiding_spot"), FalseAlert.location_note, FalseAlert.note,
+                   Agency.timezone.label("time_zone"))
             .join(TrainingSession, TrainingSession.id == FalseAlert.session_id)
+            .join(Agency, Agency.id == TrainingSession.agency_id)
             .outerjoin(spot, spot.id == FalseAlert.hiding_spot_id).order_by(FalseAlert.id))
-    return _scoped(stmt, TrainingSession, agency_ids, _between(TrainingSession.started_at, dates))
+    return _scoped(stmt, TrainingSession, agency_ids,
+                   _on_local_days(TrainingSession.started_at, TrainingSession.agency_id, agency_ids, dates))
 
 
 def _deployments(agency_ids, dates):
@@ -142,22 +150,26 @@ def _deployments(agency_ids, dates):
                    Deployment.requesting_agency, Deployment.case_number, Deployment.legal_authority,
                    location.name.label("location_type"), Deployment.duration_minutes,
                    Deployment.unverified_alert, Deployment.notes,
-                   Deployment.archived_at.label("archived_at_utc"))
+                   Deployment.archived_at.label("archived_at_utc"), Agency.timezone.label("time_zone"))
+            .join(Agency, Agency.id == Deployment.agency_id)
             .join(Dog, Dog.id == Deployment.dog_id).join(Handler, Handler.id == Deployment.handler_id)
             .outerjoin(location, location.id == Deployment.location_type_id)
             .order_by(Deployment.started_at, Deployment.id))
-    return _scoped(stmt, Deployment, agency_ids, _between(Deployment.started_at, dates))
+    return _scoped(stmt, Deployment, agency_ids,
+                   _on_local_days(Deployment.started_at, Deployment.agency_id, agency_ids, dates))
 
 
 def _finds(agency_ids, dates):
     device, spot = aliased(VocabularyTerm), aliased(VocabularyTerm)
     stmt = (select(Find.id, Find.deployment_id, Deployment.started_at.label("deployment_started_at_utc"),
                    Deployment.dog_id, device.name.label("device_type"), spot.name.label("hiding_spot"),
-                   Find.missed_by_human_search, Find.evidence, Find.notes)
+                   Find.missed_by_human_search, Find.evidence, Find.notes, Agency.timezone.label("time_zone"))
             .join(Deployment, Deployment.id == Find.deployment_id)
+            .join(Agency, Agency.id == Deployment.agency_id)
             .join(device, device.id == Find.device_type_id)
             .outerjoin(spot, spot.id == Find.hiding_spot_id).order_by(Find.id))
-    return _scoped(stmt, Deployment, agency_ids, _between(Deployment.started_at, dates))
+    return _scoped(stmt, Deployment, agency_ids,
+                   _on_local_days(Deployment.started_at, Deployment.agency_id, agency_ids, dates))
 
 
 def _certifications(agency_ids, dates):
@@ -173,7 +185,7 @@ def _certifications(agency_ids, dates):
             .join(body, body.id == Certification.certifying_body_id)
             .order_by(Certification.issued_on, Certification.id))
     return _scoped(stmt, Certification, agency_ids,
-                   _between(Certification.issued_on, dates, is_datetime=False))
+                   _between(Certification.issued_on, dates))
 
 
 # The export kinds, in the order the ZIP lists them.
@@ -185,11 +197,20 @@ EXPORTS: dict[str, Callable[[list[int] | None, DateRange], Select]] = {
 
 
 def csv_rows(kind: str, agency_ids: list[int] | None, dates: DateRange) -> Iterator[list]:
-    """The header, then each row of one export, streamed from the database."""
+    """The header, then each row of one export, streamed from the database.
+
+    Each `…_utc` timestamp is preceded by the same instant as the agency reads it (`…_local`).
+    """
     result = db.session.execute(EXPORTS[kind](agency_ids, dates).execution_options(yield_per=1000))
-    yield list(result.keys())
+    keys = list(result.keys())
+    zone_at = keys.index("time_zone") if "time_zone" in keys else None
+    instants = {i for i, key in enumerate(keys) if key.endswith("_utc") and zone_at is not None}
+    yield [name for i, key in enumerate(keys)
+           for name in ((key[:-len("_utc")] + "_local", key) if i in instants else (key,))]
     for row in result:
-        yield [cell(value) for value in row]
+        yield [text for i, value in enumerate(row)
+               for text in ((format_local(value, row[zone_at], LOCAL_FORMAT), cell(value))
+                            if i in instants else (cell(value),))]
 
 
 def csv_chunks(kind: str, agency_ids, dates: DateRange, bom: bool = True) -> Iterator[str]:
