@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, or_, select
 
+from ..agency_day import local_days_clause, on_days
 from ..audit import record_event
 from ..auth.passwords import hash_password
 from ..auth.services import end_all_sessions
@@ -127,10 +128,6 @@ class AuditFilter:
     end: date | None = None
 
 
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.utc)
-
-
 def audit_query(agency_ids: list[int] | None, f: AuditFilter) -> Select:
     """Audit entries the reader may see (admins: all; managers: their agency's), newest first."""
     stmt = select(AuditEntry)
@@ -141,10 +138,12 @@ def audit_query(agency_ids: list[int] | None, f: AuditFilter) -> Select:
         stmt = stmt.where(AuditEntry.entity == f.entity)
     if f.user_id:
         stmt = stmt.where(AuditEntry.user_id == f.user_id)
-    if f.start:
-        stmt = stmt.where(AuditEntry.at >= _day_start(f.start))
-    if f.end:
-        stmt = stmt.where(AuditEntry.at < _day_start(f.end + timedelta(days=1)))
+    if f.start or f.end:
+        # Each agency's entries on its own days; an administrator's entries of no agency in UTC.
+        days = local_days_clause(AuditEntry.at, AuditEntry.agency_id, agency_ids, f.start, f.end)
+        if agency_ids is None:
+            days = or_(days, and_(AuditEntry.agency_id.is_(None), on_days(AuditEntry.at, f.start, f.end, "UTC")))
+        stmt = stmt.where(days)
     return stmt.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
 
 

@@ -13,6 +13,7 @@ from ..models import Agency, Dog, Handler, User, VocabularyTerm, terms, utcnow
 from ..models.vocab import VOCAB_KINDS
 from ..scoping import record_agency_ids, roles_required
 from ..roles import MANAGE_ROLES, ROLE_LABELS
+from . import audit_entries
 from .forms import KIND_LABELS, AgencyForm, AuditFilterForm, TermForm, UserForm, timezone_choices
 from .services import (AuditFilter, add_term, agency_name_taken, audit_entities, audit_query, audit_users,
                        move_term, save_agency, save_user, self_edit_problem, set_term_active, unlock_account)
@@ -255,5 +256,8 @@ def audit_log():
                                         start=form.start.data, end=form.end.data))
     pagination = db.paginate(stmt, page=request.args.get("page", 1, type=int), per_page=PER_PAGE,
                              error_out=False, count=True)
-    return render_template("admin/audit_log.html", form=form, pagination=pagination,
+    zones = dict(db.session.execute(select(Agency.id, Agency.timezone).where(
+        Agency.id.in_({e.agency_id for e in pagination.items if e.agency_id}))).all())
+    return render_template("admin/audit_log.html", form=form, pagination=pagination, zones=zones,
+                           lines=audit_entries.lines,
                            page_url=lambda p: url_for("admin.audit_log", **{**request.args.to_dict(), "page": p}))

@@ -2,8 +2,17 @@
 from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from ..dates import format_local
+
 bp = Blueprint("main", __name__)
 
+
+@bp.app_template_filter("local_time")
+def local_time(moment, where=None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored instant as a person reads it: in the zone of `where` (an agency or a zone name; UTC
+    when None), with the zone's abbreviation ("2026-11-30 19:30 PST")."""
+    tz = getattr(where, "timezone", where)
+    return format_local(moment, tz or "UTC", fmt)
 
 
 @bp.route("/")
