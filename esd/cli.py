@@ -1,4 +1,6 @@
 """`flask esd …` commands for operators; the areas' own commands are added here, by `register_cli`."""
+import os
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
@@ -65,7 +67,13 @@ def register_cli(app: Flask) -> None:
 def run_dev(host, port):
     """Serve the app for development, with the reminder scheduler beside it."""
     from flask import current_app
+
+    from .config import development_mail_backend
     app = current_app._get_current_object()
+    backend = development_mail_backend(os.environ)
+    if backend:
+        app.config["MAIL_BACKEND"] = backend
+        click.echo("No MAIL_SERVER set: e-mails are printed here instead of sent (see README, E-mail).")
     from .scheduler import start_background
     start_background(app)
     click.echo(f"ESD K9 Tracker on http://{host}:{port}/ (Ctrl+C to stop)")

@@ -37,6 +37,14 @@ def env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def development_mail_backend(environ) -> str | None:
+    """"console" when no mail server is configured: `make run` prints e-mails instead of failing to
+    reach localhost:25. None when MAIL_SERVER or MAIL_BACKEND is set (the operator decided)."""
+    if environ.get("MAIL_SERVER") or environ.get("MAIL_BACKEND"):
+        return None
+    return "console"
+
+
 def from_environment() -> dict:
     """Settings an operator may set; everything else has a default in the factory."""
     https = env_bool("ESD_HTTPS")
@@ -51,6 +59,7 @@ def from_environment() -> dict:
         "MAIL_USE_TLS": env_bool("MAIL_USE_TLS"),
         "MAIL_USE_SSL": env_bool("MAIL_USE_SSL"),
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_FROM", "esd-k9@localhost"),
+        "MAIL_BACKEND": os.environ.get("MAIL_BACKEND", "smtp"),
         "REMINDER_TIME": os.environ.get("REMINDER_TIME", "06:00"),
         # Reminder e-mails link back to the app; a job has no request to take the address from.
         "BASE_URL": os.environ.get("ESD_BASE_URL", "http://127.0.0.1:5000"),
