@@ -116,5 +116,14 @@ class CertificationForm(FlaskForm):
             raise ValidationError(problem)
 
 
+class CorrectionForm(CertificationForm):
+    """Correct what was entered wrong (a typo in the evaluator, the wrong expiry), saying why."""
+
+    certificate = None  # the certificate file stays; a new document is a renewal
+    reason = TextAreaField("Reason for the correction", validators=[
+        DataRequired("Say why the certification is corrected (it is kept in the audit log)."), Length(max=300)],
+        description="For example: evaluator's name misspelt; expiry copied wrong from the certificate.")
+
+
 class ReminderPreferenceForm(FlaskForm):
     email_reminders = BooleanField("Send me certification reminders by e-mail")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import aliased, selectinload
 
 from ..dates import next_month, one_year_after
@@ -108,14 +108,21 @@ class BoardRow:
         return STATUS_LABELS[self.status]
 
 
-def board_rows(agency_ids: list[int] | None, now: datetime | None = None) -> list[BoardRow]:
-    """Every active dog of the agencies with its current certification and status on the agency's today."""
+def board_rows(agency_ids: list[int] | None, now: datetime | None = None,
+               all_in_training: bool = False) -> list[BoardRow]:
+    """Every dog that holds or needs a certification, with its current one and status on the agency's today.
+
+    Active dogs need one; a dog in training appears once it holds one (or every dog in training
+    with `all_in_training`); retired dogs never do.
+    """
     ranked = _current_ranked()
+    on_board = or_(Dog.status == "active", Certification.id.is_not(None)) if not all_in_training \
+        else Dog.status != "retired"
     stmt = (select(Dog, Certification)
             .join(Agency, Agency.id == Dog.agency_id)
             .outerjoin(ranked, and_(ranked.c.dog_id == Dog.id, ranked.c.rank == 1))
             .outerjoin(Certification, Certification.id == ranked.c.cid)
-            .where(Dog.status == "active", Dog.archived_at.is_(None), Agency.archived_at.is_(None))
+            .where(Dog.status != "retired", on_board, Dog.archived_at.is_(None), Agency.archived_at.is_(None))
             .options(selectinload(Dog.agency), selectinload(Certification.certifying_body),
                      selectinload(Certification.handler))
             .order_by(Agency.name, Dog.name))
@@ -134,6 +141,29 @@ def board_rows(agency_ids: list[int] | None, now: datetime | None = None) -> lis
                              status=status_of(cert, today, dog.agency.warning_window_days),
                              days_left=days_left(cert, today)))
     return rows
+
+
+@dataclass
+class LeftOut:
+    """The agencies' dogs the board does not show, and why."""
+
+    retired: int = 0
+    in_training: int = 0  # in training without a certification (shown on request)
+
+
+def left_out(agency_ids: list[int] | None, all_in_training: bool = False) -> LeftOut:
+    """Count the dogs not on the board: retired ones, and those in training without a certification."""
+    ranked = _current_ranked()
+    stmt = (select(Dog.status, func.count(Dog.id)).join(Agency, Agency.id == Dog.agency_id)
+            .outerjoin(ranked, and_(ranked.c.dog_id == Dog.id, ranked.c.rank == 1))
+            .where(Dog.archived_at.is_(None), Agency.archived_at.is_(None),
+                   or_(Dog.status == "retired", and_(Dog.status == "in_training", ranked.c.cid.is_(None))))
+            .group_by(Dog.status))
+    if agency_ids is not None:
+        stmt = stmt.where(Dog.agency_id.in_(agency_ids or [-1]))
+    counts = dict(db.session.execute(stmt).all())
+    return LeftOut(retired=counts.get("retired", 0),
+                   in_training=0 if all_in_training else counts.get("in_training", 0))
 
 
 def current_handlers(dog_ids: list[int], todays: dict[int, date]) -> dict[int, Handler]:
@@ -335,6 +365,22 @@ def certificate_path(certification: Certification) -> str | None:
 
 RECORD_FIELDS = ("dog_id", "handler_id", "certifying_body_id", "discipline", "issued_on", "expires_on",
                  "evaluator", "result", "score_finds", "score_hides", "score_false_alerts", "notes")
+
+
+def correct_certification(cert: Certification, values: dict) -> list[str]:
+    """Apply a correction to the certification's fields (not its dog); return the names of those changed.
+
+    The audit log keeps each change with its before and after; the caller sets the reason.
+    """
+    data = {key: values.get(key) for key in RECORD_FIELDS if key != "dog_id"}
+    if not data.get("expires_on"):
+        data["expires_on"] = one_year_after(data["issued_on"])
+    for key in ("evaluator", "notes"):
+        data[key] = (data[key] or "").strip() or None
+    changed = [key for key, value in data.items() if getattr(cert, key) != value]
+    for key in changed:
+        setattr(cert, key, data[key])
+    return changed
 
 
 def record_certification(values: dict, stored: StoredFile | None, by, replaces: Certification | None = None

@@ -16,7 +16,7 @@ from ..roles import MANAGE_ROLES, RECORD_ROLES
 from ..scoping import (can_manage, record_agency_ids, require_manage, roles_required,
                        scoped_get_or_404)
 from . import services
-from .forms import CertificationForm, ReminderPreferenceForm, dog_label
+from .forms import CertificationForm, CorrectionForm, ReminderPreferenceForm, dog_label
 
 bp = Blueprint("certifications", __name__)
 
@@ -58,18 +58,25 @@ def _board_request():
     if sort not in services.SORT_KEYS:
         sort = "status"
     descending = request.args.get("dir") == "desc"
-    everything = services.board_rows(record_agency_ids())
+    everything = services.board_rows(record_agency_ids(), all_in_training=_all_in_training())
     rows = services.sort_rows(services.filter_rows(everything, statuses), sort, descending)
     return everything, rows, statuses, sort, descending
+
+
+def _all_in_training() -> bool:
+    return request.args.get("training") == "all"
 
 
 @bp.route("/certifications")
 @roles_required(*RECORD_ROLES)
 def board():
-    """Every active dog with its current certification, days left and status; most urgent first."""
+    """Every dog that holds or needs a certification, with days left and status; most urgent first."""
     everything, rows, statuses, sort, descending = _board_request()
+    all_in_training = _all_in_training()
     return render_template("certifications/board.html", groups=services.group_by_agency(rows),
                            counts=services.status_counts(everything), shown=len(rows),
+                           left_out=services.left_out(record_agency_ids(), all_in_training),
+                           training="all" if all_in_training else None,
                            statuses=statuses, sort=sort, descending=descending,
                            labels=services.STATUS_LABELS, all_statuses=services.STATUSES,
                            can_record=current_user.role in MANAGE_ROLES)
@@ -170,6 +177,32 @@ def renew_certification(certification_id):
         return redirect(url_for("certifications.certification_detail", certification_id=cert.id))
     status = 400 if request.method == "POST" else 200
     return render_template("certifications/form.html", form=form, renewing=old, dog=old.dog), status
+
+
+@bp.route("/certifications/<int:certification_id>/correct", methods=["GET", "POST"])
+@roles_required(*MANAGE_ROLES)
+def correct_certification(certification_id):
+    """Correct a certification entered wrong, with a reason; each change is audited before → after."""
+    cert = scoped_get_or_404(Certification, certification_id)
+    require_manage(cert.agency_id)
+    if cert.archived_at is not None:
+        abort(404)
+    form = CorrectionForm(user=current_user, fixed_dog=cert.dog)
+    if request.method == "GET":
+        for name in services.RECORD_FIELDS:
+            getattr(form, name).data = getattr(cert, name)
+    if form.validate_on_submit():
+        audit_reason(form.reason.data.strip())
+        changed = services.correct_certification(cert, form.data)
+        db.session.commit()
+        if changed:
+            flash(f"Certification corrected ({', '.join(c.replace('_', ' ') for c in changed)}); the change and "
+                  "its reason are in the audit log.", "success")
+        else:
+            flash("Nothing was changed.", "info")
+        return redirect(url_for("certifications.certification_detail", certification_id=cert.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("certifications/form.html", form=form, renewing=None, correcting=cert, dog=cert.dog), status
 
 
 @bp.route("/certifications/<int:certification_id>")

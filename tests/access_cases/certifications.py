@@ -46,6 +46,9 @@ CASES = [
     Route("certifications.certification_detail", RECORD_READERS, params=cert),
     Route("certifications.renew_certification", MANAGERS, params=cert),
     Route("certifications.renew_certification", MANAGERS, method="POST", params=cert, data={}),
+    Route("certifications.correct_certification", MANAGERS, params=cert),
+    # No reason given: the form answers 400 with its messages.
+    Route("certifications.correct_certification", MANAGERS, method="POST", params=cert, data={}),
     Route("certifications.archive_certification", MANAGERS, method="POST", params=cert),
     Route("certifications.certificate_file", RECORD_READERS, params=with_certificate),
     Route("certifications.notifications", EVERYONE),
