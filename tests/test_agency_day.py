@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html as html_text
 import re
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,9 @@ import time_machine
 from esd import dates
 from esd.agency_day import today_of
 from esd.extensions import db
-from tests.helpers import make_agency, make_certification, make_dog, make_handler, make_session, make_team
+from esd.models import Notification
+from tests.helpers import (make_agency, make_certification, make_deployment, make_dog, make_handler, make_session,
+                           make_team)
 
 PACIFIC, EASTERN = "America/Los_Angeles", "America/New_York"
 EVENING_IN_LOS_ANGELES = datetime(2026, 12, 1, 3, 30, tzinfo=timezone.utc)  # 19:30 PST on 30 November
@@ -187,3 +189,26 @@ def test_handler_sees_the_zone_by_its_name(client, login_as, pacific_team):
     html = client.get(f"/dogs/{dog.id}/sessions").get_data(as_text=True)
     assert "Pacific Time (Los Angeles)" in html and "America/Los_Angeles" not in html
 
+
+
+def test_an_admin_reads_each_agencys_deployments_on_its_own_days_with_the_zone(client, login_as, pacific_team):
+    agency, dog, handler = pacific_team
+    eastern = make_agency(timezone=EASTERN)
+    eastern_dog, eastern_handler = make_dog(eastern, name="Blue"), make_handler(eastern)
+    evening = datetime(2026, 12, 1, 3, 30, tzinfo=timezone.utc)  # 19:30 PST on the 30th, 22:30 EST on the 30th
+    make_deployment(dog, handler, started_at=evening, case_number="PAC-1")
+    make_deployment(eastern_dog, eastern_handler, started_at=evening + timedelta(hours=2), case_number="EST-1")
+    db.session.commit()
+    login_as("admin")
+    page = html_text.unescape(client.get("/deployments?start=2026-11-30&end=2026-11-30").get_data(as_text=True))
+    # 05:30 UTC on 1 December is 00:30 in New York: the Eastern deployment is on its 1 December.
+    assert "2026-11-30 19:30 PST" in page and "2026-12-01 00:30 EST" not in page
+
+
+def test_notifications_are_timed_in_the_agencys_zone(client, login_as, pacific_team):
+    agency, *_ = pacific_team
+    manager = login_as("manager", agency)
+    db.session.add(Notification(user_id=manager.id, message="Rex expires soon", link="/certifications",
+                                created_at=EVENING_IN_LOS_ANGELES))
+    db.session.commit()
+    assert "2026-11-30 19:30 PST" in client.get("/notifications").get_data(as_text=True)

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time
 
 from flask import abort
 from sqlalchemy import Select, func, or_, select
 
+from .. import dates
+from ..agency_day import local_days_clause
 from ..extensions import db
 from ..models import Deployment, Dog, Find, Handler, User, VocabularyTerm
 from ..scoping import scope_clause
@@ -15,11 +16,11 @@ from ..scoping import scope_clause
 
 def local_to_utc(day: date, at: time, tz: str) -> datetime:
     """A date and wall-clock time in the agency's time zone, as a UTC instant."""
-    return datetime.combine(day, at, ZoneInfo(tz)).astimezone(ZoneInfo("UTC"))
+    return datetime.combine(day, at, dates.zone(tz)).astimezone(dates.UTC)
 
 
 def utc_to_local(moment: datetime, tz: str) -> datetime:
-    return moment.astimezone(ZoneInfo(tz))
+    return dates.local_time(tz, moment)
 
 
 def requesting_agencies(agency_ids: list[int] | None, limit: int = 200) -> list[str]:
@@ -104,7 +105,6 @@ class ListFilter:
     q: str | None = None
     with_finds: bool = False
     archived: bool = False
-    tz: str = "UTC"
 
 
 def deployments_query(agency_ids: list[int] | None, f: ListFilter) -> Select:
@@ -119,10 +119,9 @@ def deployments_query(agency_ids: list[int] | None, f: ListFilter) -> Select:
         stmt = stmt.where(Deployment.dog_id == f.dog_id)
     if f.handler_id:
         stmt = stmt.where(Deployment.handler_id == f.handler_id)
-    if f.start:
-        stmt = stmt.where(Deployment.started_at >= datetime.combine(f.start, time(), ZoneInfo(f.tz)))
-    if f.end:
-        stmt = stmt.where(Deployment.started_at < datetime.combine(f.end + timedelta(days=1), time(), ZoneInfo(f.tz)))
+    if f.start or f.end:  # each agency's deployments on its own days
+        stmt = stmt.where(local_days_clause(Deployment.started_at, Deployment.agency_id, agency_ids,
+                                            f.start, f.end))
     if f.q:
         pattern = f"%{f.q.strip().lower()}%"
         stmt = stmt.where(or_(func.lower(Deployment.case_number).like(pattern),

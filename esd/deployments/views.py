@@ -96,17 +96,15 @@ def list_deployments():
     for model, value in ((Dog, form.dog.data), (Handler, form.handler.data)):
         if value:
             scoped_get_or_404(model, value)
-    tz = current_user.agency.timezone if current_user.agency_id else "UTC"
     stmt = deployments_query(record_agency_ids(), ListFilter(
         dog_id=form.dog.data, handler_id=form.handler.data, start=form.start.data, end=form.end.data,
-        q=form.q.data, with_finds=form.with_finds.data, archived=form.archived.data, tz=tz))
+        q=form.q.data, with_finds=form.with_finds.data, archived=form.archived.data))
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     pages = max(1, -(-total // PER_PAGE))
     page = min(max(request.args.get("page", 1, type=int), 1), pages)
     rows = list(db.session.scalars(stmt.limit(PER_PAGE).offset((page - 1) * PER_PAGE)))
     return render_template("deployments/list.html", form=form, rows=rows, page=page, pages=pages, total=total,
                            counts=find_counts([d.id for d in rows]), authority=AUTHORITY_LABELS,
-                           local=utc_to_local,
                            page_url=lambda p: url_for("deployments.list_deployments",
                                                       **{**request.args.to_dict(), "page": p}))
 
