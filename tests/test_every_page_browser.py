@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from flask import url_for
 
-from esd.certifications.services import agency_today
 from esd.extensions import db
 from esd.models import Notification
 from tests import helpers as h
@@ -95,7 +94,7 @@ def build_program():
     """The access matrix's two agencies, plus certifications in every state and an unread notification."""
     world = build_world()
     own = world.own
-    today = agency_today(own.agency)
+    today = own.agency.today()
     for days, name in ((-6, "Cody"), (24, "Bolt"), (240, "Juno")):
         dog = h.make_dog(own.agency, name=name)
         handler = h.make_handler(own.agency)

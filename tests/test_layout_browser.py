@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from esd.certifications.services import agency_today
 from esd.extensions import db
 from esd.models import Notification, TeamAssignment
 from tests.browser import ROOT
@@ -92,7 +91,7 @@ def test_every_form_that_archives_or_ends_asks_for_confirmation():
 def test_status_board_on_a_phone_is_cards_keeping_dog_expiry_days_and_status(browser, live_server, browser_login):
     agency = make_agency()
     manager = make_user("manager", agency)
-    today = agency_today(agency)
+    today = agency.today()
     for name, days in (("Cody", -6), ("Bolt", 24), ("Juno", 240)):
         dog = make_dog(agency, name=name)
         handler = make_handler(agency)
