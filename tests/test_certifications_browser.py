@@ -1,10 +1,14 @@
 """The status board in a real browser at the tablet viewport; saves the README's screenshot."""
 from datetime import timedelta
 
+import pytest
+
 from esd.extensions import db
 from esd.models import Notification
 from tests.browser import screenshot
 from tests.helpers import make_agency, make_certification, make_dog, make_handler, make_team, make_user, term
+
+pytestmark = pytest.mark.browser  # `make screenshots` runs the browser tests by this mark
 
 
 def test_status_board_at_tablet_size(page, live_server, browser_login):

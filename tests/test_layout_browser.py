@@ -10,7 +10,7 @@ import pytest
 
 from esd.extensions import db
 from esd.models import Notification, TeamAssignment
-from tests.browser import ROOT
+from tests.browser import ROOT, screenshot
 from tests.helpers import make_agency, make_certification, make_dog, make_handler, make_team, make_user
 
 pytestmark = pytest.mark.browser
@@ -112,6 +112,7 @@ def test_status_board_on_a_phone_is_cards_keeping_dog_expiry_days_and_status(bro
             box = cell.bounding_box()
             assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], label
         assert "24 days" in row.locator("td[data-label='Days left']").inner_text()
+        screenshot(page, "status-board-phone")
         # Sorting still works on a phone: the header is a row of links, and says which sorts.
         with page.expect_navigation():
             page.click("thead a:has-text('Dog')")
