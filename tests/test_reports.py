@@ -100,7 +100,7 @@ def test_chart_endpoints_answer_png_and_svg(client, login_as, program):
     assert client.get("/reports/charts/nonsense.png").status_code == 404
 
 
-def test_an_unchanged_chart_is_not_drawn_again_and_a_change_shows_next_time(client, login_as, program):
+def test_an_unchanged_chart_is_served_unchanged_and_a_change_shows_next_time(client, login_as, program):
     a, _, dog, _, handler, _ = program
     login_as("manager", a)
     charts.clear_cache()
@@ -268,3 +268,18 @@ def test_the_dog_page_shows_its_find_rates_and_deployments(client, login_as, pro
     page = client.get(f"/dogs/{da.id}").get_data(as_text=True)
     assert 'id="dog-find-rates"' in page and f"/reports/charts/heatmap.png?agency={a.id}&amp;dog={da.id}" in page
     assert 'id="dog-deployments"' in page and "CASE-SECRET-A1" in page
+
+
+def test_pages_show_the_heatmap_as_a_table_coloured_by_find_rate(client, login_as, program):
+    a = program[0]
+    login_as("manager", a)
+    page = client.get(f"/reports/dashboard?{PERIOD}").get_data(as_text=True)
+    # Phone in the drawer: 2 of 4 found, too few to rate (grey); USB drive in the book: 9 of 9 (green).
+    assert '<td class="heat-thin" title="Phone in Drawer: 2 of 4 found, too few hides to rate">n=4</td>' in page
+    assert '<td class="heat-10" title="USB drive in Book: 100.0% of 9 found">100%<br>n=9</td>' in page
+    assert '<img' not in page.split('id="chart-heatmap"')[1].split("</figure>")[0]  # no picture on the page
+    assert "/reports/charts/heatmap.png?" in page and "/reports/charts/heatmap.svg?" in page  # still downloadable
+    css = client.get("/reports/heatmap.css")
+    assert css.mimetype == "text/css"
+    assert ".heat-0{background-color:#dc3545}" in css.get_data(as_text=True)  # red for 0%
+    assert ".heat-10{background-color:#198754}" in css.get_data(as_text=True)  # green for 100%
