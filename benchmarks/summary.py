@@ -26,7 +26,8 @@ def main(paths: list[str]) -> int:
     if not runs:
         print(__doc__)
         return 1
-    names = [row["name"] for row in runs[0]["endpoints"]]
+    # Every run's rows, in the order they were measured (a newer run may have measured more).
+    names = list(dict.fromkeys(row["name"] for run in runs for row in run["endpoints"]))
     by_run = [{row["name"]: row for row in run["endpoints"]} for run in runs]
     print("| p50 ms | " + " | ".join(label(r) for r in runs) + " |")
     print("|---|" + "---:|" * len(runs))
