@@ -54,9 +54,10 @@ def seed_vocab():
 
 def register_cli(app: Flask) -> None:
     """Add the `esd` group, with the areas' commands, to the app's `flask` command."""
+    from .backup_cli import backup_command, restore_command
     from .certifications.cli import scheduler, send_reminders
     from .demo.cli import seed_demo_command
-    for command in (seed_demo_command, send_reminders, scheduler):
+    for command in (seed_demo_command, send_reminders, scheduler, backup_command, restore_command):
         esd_cli.add_command(command)
     app.cli.add_command(esd_cli)
 

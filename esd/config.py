@@ -67,7 +67,7 @@ def from_environment() -> dict:
         # RedisCache with CACHE_REDIS_URL when the app runs on several hosts.
         "CACHE_TYPE": os.environ.get("CACHE_TYPE", "FileSystemCache"),
     }
-    for name in ("CACHE_DIR", "CACHE_REDIS_URL"):
+    for name in ("CACHE_DIR", "CACHE_REDIS_URL", "UPLOAD_FOLDER"):
         if os.environ.get(name):
             settings[name] = os.environ[name]
     for name in ("CACHE_DEFAULT_TIMEOUT", "CACHE_THRESHOLD"):
