@@ -66,7 +66,7 @@ def two_factor_setup():
     if current_user.is_authenticated:
         user, next_url = current_user._get_current_object(), None
     elif waiting is not None:
-        (user, state), next_url = waiting, waiting[1].get("next")
+        user, next_url = waiting[0], waiting[1].get("next")
     else:
         return redirect(url_for("auth.login", next=request.path))
     if is_enrolled(user):
@@ -76,7 +76,7 @@ def two_factor_setup():
     if form.validate_on_submit():
         codes = confirm_enrolment(user, form.code.data)
         if codes is not None:
-            if waiting is not None and not current_user.is_authenticated:
+            if not current_user.is_authenticated:
                 sign_in(user, None)  # commits; the codes page below links on to where they were going
             else:
                 db.session.commit()
