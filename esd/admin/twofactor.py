@@ -11,9 +11,9 @@ from ..auth.twofactor_forms import TwoFactorRulesForm
 from ..dogs.forms import ArchiveForm, choices
 from ..extensions import db
 from ..models import Agency, TwoFactor, User
+from ..roles import ROLE_LABELS
 from ..scoping import roles_required
 from .views import bp
-from .forms import ROLE_LABELS
 
 
 def _rules_form() -> TwoFactorRulesForm:

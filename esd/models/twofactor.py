@@ -7,8 +7,8 @@ from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
+from ..roles import ROLES
 from .base import UTCDateTime, enum_check, utcnow
-from .core import ROLES
 
 
 class TwoFactor(db.Model):
