@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError
 from . import config, db_events, roles
 from .extensions import bootstrap, cache, csrf, db, login_manager, mail, migrate
 from .models.base import utcnow
+from .parsing import IdConverter, has_nul
 from .rates import rate_html
 
 # One list of the product's areas: each is a package with a blueprint named `bp` in its views.py.
@@ -37,6 +38,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = config.instance_secret_key(app.instance_path)
 
     _init_extensions(app)
+    # Before any route is added: every `<int:...>` then takes ASCII digits up to what the databases hold.
+    app.url_map.converters["int"] = IdConverter
     _register_blueprints(app)
     _register_security_hooks(app)
     _register_error_handlers(app)
@@ -98,6 +101,16 @@ def _register_security_hooks(app: Flask) -> None:
         g.pop("_login_user", None)
 
     @app.before_request
+    def refuse_nul():
+        """Refuse a NUL character anywhere in the request: no person types one, PostgreSQL cannot store it."""
+        try:
+            nul = has_nul(request)
+        except RecursionError:  # Python's JSON reader recurses once per level; 100,000 levels overflow it
+            abort(400, description="The JSON body is nested too deeply.")
+        if nul:
+            abort(400, description="The request contains a NUL character, which no field accepts.")
+
+    @app.before_request
     def idle_timeout():
         """End a session idle for longer than IDLE_TIMEOUT (checked on the server, not only by cookie age)."""
         if not current_user.is_authenticated:
@@ -152,6 +165,8 @@ def _register_error_handlers(app: Flask) -> None:
     app.register_error_handler(404, handler(404, "Not found."))
     app.register_error_handler(405, handler(405, "This action is not allowed here."))
     app.register_error_handler(413, handler(413, "The upload is too large (at most 10 MB)."))
+    # The tablet reads every answer under /api/ as JSON, a failure included.
+    app.register_error_handler(500, handler(500, "Something went wrong on our side; it has been logged."))
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):

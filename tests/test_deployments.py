@@ -33,7 +33,7 @@ def form_data(the_dog, the_handler, **overrides):
             "finds-1-hiding_spot": "", "finds-1-evidence": "yes",
             "finds-2-device_type": "", "finds-2-hiding_spot": "", "finds-2-evidence": "pending"}
     data.update(overrides)
-    return data
+    return {key: value for key, value in data.items() if value is not None}  # None: the field is not sent
 
 
 def test_a_handler_logs_a_deployment_with_finds_in_the_agency_time_zone(client, login_as, team):
@@ -66,7 +66,15 @@ def test_a_deployment_without_finds_and_an_unverified_alert_is_recorded(client, 
 
 @pytest.mark.parametrize("field, value, message", [
     ("finds-0-device_type", "999999", "Unknown device type"),
-    ("finds-0-device_type", "not-a-number", "Invalid Choice"),
+    # Not an id at all (text, Unicode digits, beyond an INTEGER): the same message as an unknown id.
+    ("finds-0-device_type", "not-a-number", "Unknown device type"),
+    ("finds-0-device_type", "\u0661", "Unknown device type"),
+    ("finds-0-hiding_spot", "99999999999999999999", "Unknown hiding spot"),
+    ("day", "9999-12-31", "Enter a day that has passed"),
+    ("day", "0001-01-01", "Enter a day that has passed"),
+    ("day", "\u0662\u0660\u0662\u0666-03-12", "Use the digits 0-9"),
+    ("legal_authority", None, "Choose the legal authority"),
+    ("duration_minutes", "\u0666\u0660", "Use the digits 0-9"),
     ("finds-0-hiding_spot", "999999", "Unknown hiding spot"),
     ("legal_authority", "because", "Choose the legal authority"),
     ("duration_minutes", "0", "between 1 and 1440"),

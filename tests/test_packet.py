@@ -173,6 +173,8 @@ def test_deployment_packet_is_as_of_the_deployment_date(client, rex):
 
 
 @pytest.mark.parametrize("as_of, message", [("yesterday", "as_of must be a date"),
+                                            ("0001-01-01", "as_of must be a date"),
+                                            ("\u0662\u0660\u0662\u0666-01-01", "as_of must be a date"),
                                             ("2999-01-01", "The as-of date is in the future")])
 def test_bad_as_of_dates_are_refused_with_a_message(client, rex, as_of, message):
     dog, manager = rex

@@ -159,7 +159,6 @@ def test_cache_keys_differ_by_what_and_filters(program):
 @pytest.mark.parametrize("query, status", [
     ("start=2026-03-01&end=2026-01-01", 400),
     ("start=yesterday", 400),
-    ("dog=abc", 400),
 ])
 def test_bad_filters_are_explained_not_500(client, login_as, program, query, status):
     login_as("manager", program[0])

@@ -2,13 +2,13 @@
 from functools import lru_cache
 from zoneinfo import available_timezones
 
-from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, EmailField, IntegerField, PasswordField, SelectField,
                      SelectMultipleField, StringField)
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..auth.passwords import MAX_LENGTH, password_problem
 from ..dogs.forms import choice_values, choices, none_if_blank, one_of_choices, optional_int, strip
+from ..forms import SafeForm
 from ..models.core import DEFAULT_THRESHOLDS
 from ..models.vocab import VOCAB_KINDS
 from ..roles import AGENCY_ROLES, ROLE_LABELS, ROLES
@@ -41,7 +41,7 @@ def parse_thresholds(text: str) -> list[int]:
     return sorted(values, reverse=True)
 
 
-class AgencyForm(FlaskForm):
+class AgencyForm(SafeForm):
     name = StringField("Name", filters=[strip], validators=[DataRequired("Give the agency's name."),
                                                             Length(max=120)])
     timezone = SelectField("Time zone", default="America/New_York", validate_choice=False,
@@ -51,7 +51,7 @@ class AgencyForm(FlaskForm):
                                        validators=[InputRequired("Give a number of days."),
                                                    NumberRange(1, 365, "Use 1 to 365 days.")])
     reminder_thresholds = StringField("Reminder days before expiry", default=DEFAULT_THRESHOLDS,
-                                      filters=[strip], validators=[DataRequired("Give the reminder days.")])
+                                      filters=[strip], validators=[DataRequired("Give the reminder days."), Length(max=200)])
     monthly_training_target_hours = IntegerField("Monthly training target (hours per dog)", default=16,
                                                  validators=[Optional(), NumberRange(0, 400, "Use 0 to 400 hours.")])
 
@@ -62,7 +62,7 @@ class AgencyForm(FlaskForm):
             raise ValidationError(str(error)) from None
 
 
-class UserForm(FlaskForm):
+class UserForm(SafeForm):
     email = EmailField("E-mail", filters=[lambda v: v.strip().lower() if isinstance(v, str) else v],
                        validators=[DataRequired("Give the e-mail address."),
                                    Email("Enter a valid e-mail address.", check_deliverability=False),
@@ -115,27 +115,30 @@ class UserForm(FlaskForm):
             raise ValidationError(problem)
 
 
-class TermForm(FlaskForm):
+class TermForm(SafeForm):
     kind = SelectField("Vocabulary", choices=choices((k, KIND_LABELS[k]) for k in VOCAB_KINDS), validate_choice=False,
                        validators=[DataRequired(), one_of_choices("Choose a vocabulary.")])
     name = StringField("New term", filters=[strip], validators=[DataRequired("Give the term."), Length(max=80)])
 
     def validate_name(self, field):
-        from sqlalchemy import func, select
+        from sqlalchemy import select
 
         from ..extensions import db
         from ..models import VocabularyTerm
-        taken = db.session.scalar(select(VocabularyTerm).where(VocabularyTerm.kind == self.kind.data,
-                                                               func.lower(VocabularyTerm.name) == field.data.lower()))
+        # Compared in Python: SQLite's lower() folds ASCII only, so "Ördner" and "ÖRDNER" differed there.
+        wanted = field.data.casefold()
+        taken = next((t for t in db.session.scalars(select(VocabularyTerm).where(
+            VocabularyTerm.kind == self.kind.data)) if t.name.casefold() == wanted), None)
         if taken is not None:
             raise ValidationError(f"“{taken.name}” is already in this vocabulary"
                                   + ("." if taken.active else " (inactive: reactivate it below)."))
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(SafeForm):
     class Meta:
         csrf = False  # a GET filter changes nothing
 
+    clamp_dates = True
     entity = SelectField("Record kind", validate_choice=False, filters=[none_if_blank],
                          validators=[one_of_choices("Choose a record kind from the list.")])
     user = SelectField("User", coerce=optional_int, validate_choice=False,

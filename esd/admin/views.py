@@ -11,6 +11,7 @@ from ..dogs.forms import ArchiveForm, choices
 from ..extensions import db
 from ..models import Agency, Dog, Handler, User, VocabularyTerm, terms, utcnow
 from ..models.vocab import VOCAB_KINDS
+from ..parsing import page_number
 from ..scoping import record_agency_ids, roles_required
 from ..roles import MANAGE_ROLES, ROLE_LABELS
 from . import audit_entries
@@ -254,7 +255,7 @@ def audit_log():
         return render_template("admin/audit_log.html", form=form, pagination=None, users={}), 400
     stmt = audit_query(ids, AuditFilter(entity=form.entity.data, user_id=form.user.data,
                                         start=form.start.data, end=form.end.data))
-    pagination = db.paginate(stmt, page=request.args.get("page", 1, type=int), per_page=PER_PAGE,
+    pagination = db.paginate(stmt, page=request.args.get("page", 1, type=page_number), per_page=PER_PAGE,
                              error_out=False, count=True)
     zones = dict(db.session.execute(select(Agency.id, Agency.timezone).where(
         Agency.id.in_({e.agency_id for e in pagination.items if e.agency_id}))).all())

@@ -1,12 +1,12 @@
 """Login and password forms."""
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
+from ..forms import SafeForm
 from .passwords import MAX_LENGTH, password_problem
 
 
-class LoginForm(FlaskForm):
+class LoginForm(SafeForm):
     email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
     submit = SubmitField("Log in")
@@ -21,9 +21,10 @@ class NewPasswordMixin:
             raise ValidationError(problem)
 
 
-class ChangePasswordForm(NewPasswordMixin, FlaskForm):
-    current_password = PasswordField("Current password", validators=[DataRequired()])
-    new_password = PasswordField("New password", validators=[DataRequired()])
+class ChangePasswordForm(NewPasswordMixin, SafeForm):
+    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
+    new_password = PasswordField("New password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
     confirm = PasswordField("Repeat new password",
-                            validators=[DataRequired(), EqualTo("new_password", "The passwords differ.")])
+                            validators=[DataRequired(), Length(max=MAX_LENGTH),
+                                        EqualTo("new_password", "The passwords differ.")])
     submit = SubmitField("Change password")

@@ -1,5 +1,4 @@
 """Certification forms: record or renew a team's certification; the reminder e-mail preference."""
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
@@ -7,10 +6,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from ..extensions import db
+from ..forms import SafeForm, happened
 from ..models import Dog, Handler, VocabularyTerm
+from ..parsing import optional_int
 from ..scoping import can_manage
 from .services import certificate_problem
-from ..forms import optional_int
 
 DISCIPLINE_LABELS = {"esd": "ESD (electronic storage devices)", "tppo": "TPPO (thumb drives, phones, …)"}
 RESULT_LABELS = {"pass": "Pass", "fail": "Fail"}
@@ -23,7 +23,7 @@ def dog_label(dog: Dog, with_agency: bool = False) -> str:
     return label + (f" — {dog.agency.name}" if with_agency else "")
 
 
-class CertificationForm(FlaskForm):
+class CertificationForm(SafeForm):
     """A team's certification; `user` decides which dogs may be named, `fixed_dog` locks it (renewal)."""
 
     dog_id = SelectField("Dog", coerce=optional_int, validate_choice=False,
@@ -34,7 +34,7 @@ class CertificationForm(FlaskForm):
                                      validators=[DataRequired("Choose the certifying body.")])
     discipline = SelectField("Discipline", choices=[SelectChoice(k, v) for k, v in DISCIPLINE_LABELS.items()], default="esd",
                              validate_choice=False)
-    issued_on = DateField("Issued on", validators=[DataRequired("Enter the date of issue (YYYY-MM-DD).")])
+    issued_on = DateField("Issued on", validators=[DataRequired("Enter the date of issue (YYYY-MM-DD)."), happened])
     expires_on = DateField("Expires on", validators=[Optional()],
                            description="Leave empty for one year after the date of issue.")
     evaluator = StringField("Evaluator", validators=[Optional(), Length(max=120)])
@@ -125,5 +125,5 @@ class CorrectionForm(CertificationForm):
         description="For example: evaluator's name misspelt; expiry copied wrong from the certificate.")
 
 
-class ReminderPreferenceForm(FlaskForm):
+class ReminderPreferenceForm(SafeForm):
     email_reminders = BooleanField("Send me certification reminders by e-mail")

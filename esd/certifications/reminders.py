@@ -23,6 +23,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from ..batch import isolated
 from ..extensions import db, mail
 from ..models import Agency, Certification, Dog, Notification, Reminder, User, utcnow
 from .services import superseded_clause
@@ -118,7 +119,7 @@ def run(today: date | None = None, app=None) -> list[Outcome]:
                                        .order_by(Agency.id)))
     with _Mailer() as mailer:
         for agency in agencies:
-            outcomes += _run_agency(agency, today, mailer)
+            outcomes += isolated(lambda: _run_agency(agency, today, mailer), f"agency {agency.id}", [])
     db.session.commit()
     sent = sum(1 for o in outcomes if o.status == "sent")
     failed = len(outcomes) - sent
@@ -167,29 +168,36 @@ def _run_agency(agency: Agency, today: date | None, mailer: _Mailer) -> list[Out
     thresholds = agency.thresholds()
     outcomes = []
     for cert in candidate_certifications(agency, day):
-        threshold = due_threshold(cert.expires_on, thresholds, day)
-        if threshold is None:
-            continue
-        users = {u.id: u for u in recipients_for(cert, day)}
-        recipients = [Recipient(u.id, bool(u.email_reminders and u.email)) for u in users.values()]
-        now = utcnow()
-        existing = db.session.scalars(select(Reminder).where(
-            Reminder.certification_id == cert.id, Reminder.threshold_days == threshold)).all()
-        settled = {(r.recipient_id, r.channel) for r in existing
-                   if r.status in ("sent", "cancelled")
-                   or (r.status == "pending" and r.claimed_at and r.claimed_at > now - STALE_CLAIM)}
-        retry = {(r.recipient_id, r.channel) for r in existing} - settled
-        message = _Message(cert, day)
-        for notice in notices_due(cert.id, cert.expires_on, thresholds, day, recipients, settled):
-            user = users[notice.recipient_id]
-            if notice.channel == "in_app":
-                if _claim_in_app(notice, message):
-                    outcomes.append(Outcome("in_app", user.email, cert.dog.name, threshold, cert.expires_on,
-                                            "sent"))
-            else:
-                row = _claim_email(notice, (notice.recipient_id, "email") in retry)
-                if row is not None:
-                    outcomes.append(_deliver(row, user, message, mailer))
+        outcomes += isolated(lambda: _remind(cert, thresholds, day, mailer), f"certification {cert.id}", [])
+    return outcomes
+
+
+def _remind(cert: Certification, thresholds: list[int], day: date, mailer: _Mailer) -> list[Outcome]:
+    """The notices due for one certification, claimed and delivered."""
+    outcomes = []
+    threshold = due_threshold(cert.expires_on, thresholds, day)
+    if threshold is None:
+        return []
+    users = {u.id: u for u in recipients_for(cert, day)}
+    recipients = [Recipient(u.id, bool(u.email_reminders and u.email)) for u in users.values()]
+    now = utcnow()
+    existing = db.session.scalars(select(Reminder).where(
+        Reminder.certification_id == cert.id, Reminder.threshold_days == threshold)).all()
+    settled = {(r.recipient_id, r.channel) for r in existing
+               if r.status in ("sent", "cancelled")
+               or (r.status == "pending" and r.claimed_at and r.claimed_at > now - STALE_CLAIM)}
+    retry = {(r.recipient_id, r.channel) for r in existing} - settled
+    message = _Message(cert, day)
+    for notice in notices_due(cert.id, cert.expires_on, thresholds, day, recipients, settled):
+        user = users[notice.recipient_id]
+        if notice.channel == "in_app":
+            if _claim_in_app(notice, message):
+                outcomes.append(Outcome("in_app", user.email, cert.dog.name, threshold, cert.expires_on,
+                                        "sent"))
+        else:
+            row = _claim_email(notice, (notice.recipient_id, "email") in retry)
+            if row is not None:
+                outcomes.append(_deliver(row, user, message, mailer))
     return outcomes
 
 

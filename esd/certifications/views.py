@@ -12,6 +12,7 @@ from ..audit import audit_reason
 from ..dates import one_year_after
 from ..extensions import db
 from ..models import Agency, Certification, Dog, Notification, Reminder, User, utcnow
+from ..parsing import optional_int
 from ..roles import MANAGE_ROLES, RECORD_ROLES
 from ..scoping import (can_manage, record_agency_ids, require_manage, roles_required,
                        scoped_get_or_404)
@@ -130,8 +131,9 @@ def _prefill_dates(form: CertificationForm, today: date) -> None:
 def new_certification():
     """Record a team's certification, with its certificate file."""
     dog = None
-    if request.args.get("dog_id", "").isdigit():
-        dog = scoped_get_or_404(Dog, int(request.args["dog_id"]))
+    dog_id = optional_int(request.args.get("dog_id"))  # an id no record has is not found (404)
+    if dog_id is not None:
+        dog = scoped_get_or_404(Dog, dog_id)
         require_manage(dog.agency_id)
     form = CertificationForm(user=current_user)
     if request.method == "GET" and dog is not None:

@@ -1,21 +1,16 @@
 """Deployment forms: the search itself, its finds inline, the quick evidence update, the list filter."""
-from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, FieldList, Form, FormField, HiddenField, IntegerField,
                      SelectField, StringField, TextAreaField, TimeField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ..forms import SafeForm, happened
 from ..models.deployments import EVIDENCE
+from ..parsing import optional_int
 
 AUTHORITY_LABELS = {"search_warrant": "Search warrant", "probation_parole": "Probation / parole search",
                     "consent": "Consent"}
 EVIDENCE_LABELS = {"pending": "Pending (exam not back)", "yes": "Yes, held evidence", "no": "No evidence"}
-
-
-def optional_int(value):
-    if value in (None, "", "None"):
-        return None
-    return int(value)
 
 
 def one_of_choices(message):
@@ -32,7 +27,7 @@ def one_of_choices(message):
 class FindForm(Form):
     """One device found; a row left without a device type and anything else is ignored."""
 
-    id = HiddenField()
+    id = HiddenField(validators=[Length(max=12)])
     device_type = SelectField("Device type", coerce=optional_int, validate_choice=False,
                               validators=[one_of_choices("Unknown device type: choose one from the list.")])
     hiding_spot = SelectField("Hiding spot", coerce=optional_int, validate_choice=False,
@@ -53,20 +48,21 @@ class FindForm(Form):
             raise ValidationError("Choose the device type of this find.")
 
 
-class DeploymentForm(FlaskForm):
+class DeploymentForm(SafeForm):
     dog = SelectField("Dog", coerce=optional_int, validate_choice=False,
                       validators=[DataRequired("Choose the dog."),
                                   one_of_choices("Choose one of your agency's dogs.")])
     handler = SelectField("Handler", coerce=optional_int, validate_choice=False,
                           validators=[DataRequired("Choose the handler."),
                                       one_of_choices("Choose one of your agency's handlers.")])
-    day = DateField("Date", validators=[InputRequired("Enter the date of the search.")])
+    day = DateField("Date", validators=[InputRequired("Enter the date of the search."), happened])
     time = TimeField("Start time", validators=[InputRequired("Enter the time the search started.")])
     requesting_agency = StringField("Requesting agency", validators=[Optional(), Length(max=160)])
     case_number = StringField("Case number", validators=[Optional(), Length(max=80)])
     legal_authority = SelectField("Legal authority", choices=[SelectChoice(k, v) for k, v in AUTHORITY_LABELS.items()],
                                   validate_choice=False,
-                                  validators=[one_of_choices("Choose the legal authority from the list.")])
+                                  validators=[InputRequired("Choose the legal authority from the list."),
+                                              one_of_choices("Choose the legal authority from the list.")])
     location_type = SelectField("Location type", coerce=optional_int, validate_choice=False,
                                 validators=[one_of_choices("Unknown location type: choose one from the list.")])
     duration_minutes = IntegerField("Duration (minutes)", validators=[
@@ -82,22 +78,24 @@ class DeploymentForm(FlaskForm):
             raise ValidationError("The handler must belong to the same agency as the dog.")
 
 
-class EvidenceForm(FlaskForm):
+class EvidenceForm(SafeForm):
     """The forensic exam came back: set one find's evidence result."""
 
     evidence = SelectField("Held evidence", choices=[SelectChoice(k, EVIDENCE_LABELS[k]) for k in EVIDENCE],
                            validate_choice=False,
-                           validators=[one_of_choices("Choose yes, no or pending.")])
+                           validators=[InputRequired("Choose yes, no or pending."),
+                                       one_of_choices("Choose yes, no or pending.")])
 
 
-class ArchiveForm(FlaskForm):
+class ArchiveForm(SafeForm):
     """A POST with CSRF and nothing else."""
 
 
-class DeploymentFilterForm(FlaskForm):
+class DeploymentFilterForm(SafeForm):
     class Meta:
         csrf = False  # a GET form that changes nothing
 
+    clamp_dates = True
     dog = SelectField("Dog", coerce=optional_int, validate_choice=False, validators=[Optional()])
     handler = SelectField("Handler", coerce=optional_int, validate_choice=False, validators=[Optional()])
     start = DateField("From", validators=[Optional()])

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from ..audit import audit_reason
 from ..extensions import db
 from ..models import Deployment, Dog, Find, Handler, terms, utcnow
+from ..parsing import optional_int, page_number
 from ..roles import MANAGE_ROLES, RECORD_ROLES
 from ..scoping import record_agency_ids, require_manage, roles_required, scope_clause, scoped_get_or_404
 from .forms import (AUTHORITY_LABELS, EVIDENCE_LABELS, ArchiveForm, DeploymentFilterForm, DeploymentForm,
@@ -101,7 +102,7 @@ def list_deployments():
         q=form.q.data, with_finds=form.with_finds.data, archived=form.archived.data))
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     pages = max(1, -(-total // PER_PAGE))
-    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    page = min(max(request.args.get("page", 1, type=page_number), 1), pages)
     rows = list(db.session.scalars(stmt.limit(PER_PAGE).offset((page - 1) * PER_PAGE)))
     return render_template("deployments/list.html", form=form, rows=rows, page=page, pages=pages, total=total,
                            counts=find_counts([d.id for d in rows]), authority=AUTHORITY_LABELS,
@@ -116,7 +117,7 @@ def new_deployment():
     form = DeploymentForm()
     _prepare(form)
     if request.method == "GET":
-        dog_id = request.args.get("dog_id", type=int)
+        dog_id = request.args.get("dog_id", type=optional_int)
         if dog_id:
             dog = scoped_get_or_404(Dog, dog_id)
             form.dog.data = dog.id
@@ -207,7 +208,7 @@ def archive_deployment(deployment_id):
     if ArchiveForm().validate_on_submit():
         if deployment.archived_at is None:
             deployment.archived_at = utcnow()
-            audit_reason(request.form.get("reason") or "Archived from the deployment page")
+            audit_reason((request.form.get("reason") or "").strip()[:300] or "Archived from the deployment page")
             db.session.commit()
             flash("Deployment archived: it no longer counts in any figure.", "success")
     return redirect(url_for("deployments.deployment_detail", deployment_id=deployment.id))

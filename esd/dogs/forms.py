@@ -1,12 +1,12 @@
 """Forms of the dogs area: dogs, handlers, teams."""
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms.fields.choices import SelectChoice
 from wtforms import DateField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from ..forms import SafeForm, happened
 from ..models.core import DOG_STATUSES, SEXES
-from ..forms import optional_int
+from ..parsing import optional_int
 
 STATUS_LABELS = {"in_training": "In training", "active": "Active", "retired": "Retired"}
 SEX_LABELS = {"male": "Male", "female": "Female"}
@@ -42,11 +42,11 @@ def none_if_blank(value):
     return value or None
 
 
-class ArchiveForm(FlaskForm):
+class ArchiveForm(SafeForm):
     """A button that archives a record (CSRF only)."""
 
 
-class DogForm(FlaskForm):
+class DogForm(SafeForm):
     agency = SelectField("Agency", coerce=optional_int, validate_choice=False,
                          validators=[DataRequired("Choose the agency."),
                                      one_of_choices("Choose one of the agencies in the list.")])
@@ -55,14 +55,14 @@ class DogForm(FlaskForm):
     breed = StringField("Breed", filters=[none_if_blank], validators=[Optional(), Length(max=80)])
     sex = SelectField("Sex", choices=choices([("", "—")] + [(s, SEX_LABELS[s]) for s in SEXES]), validate_choice=False,
                       filters=[none_if_blank], validators=[one_of_choices("Choose male or female.")])
-    date_of_birth = DateField("Date of birth", validators=[Optional()])
+    date_of_birth = DateField("Date of birth", validators=[Optional(), happened])
     microchip_id = StringField("Microchip id", filters=[none_if_blank], validators=[Optional(), Length(max=40)])
     status = SelectField("Status", choices=choices((s, STATUS_LABELS[s]) for s in DOG_STATUSES), default="in_training",
                          validate_choice=False,
                          validators=[DataRequired("Choose the status."),
                                      one_of_choices("Unknown status: choose in training, active or retired.")])
-    acquired_on = DateField("Acquired on", validators=[Optional()])
-    retired_on = DateField("Retired on", validators=[Optional()])
+    acquired_on = DateField("Acquired on", validators=[Optional(), happened])
+    retired_on = DateField("Retired on", validators=[Optional(), happened])
     photo = FileField("Photo (JPEG or PNG, optional)",
                       validators=[FileAllowed(["jpg", "jpeg", "png"], "The photo must be a JPEG or PNG file.")])
 
@@ -82,7 +82,7 @@ class DogForm(FlaskForm):
             raise ValidationError("The date of birth cannot be after the acquired date.")
 
 
-class HandlerForm(FlaskForm):
+class HandlerForm(SafeForm):
     agency = SelectField("Agency", coerce=optional_int, validate_choice=False,
                          validators=[DataRequired("Choose the agency."),
                                      one_of_choices("Choose one of the agencies in the list.")])
@@ -118,7 +118,7 @@ class HandlerForm(FlaskForm):
             raise ValidationError("Choose a handler account of the same agency.")
 
 
-class TeamForm(FlaskForm):
+class TeamForm(SafeForm):
     handler = SelectField("Handler", coerce=optional_int, validate_choice=False,
                           validators=[DataRequired("Choose the handler."),
                                       one_of_choices("Choose a handler of this dog's agency.")])
@@ -131,5 +131,5 @@ class TeamForm(FlaskForm):
             raise ValidationError("The end date cannot be before the start date.")
 
 
-class EndTeamForm(FlaskForm):
+class EndTeamForm(SafeForm):
     ends_on = DateField("Last day of the team", validators=[DataRequired("Give the team's last day.")])

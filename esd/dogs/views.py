@@ -160,7 +160,7 @@ def archive_dog(dog_id):
     require_manage(dog.agency_id)
     if ArchiveForm().validate_on_submit():
         archive(dog)
-        audit_reason(request.form.get("reason") or "Dog archived")
+        audit_reason((request.form.get("reason") or "").strip()[:300] or "Dog archived")
         db.session.commit()
         flash(f"{dog.name} archived.", "success")
     return redirect(url_for("dogs.dog_detail", dog_id=dog.id))

@@ -1,13 +1,15 @@
 """The export filter: a date range, sent by GET so a download link can be bookmarked."""
-from flask_wtf import FlaskForm
 from wtforms import DateField
 from wtforms.validators import Optional, ValidationError
 
+from ..forms import SafeForm
 
-class ExportForm(FlaskForm):
+
+class ExportForm(SafeForm):
     class Meta:
         csrf = False  # a GET form that changes nothing
 
+    clamp_dates = True
     start = DateField("From", validators=[Optional()])
     end = DateField("To", validators=[Optional()])
 

@@ -8,6 +8,7 @@ from werkzeug.utils import secure_filename
 from ..audit import record_event
 from ..extensions import db
 from ..models import Deployment, Dog, utcnow
+from ..parsing import EARLIEST_DAY, parse_day
 from ..roles import MANAGE_ROLES
 from ..scoping import record_agency_ids, roles_required, scoped_get_or_404
 from .forms import ExportForm
@@ -91,9 +92,9 @@ def _as_of(default: date) -> date:
     if not raw:
         return default
     try:
-        return date.fromisoformat(raw)
+        return parse_day(raw, latest=date.max)  # a future day is refused below, with its own message
     except ValueError:
-        abort(400, description="as_of must be a date like 2026-03-31.")
+        abort(400, description=f"as_of must be a date like 2026-03-31, from {EARLIEST_DAY} on.")
 
 
 def _packet_response(dog, as_of: date, fmt: str, deployment=None):

@@ -1,15 +1,10 @@
 """The filter shared by every dashboard and chart: agency, dog, handler, period, blind hides only."""
-from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import BooleanField, DateField, SelectField
 from wtforms.validators import Optional, ValidationError
 
-
-def optional_int(value):
-    """'' and None mean "all"; anything else must be a whole number."""
-    if value in (None, "", "None"):
-        return None
-    return int(value)
+from ..forms import SafeForm
+from ..parsing import optional_int
 
 
 class PlainSelect:
@@ -30,10 +25,11 @@ class PlainSelect:
                       f"{options}</select>")
 
 
-class ReportFilterForm(FlaskForm):
+class ReportFilterForm(SafeForm):
     class Meta:
         csrf = False  # a GET form that changes nothing; its URL can be bookmarked or printed
 
+    clamp_dates = True
     # Choices list what the user may pick; a value outside them is checked for scope (404), not refused.
     agency = SelectField("Agency", coerce=optional_int, validate_choice=False, validators=[Optional()],
                          widget=PlainSelect())

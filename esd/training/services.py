@@ -15,6 +15,7 @@ from ..extensions import db
 from ..rates import rate_text
 from ..models import (Agency, Dog, FalseAlert, Handler, Hide, TrainingSession, User, VocabularyTerm)
 from ..models.training import CONCEALMENTS, HEIGHTS, OUTCOMES, PRECIPITATIONS, PURPOSES, WINDS
+from ..parsing import parse_id
 from ..scoping import record_agency_ids, scope_clause
 from . import forms
 from .forms import PayloadError
@@ -210,6 +211,9 @@ def may_edit(user: User, session: TrainingSession) -> bool:
 
 def may_sign_off(user: User, session: TrainingSession) -> bool:
     return user.role == "admin" or (user.role == "manager" and user.agency_id == session.agency_id)
+
+
+MAX_REASON = 1000  # an edit's reason, kept in the audit log
 
 
 def reason_required(session: TrainingSession, now: datetime) -> bool:
@@ -419,6 +423,8 @@ def revise_session(session: TrainingSession, clean: dict, user: User, now: datet
     whole in a `revise` audit entry (hides included), and a change clears any sign-off.
     """
     reason = (reason.strip() or None) if isinstance(reason, str) else None
+    if reason and len(reason) > MAX_REASON:
+        raise PayloadError([{"field": "reason", "error": f"At most {MAX_REASON} characters."}])
     if reason_required(session, now) and not reason:
         why = "it is signed off" if session.is_signed_off else "it is more than 24 hours old"
         raise PayloadError([{"field": "reason", "error": f"Give a reason for changing this session: {why}."}])
@@ -487,9 +493,11 @@ def encode_cursor(session: TrainingSession) -> str:
 def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
     if not cursor:
         return None
+    stamp, _, ident = cursor.partition("_")
+    if parse_id(ident) is None or not stamp.isascii():
+        return None  # a cursor we did not write: start from the first page
     try:
-        stamp, _, ident = cursor.partition("_")
-        return datetime.strptime(stamp, "%Y%m%dT%H%M%S%f").replace(tzinfo=timezone.utc), int(ident)
+        return datetime.strptime(stamp, "%Y%m%dT%H%M%S%f").replace(tzinfo=timezone.utc), parse_id(ident)
     except ValueError:
         return None
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Agency, Dog, TrainingSession, utcnow
 from ..models.training import PURPOSES
+from ..parsing import clamp_day, parse_day
 from ..roles import RECORD_ROLES
 from ..scoping import record_agency_ids, roles_required, scoped_get_or_404
 from . import forms, services
@@ -101,7 +102,7 @@ def _filters() -> tuple[services.SessionFilters, list[str]]:
         if not raw:
             return None
         try:
-            return date.fromisoformat(raw)
+            return clamp_day(parse_day(raw, date.min, date.max))  # "to 9999-12-31" means to the end
         except ValueError:
             errors.append(f"{name.title()} date must look like 2026-03-31.")
             return None
