@@ -11,6 +11,7 @@ from .. import dates
 from ..agency_day import local_days_clause
 from ..extensions import db
 from ..models import Deployment, Dog, Find, Handler, User, VocabularyTerm
+from ..parsing import parse_id
 from ..scoping import scope_clause
 
 
@@ -76,7 +77,7 @@ def _apply(deployment: Deployment, data: dict, *, dog: Dog, handler: Handler, tz
         if row.get("device_type") is None and not row.get("id"):
             continue  # a blank row
         if row.get("id"):
-            find = existing.get(int(row["id"])) if str(row["id"]).isdigit() else None
+            find = existing.get(parse_id(row["id"]))
             if find is None:
                 abort(404)
             if row.get("remove"):

@@ -124,7 +124,7 @@ def dog_sessions(dog_id):
     dog = scoped_get_or_404(Dog, dog_id)
     filters, errors = _filters()
     rows, next_cursor = services.dog_sessions_page(dog, filters, request.args.get("after"))
-    args = {k: v for k, v in request.args.items() if k != "after"}
+    args = {k: v for k, v in request.args.items() if k not in ("after", "dog_id")}  # dog_id is the path's
     return render_template("training/dog_sessions.html", dog=dog, rows=rows, filters=filters, errors=errors,
                            next_url=url_for("training.dog_sessions", dog_id=dog.id, after=next_cursor, **args)
                            if next_cursor else None,
