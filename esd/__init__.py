@@ -128,7 +128,7 @@ def _register_security_hooks(app: Flask) -> None:
             if request.path.startswith("/api/"):
                 abort(401)
             from flask import flash, redirect, url_for
-            flash("Your session ended after 30 minutes without activity. Please log in again.", "info")
+            flash(f"Your session ended after {_duration(limit)} without activity. Please log in again.", "info")
             return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
         session["last_seen"] = now
         session.permanent = True
@@ -143,6 +143,15 @@ def _register_security_hooks(app: Flask) -> None:
         if user is not None and not user.is_anonymous and "Cache-Control" not in response.headers:
             response.headers["Cache-Control"] = "no-store"  # records must not linger in shared caches
         return response
+
+
+def _duration(seconds: float) -> str:
+    """"30 minutes", "1 hour", "90 minutes": the idle timeout as the flash message says it."""
+    minutes = round(seconds / 60)
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return f"{hours} hour" + ("s" if hours != 1 else "")
+    return f"{minutes} minute" + ("s" if minutes != 1 else "")
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -73,6 +73,12 @@ def from_environment() -> dict:
     for name in ("CACHE_DEFAULT_TIMEOUT", "CACHE_THRESHOLD"):
         if os.environ.get(name):
             settings[name] = int(os.environ[name])
+    if os.environ.get("ESD_IDLE_TIMEOUT_MINUTES"):
+        # A session idle this long ends; the cookie lives no longer than that either.
+        minutes = int(os.environ["ESD_IDLE_TIMEOUT_MINUTES"])
+        if not 1 <= minutes <= 24 * 60:
+            raise ValueError("ESD_IDLE_TIMEOUT_MINUTES must be from 1 to 1440")
+        settings["IDLE_TIMEOUT"] = settings["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=minutes)
     if os.environ.get("SECRET_KEY"):
         settings["SECRET_KEY"] = os.environ["SECRET_KEY"]
     return settings

@@ -110,7 +110,9 @@ class UserForm(SafeForm):
             if self.password_required:
                 raise ValidationError("Give an initial password.")
             return
-        problem = password_problem(field.data, self.email.data)
+        agency_name = next((c.label for c in self.agency.choices or []
+                            if getattr(c, "value", None) == self.agency.data and self.agency.data), None)
+        problem = password_problem(field.data, self.email.data, agency_name)
         if problem:
             raise ValidationError(problem)
 

@@ -7,11 +7,11 @@ from datetime import date
 from sqlalchemy import Select, and_, or_, select
 
 from ..agency_day import local_days_clause, on_days
-from ..audit import record_event
+from ..audit import audit_reason, record_event
 from ..auth.passwords import hash_password
 from ..auth.services import end_all_sessions
 from ..extensions import db
-from ..models import Agency, AuditEntry, User, VocabularyTerm
+from ..models import Agency, AuditEntry, User, VocabularyTerm, utcnow
 from ..scoping import scope_clause
 from ..roles import AGENCY_ROLES
 
@@ -29,6 +29,22 @@ def save_agency(agency: Agency | None, data: dict) -> Agency:
             value = 0
         setattr(agency, field, value)
     return agency
+
+
+def archive_agency_now(agency: Agency, by: User) -> int:
+    """Archive `agency` and end every session of its users (each audited); return how many users.
+
+    Their logins are refused from now on (auth.services.authenticate); administrators still read
+    the agency's records.
+    """
+    agency.archived_at = utcnow()
+    audit_reason("Agency archived")
+    users = list(db.session.scalars(select(User).where(User.agency_id == agency.id)))
+    for user in users:
+        end_all_sessions(user)
+        record_event("sessions_ended", "user", user.id, user_id=by.id, agency_id=agency.id,
+                     reason=f"agency {agency.name} archived")
+    return len(users)
 
 
 def agency_name_taken(name: str, exclude_id: int | None = None) -> bool:

@@ -16,7 +16,8 @@ from ..scoping import record_agency_ids, roles_required
 from ..roles import MANAGE_ROLES, ROLE_LABELS
 from . import audit_entries
 from .forms import KIND_LABELS, AgencyForm, AuditFilterForm, TermForm, UserForm, timezone_choices
-from .services import (AuditFilter, add_term, agency_name_taken, audit_entities, audit_query, audit_users,
+from .services import (AuditFilter, add_term, agency_name_taken, archive_agency_now, audit_entities, audit_query,
+                       audit_users,
                        move_term, save_agency, save_user, self_edit_problem, set_term_active, unlock_account)
 
 bp = Blueprint("admin", __name__)
@@ -96,13 +97,12 @@ def edit_agency(agency_id):
 @bp.route("/admin/agencies/<int:agency_id>/archive", methods=["POST"])
 @roles_required("admin")
 def archive_agency(agency_id):
-    """Archive an agency: it leaves pickers; its records and history stay."""
+    """Archive an agency: it leaves pickers, its users are logged out and refused; its records and history stay."""
     agency = db.get_or_404(Agency, agency_id)
     if ArchiveForm().validate_on_submit() and agency.archived_at is None:
-        agency.archived_at = utcnow()
-        audit_reason("Agency archived")
+        ended = archive_agency_now(agency, current_user)
         db.session.commit()
-        flash(f"{agency.name} archived.", "success")
+        flash(f"{agency.name} archived; {ended} of its users were logged out and can no longer log in.", "success")
     return redirect(url_for("admin.list_agencies"))
 
 

@@ -16,7 +16,8 @@ class NewPasswordMixin:
     """A new password checked against the password rules."""
 
     def validate_new_password(self, field):
-        problem = password_problem(field.data or "", getattr(self, "email_for_check", None))
+        problem = password_problem(field.data or "", getattr(self, "email_for_check", None),
+                                   getattr(self, "agency_name_for_check", None))
         if problem:
             raise ValidationError(problem)
 

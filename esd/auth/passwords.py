@@ -9,6 +9,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 MIN_LENGTH = 8
 MAX_LENGTH = 128
+# Printed in the README for the demo accounts (made by the seed, not through this policy): anyone may
+# try it. tests/test_password_policy.py checks it is the demo's DEMO_PASSWORD.
+PUBLISHED = frozenset({"tracker demo 2026"})
 
 
 @lru_cache(maxsize=1)
@@ -19,7 +22,11 @@ def common_passwords() -> frozenset[str]:
                      if line.strip() and not line.startswith("#"))
 
 
-def password_problem(password: str, email: str | None = None) -> str | None:
+def _letters(text: str) -> str:
+    return "".join(c for c in text.casefold() if c.isalpha())
+
+
+def password_problem(password: str, email: str | None = None, agency_name: str | None = None) -> str | None:
     """Why `password` is refused, or None when it is acceptable."""
     if len(password) < MIN_LENGTH:
         return f"Use at least {MIN_LENGTH} characters."
@@ -32,6 +39,11 @@ def password_problem(password: str, email: str | None = None) -> str | None:
         return "This password repeats one or two characters; choose another."
     if email and lowered in {email.lower(), email.split("@")[0].lower()}:
         return "The password must not be your e-mail address."
+    if " ".join(lowered.split()) in PUBLISHED:
+        return "This is the demo's published password; choose another."
+    # The agency's name, whatever the case, spacing, digits or punctuation around it ("Metro Task Force 2026!").
+    if agency_name and _letters(agency_name) and _letters(password) == _letters(agency_name):
+        return "The password must not be your agency's name."
     return None
 
 

@@ -36,9 +36,11 @@ def authenticate(email: str, password: str, ip: str | None) -> tuple[User | None
     Success does not yet sign in: the caller asks for a second factor when the user has one,
     then calls `complete_login`.
 
-    The message is generic unless the password was right, so the form never tells
-    an attacker which e-mail addresses exist. Failures from an address that is
-    over its limit are not counted against the account: nobody can lock everyone out.
+    A wrong password gets the generic message, so the form never tells an attacker which
+    e-mail addresses exist. A locked account, a disabled one and one of an archived agency
+    answer the same whatever the password: the answer never tells a guesser that the password
+    was right. Failures from an address that is over its limit are not counted against the
+    account: nobody can lock everyone out.
     """
     if address_blocked(ip):
         record_event("login_throttled", "user", reason=email[:254])
@@ -48,21 +50,25 @@ def authenticate(email: str, password: str, ip: str | None) -> tuple[User | None
         verify_password(_dummy_hash(), password)  # same work as for a real account: timing tells nothing
         record_event("login_failed", "user", reason=f"unknown e-mail {email[:200]}")
         return None, INVALID
-    if not verify_password(user.password_hash, password):
-        count_failed_login(user)
-        return None, INVALID
+    right = verify_password(user.password_hash, password)  # always checked: the time taken tells nothing
     problem = cannot_sign_in(user)
     if problem:
+        record_event("login_refused", "user", user.id, user_id=user.id, agency_id=user.agency_id, reason=problem)
         return None, problem
+    if not right:
+        count_failed_login(user)
+        return None, INVALID
     return user, None
 
 
 def cannot_sign_in(user: User) -> str | None:
-    """Why `user` may not sign in now although the password was right, or None."""
+    """Why `user` may not sign in now, whatever the password, or None."""
     if user.is_locked:
         return "This account is locked after repeated failed logins. Ask an administrator to unlock it."
     if not user.active:
         return "This account is disabled. Ask an administrator."
+    if user.agency is not None and user.agency.archived_at is not None:
+        return "This account's agency is archived. Ask an administrator."
     return None
 
 

@@ -1,29 +1,16 @@
 """Log in, log out, change password."""
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..audit import record_event
 from ..extensions import db
+from ..redirects import safe_next
 from .forms import ChangePasswordForm, LoginForm
 from .passwords import hash_password, verify_password
 from .pending import second_step
 from .services import authenticate, complete_login, end_all_sessions
 
 bp = Blueprint("auth", __name__)
-
-
-def safe_next(target: str | None) -> str | None:
-    """`target` if it is a path on this site, else None (no open redirect)."""
-    if not target:
-        return None
-    target = target.strip()
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
-            or "\\" in target:
-        return None
-    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -76,6 +63,7 @@ def change_password():
     """Change one's own password; every other session ends."""
     form = ChangePasswordForm()
     form.email_for_check = current_user.email
+    form.agency_name_for_check = current_user.agency.name if current_user.agency else None
     if form.validate_on_submit():
         if not verify_password(current_user.password_hash, form.current_password.data):
             form.current_password.errors.append("This is not your current password.")

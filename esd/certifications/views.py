@@ -13,6 +13,7 @@ from ..dates import one_year_after
 from ..extensions import db
 from ..models import Agency, Certification, Dog, Notification, Reminder, User, utcnow
 from ..parsing import optional_int
+from ..redirects import safe_next
 from ..roles import MANAGE_ROLES, RECORD_ROLES
 from ..scoping import (can_manage, record_agency_ids, require_manage, roles_required,
                        scoped_get_or_404)
@@ -281,10 +282,7 @@ def mark_read(notification_id):
     if item.read_at is None:
         item.read_at = utcnow()
         db.session.commit()
-    target = request.form.get("next")
-    if target and target.startswith("/") and not target.startswith("//"):
-        return redirect(target)
-    return redirect(url_for("certifications.notifications"))
+    return redirect(safe_next(request.form.get("next")) or url_for("certifications.notifications"))
 
 
 @bp.route("/notifications/read-all", methods=["POST"])
