@@ -6,7 +6,7 @@ from flask import Flask, abort, g, jsonify, render_template, request, session
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 
-from . import config, db_events, roles
+from . import config, db_events, roles, security_headers
 from .extensions import bootstrap, cache, csrf, db, login_manager, mail, migrate
 from .models.base import utcnow
 from .parsing import IdConverter, has_nul
@@ -133,11 +133,10 @@ def _register_security_hooks(app: Flask) -> None:
         session["last_seen"] = now
         session.permanent = True
 
+    security_headers.register(app)
+
     @app.after_request
-    def security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
+    def no_store_for_users(response):
         # The user g already holds, not current_user: after a commit that would reload it (one more query).
         user = g.get("_login_user")
         if user is not None and not user.is_anonymous and "Cache-Control" not in response.headers:

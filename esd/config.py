@@ -50,6 +50,7 @@ def from_environment() -> dict:
     https = env_bool("ESD_HTTPS")
     settings = {
         "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL")),
+        "ESD_HTTPS": https,  # also sends Strict-Transport-Security (esd/security_headers.py)
         "SESSION_COOKIE_SECURE": https,
         "REMEMBER_COOKIE_SECURE": https,
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),

@@ -143,7 +143,7 @@ def service_worker():
     shell = [url_for("training.new_session"), url_for("api.vocabularies"),
              url_for("static", filename="css/app.css"), url_for("static", filename="training/app.js"),
              url_for("static", filename="training/limits.js"),
-             url_for("static", filename="training/training.css"),
+             url_for("static", filename="training/training.css"), url_for("static", filename="js/site.js"),
              url_for("static", filename="training/manifest.json"),
              url_for("static", filename="training/icon-192.png"),
              url_for("static", filename="training/icon-512.png")]
