@@ -33,7 +33,7 @@ def test_archiving_an_agency_ends_its_users_sessions_and_refuses_their_logins(ap
     # The manager's open session has ended, and neither password nor a new login brings it back.
     assert "/login" in client.get("/dogs").headers["Location"]
     refused = login(client, manager.email)
-    assert refused.status_code == 200 and "disabled" in refused.get_data(as_text=True)
+    assert refused.status_code == 200 and "agency is archived" in refused.get_data(as_text=True)
     assert client.post("/dogs/new", data={"name": "Rex", "status": "active"}).status_code == 302  # to login
     actions = set(db.session.scalars(select(AuditEntry.action).where(AuditEntry.entity_id == manager.id,
                                                                      AuditEntry.entity == "user")))
