@@ -18,7 +18,7 @@ tables never need their own queries.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -31,6 +31,7 @@ from .models import (Agency, Deployment, DeploymentRollup, DeviceRollup, FalseAl
                      PairRollup, ServedRollup, SessionRollup, SpotRollup, TrainingSession, YearRollup)
 from .models.base import aggregate_utc
 from .models.rollups import DEPLOYMENT_COUNTS, HIDE_COUNTS, SESSION_COUNTS
+from .parsing import EARLIEST_DAY, LATEST_DAY
 
 HIDE_KEYS = ("agency_id", "month", "device_type_id", "hiding_spot_id")
 SESSION_KEYS = ("agency_id", "month")
@@ -430,9 +431,21 @@ def _zones(conn, agency_ids=None) -> dict[str, list[int]]:
     return zones
 
 
+# Records dated outside the calendar the app accepts (stored before dates were bounded, e.g. a
+# deployment on 9999-12-31) are left out of the rollups and named by `differences()`: a month
+# after 9999-12 does not exist, and one such record must not stop the check of all the others.
+WINDOW = (datetime.combine(EARLIEST_DAY, time(), timezone.utc) - timedelta(days=1),
+          datetime.combine(LATEST_DAY, time(), timezone.utc) + timedelta(days=2))
+
+
+def in_window(column):
+    """The rows whose `column` lies in the window the rollups count."""
+    return and_(column >= WINDOW[0], column < WINDOW[1])
+
+
 def _span(conn, model, agency_ids) -> tuple[datetime, datetime] | None:
     lo, hi = conn.execute(select(func.min(model.started_at), func.max(model.started_at))
-                          .where(model.agency_id.in_(agency_ids))).one()
+                          .where(model.agency_id.in_(agency_ids), in_window(model.started_at))).one()
     if lo is None:
         return None
     return aggregate_utc(lo), aggregate_utc(hi)
@@ -472,7 +485,7 @@ def compute(conn, agency_ids=None, progress=None) -> Base:
 def _compute_training(conn, tz, ids, span, base: Base) -> None:
     s = TrainingSession
     bucket = _month_case(s.started_at, tz, *span).label("m")
-    live = and_(s.agency_id.in_(ids), s.archived_at.is_(None))
+    live = and_(s.agency_id.in_(ids), s.archived_at.is_(None), in_window(s.started_at))
     found = Hide.outcome == "found"
     blind = Hide.blind.is_(True)
     rows = (select(s.agency_id.label("a"), bucket, Hide.device_type_id.label("d"), Hide.hiding_spot_id.label("p"),
@@ -497,7 +510,7 @@ def _compute_training(conn, tz, ids, span, base: Base) -> None:
 def _compute_deployments(conn, tz, ids, span, base: Base) -> None:
     d = Deployment
     bucket = _month_case(d.started_at, tz, *span).label("m")
-    live = and_(d.agency_id.in_(ids), d.archived_at.is_(None))
+    live = and_(d.agency_id.in_(ids), d.archived_at.is_(None), in_window(d.started_at))
     finds = _find_totals().subquery()
     n = func.coalesce(finds.c.n, 0)
     missed = func.coalesce(finds.c.missed, 0)
@@ -569,10 +582,21 @@ def rebuild(conn, agency_ids=None, progress=None) -> dict:
     return result
 
 
-def differences(conn) -> list[str]:
-    """Every bucket where the stored rollups differ from a recomputation, in words."""
-    expected, actual = tables(compute(conn)), stored(conn)
+def out_of_window(conn) -> list[str]:
+    """The live sessions and deployments dated outside the window, which the rollups leave out, in words."""
     lines = []
+    for model, name in ((TrainingSession, "training session"), (Deployment, "deployment")):
+        for ident, started in conn.execute(select(model.id, model.started_at).where(
+                model.archived_at.is_(None), ~in_window(model.started_at)).order_by(model.id)):
+            lines.append(f"{name} {ident} dated {started} lies outside {EARLIEST_DAY} to {LATEST_DAY}: "
+                         "left out of the rollups; correct or archive it")
+    return lines
+
+
+def differences(conn) -> list[str]:
+    """Every bucket where the stored rollups differ from a recomputation, in words; records they leave out first."""
+    expected, actual = tables(compute(conn)), stored(conn)
+    lines = out_of_window(conn)
     for model, keys, counts in TABLES:
         want_rows = {k: v for k, v in expected[model].items() if any(v)}
         have_rows = actual[model]

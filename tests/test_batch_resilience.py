@@ -28,3 +28,17 @@ def test_a_certification_issued_in_year_1_does_not_stop_other_agencies_reminders
         run(today=date(2026, 6, 23))
     assert db.session.scalars(select(Notification).where(Notification.user_id == later.id)).first() is not None
     assert "skipped after an error" in caplog.text
+
+
+def test_a_deployment_dated_9999_does_not_crash_the_rollup_check_and_is_named(app):
+    agency = make_agency(timezone="America/New_York")
+    dog, handler = make_dog(agency), make_handler(agency)
+    make_deployment(dog, handler)
+    # Stored before dates were bounded.
+    odd = make_deployment(dog, handler, started_at=datetime(9999, 12, 31, 12, 0, tzinfo=timezone.utc))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["esd", "rollups", "--verify"])
+    assert not isinstance(result.exception, (OverflowError, ValueError)), result.output
+    assert f"deployment {odd.id} dated 9999-12-31" in result.output and "left out of the rollups" in result.output
+    rebuilt = app.test_cli_runner().invoke(args=["esd", "rollups", "--rebuild"])
+    assert rebuilt.exit_code == 0, rebuilt.output

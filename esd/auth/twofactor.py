@@ -115,7 +115,7 @@ def confirm_enrolment(user: User, code: str, now: datetime | None = None) -> lis
     now = now or utcnow()
     factor = two_factor_of(user)
     code = normalise_code(code)
-    if factor is None or factor.confirmed_at is not None or not code.isdigit():
+    if factor is None or factor.confirmed_at is not None or not (code.isascii() and code.isdigit()):
         return None
     step = _matching_step(factor.secret, code, now)
     if step is None or not _take_step(user.id, step):
@@ -133,7 +133,7 @@ def check_second_factor(user: User, code: str, now: datetime | None = None) -> b
     if factor is None or factor.confirmed_at is None:
         return False
     code = normalise_code(code)
-    if code.isdigit() and len(code) == 6:
+    if code.isascii() and code.isdigit() and len(code) == 6:  # "١٢٣٤٥٦" is digits to Python, not to pyotp
         step = _matching_step(factor.secret, code, now)
         return step is not None and _take_step(user.id, step)
     result = db.session.execute(

@@ -1,10 +1,23 @@
 """Access cases of the admin area: administrators only, except the audit log (managers: their agency)."""
+import itertools
+
+from esd.extensions import db
 from tests.access import ADMINS, MANAGERS, Route
-from tests.helpers import term
+from tests.helpers import make_agency, term
+
+_spares = itertools.count(1)
 
 agency = lambda side: {"agency_id": side.agency.id}  # noqa: E731
 user = lambda side: {"user_id": side.manager.id}  # noqa: E731
 vocab_term = lambda side: {"term_id": term("device_type").id}  # noqa: E731
+
+
+def spare_agency(side) -> dict:
+    """An agency of its own with no users, made for one request."""
+    spare = make_agency(name=f"Spare of {side.name} {next(_spares)}")
+    db.session.commit()
+    return {"agency_id": spare.id}
+
 
 CASES = [
     Route("admin.index", ADMINS),
@@ -13,7 +26,8 @@ CASES = [
     Route("admin.new_agency", ADMINS, method="POST", data={}),
     Route("admin.edit_agency", ADMINS, params=agency),
     Route("admin.edit_agency", ADMINS, method="POST", params=agency, data={}),
-    Route("admin.archive_agency", ADMINS, method="POST", params=agency),
+    # A spare agency: archiving the side's own would log its users out for the roles that follow.
+    Route("admin.archive_agency", ADMINS, method="POST", params=spare_agency),
     Route("admin.list_users", ADMINS),
     Route("admin.new_user", ADMINS),
     Route("admin.new_user", ADMINS, method="POST", data={}),
