@@ -7,14 +7,14 @@ from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 
 from . import config, db_events, roles, security_headers
-from .extensions import bootstrap, cache, csrf, db, login_manager, mail, migrate
+from .extensions import bootstrap, cache, csrf, db, limiter, login_manager, mail, migrate
 from .models.base import utcnow
 from .parsing import IdConverter, has_nul
 from .rates import rate_html
 
 # One list of the product's areas: each is a package with a blueprint named `bp` in its views.py.
 BLUEPRINTS = ("main", "auth", "admin", "dogs", "training", "certifications", "deployments",
-              "reports", "exports", "api")
+              "reports", "exports", "verification", "api")
 # Modules that add routes to their area's `bp` beside views.py, imported before it is registered
 # (importing them from views.py would be an import cycle).
 MORE_ROUTES = {"auth": ("twofactor_views",), "admin": ("twofactor",)}
@@ -68,6 +68,7 @@ def _init_extensions(app: Flask) -> None:
     bootstrap.init_app(app)
     mail.init_app(app)
     cache.init_app(app)
+    limiter.init_app(app)
     # The database hooks (pragmas, write lock, rollups, audit, report versions), in their written order.
     db_events.register()
 
@@ -177,6 +178,7 @@ def _register_error_handlers(app: Flask) -> None:
     app.register_error_handler(413, handler(413, "The upload is too large (at most 10 MB)."))
     # The tablet reads every answer under /api/ as JSON, a failure included.
     app.register_error_handler(500, handler(500, "Something went wrong on our side; it has been logged."))
+    app.register_error_handler(429, handler(429, "Too many requests from your address. Wait a minute and try again."))
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):

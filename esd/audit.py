@@ -15,6 +15,7 @@ from flask import has_request_context, request
 from sqlalchemy import inspect, insert
 from sqlalchemy.orm import Session
 
+from . import audit_chain
 from .extensions import db
 from .models.audit import AuditEntry
 from .models.base import utcnow
@@ -123,6 +124,7 @@ def write(session: Session, flush_context) -> None:
         rows.append(dict(at=now, user_id=actor, agency_id=agency_id_of(obj), action=action,
                          entity=type(obj).__tablename__, entity_id=getattr(obj, "id", None),
                          changes=changes, reason=reason, ip=ip))
+    audit_chain.link(session, rows)
     session.connection().execute(insert(AuditEntry), rows)
 
 

@@ -68,7 +68,9 @@ def from_environment() -> dict:
         # RedisCache with CACHE_REDIS_URL when the app runs on several hosts.
         "CACHE_TYPE": os.environ.get("CACHE_TYPE", "FileSystemCache"),
     }
-    for name in ("CACHE_DIR", "CACHE_REDIS_URL", "UPLOAD_FOLDER"):
+    for name in ("CACHE_DIR", "CACHE_REDIS_URL", "UPLOAD_FOLDER", "RATELIMIT_STORAGE_URI", "VERIFY_RATE_LIMIT",
+                 "PDF_SIGNING_KEY", "PDF_SIGNING_CERT", "PDF_SIGNING_KEY_PASSPHRASE", "PDF_SIGNING_CHAIN",
+                 "PDF_SIGNER_NAME"):
         if os.environ.get(name):
             settings[name] = os.environ[name]
     for name in ("CACHE_DEFAULT_TIMEOUT", "CACHE_THRESHOLD"):
@@ -109,4 +111,8 @@ DEFAULTS = {
     # installation with heavy report traffic should use Redis with an LRU eviction policy instead.
     "CACHE_THRESHOLD": 20000,
     "CACHE_KEY_PREFIX": "esd:",  # RedisCache.clear() then deletes only our keys, not the whole database
+    # /verify answers anyone, so it is rate-limited per address; "memory://" counts per process,
+    # a redis:// URL (RATELIMIT_STORAGE_URI in the environment) counts across workers and hosts.
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "VERIFY_RATE_LIMIT": "30 per minute",
 }

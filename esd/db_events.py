@@ -13,6 +13,10 @@ SQLAlchemy runs the listeners of one event in the order they were registered, so
 4. Audit (esd/audit.py): `before_flush` takes the attribute history before the flush consumes it,
    `after_flush` inserts the entries in the same transaction; the append-only guard refuses an
    ORM update or delete of an entry.
+4b. The audit chain (esd/audit_chain.py): a `before_flush` ahead of the rollups' (2b) locks the
+   chain and reads its head before the flush locks or writes any row, when the flush will append
+   entries; each entry gets its previous and own hash as it is inserted (`link_entry` for entries
+   added as objects, `audit.write` for the rest).
 5. Report versions (esd/report_version.py): last. Its `after_flush` notes the agencies a flush
    touched; its `before_commit` flushes one final time (running 3 and 4 for that flush) and then
    bumps the versions as the transaction's last statement, so a version becomes visible together
@@ -27,7 +31,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapper, Session
 
-from . import audit, report_version, rollups, sqlite_writes
+from . import audit, audit_chain, report_version, rollups, sqlite_writes
 from .models.audit import AuditEntry, refuse_change
 
 HOOKS = (
@@ -39,6 +43,8 @@ HOOKS = (
     (Mapper, "before_delete", sqlite_writes.before_write),
     (Session, "do_orm_execute", sqlite_writes.before_statement),
     (Session, "after_transaction_end", sqlite_writes.after_transaction_end),
+    # 2b. the audit chain's lock, before any hook locks a row (see 4b)
+    (Session, "before_flush", audit_chain.lock_before_writes),
     # 3. rollups
     (Session, "before_flush", rollups.before_flush),
     (Session, "after_flush", rollups.after_flush),
@@ -50,6 +56,9 @@ HOOKS = (
     (Session, "after_flush", audit.write),
     (Session, "after_commit", audit.forget),
     (Session, "after_rollback", audit.forget),
+    # 4b. the audit chain
+    (AuditEntry, "before_insert", audit_chain.link_entry),
+    (Session, "after_transaction_end", audit_chain.forget_head),
     # 5. report versions
     (Session, "after_flush", report_version.collect),
     (Session, "before_commit", report_version.bump_touched),

@@ -1,6 +1,8 @@
 """Flask extensions, created unbound here and bound in the app factory."""
 from flask_bootstrap import Bootstrap5
 from flask_caching import Cache
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mailman import Mail
 from flask_migrate import Migrate
@@ -30,3 +32,5 @@ csrf = CSRFProtect()
 bootstrap = Bootstrap5()
 mail = Mail()
 cache = Cache()  # charts and dashboard numbers shared by the workers: esd/reports/cache.py
+# Only the views that name a limit are limited (/verify); storage: RATELIMIT_STORAGE_URI.
+limiter = Limiter(get_remote_address)

@@ -26,6 +26,9 @@ log = logging.getLogger("esd.scheduler")
 JOB = "esd.certifications.reminders:run"
 DAILY_ID = "reminders-daily"
 STARTUP_ID = "reminders-at-start"
+# The audit chain's head e-mailed to each agency's managers, daily beside the reminders.
+CHECKPOINT_JOB = "esd.verification.checkpoint:run"
+CHECKPOINT_ID = "audit-checkpoint-daily"
 MISFIRE_GRACE = 6 * 3600  # a daily run missed by a sleeping or busy host still runs within six hours
 LOCK_NAME = "scheduler.lock"
 
@@ -82,6 +85,8 @@ def add_jobs(scheduler, app) -> None:
                       name=f"Certification reminders daily at {hour:02d}:{minute:02d}", **common)
     scheduler.add_job(JOB, DateTrigger(run_date=utcnow()), id=STARTUP_ID,
                       name="Certification reminders at start", **common)
+    scheduler.add_job(CHECKPOINT_JOB, CronTrigger(hour=hour, minute=minute), id=CHECKPOINT_ID,
+                      name=f"Audit log checkpoint e-mail daily at {hour:02d}:{minute:02d}", **common)
 
 
 def start_background(app) -> BackgroundScheduler | None:

@@ -88,4 +88,5 @@ def user_for(world: SimpleNamespace, role: str):
 
 
 # Endpoints that need no login, and those served by extensions.
-PUBLIC = {"static", "bootstrap.static", "auth.login", "main.healthz"}
+# /verify answers anyone (a court, a defence attorney) by design: tests/test_verify.py covers what it shows.
+PUBLIC = {"static", "bootstrap.static", "auth.login", "main.healthz", "verification.verify"}

@@ -117,7 +117,7 @@ def run(today: date | None = None, app=None) -> list[Outcome]:
     outcomes: list[Outcome] = []
     agencies = list(db.session.scalars(select(Agency).where(Agency.archived_at.is_(None))
                                        .order_by(Agency.id)))
-    with _Mailer() as mailer:
+    with Mailer() as mailer:
         for agency in agencies:
             outcomes += isolated(lambda: _run_agency(agency, today, mailer), f"agency {agency.id}", [])
     db.session.commit()
@@ -163,7 +163,7 @@ def recipients_for(certification: Certification, today: date) -> list[User]:
     return users
 
 
-def _run_agency(agency: Agency, today: date | None, mailer: _Mailer) -> list[Outcome]:
+def _run_agency(agency: Agency, today: date | None, mailer: Mailer) -> list[Outcome]:
     day = today or agency.today()
     thresholds = agency.thresholds()
     outcomes = []
@@ -249,7 +249,7 @@ def _claim_email(notice: Notice, known: bool) -> Reminder | None:
     return db.session.scalar(select(Reminder).where(_key(notice)))
 
 
-def _deliver(row: Reminder, user: User, message: _Message, mailer: _Mailer) -> Outcome:
+def _deliver(row: Reminder, user: User, message: _Message, mailer: Mailer) -> Outcome:
     """Send one claimed e-mail and record the result; a failure is logged and left for the next run."""
     error = mailer.send(message.subject, message.body(user), user.email)
     row.attempts = (row.attempts or 0) + 1
@@ -320,7 +320,7 @@ class _Message:
         ])
 
 
-class _Mailer:
+class Mailer:
     """One SMTP connection per run, set up from the app's current MAIL_* settings."""
 
     def __enter__(self):

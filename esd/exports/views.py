@@ -11,6 +11,8 @@ from ..models import Deployment, Dog, utcnow
 from ..parsing import EARLIEST_DAY, parse_day
 from ..roles import MANAGE_ROLES
 from ..scoping import record_agency_ids, roles_required, scoped_get_or_404
+from ..verification.services import issue
+from ..verification.signing import sign_pdf
 from .forms import ExportForm
 from .packet import build_packet, data_uri, document
 from .pdf import render_pdf
@@ -101,13 +103,17 @@ def _packet_response(dog, as_of: date, fmt: str, deployment=None):
     if as_of > dog.agency.today():
         abort(400, description="The as-of date is in the future.")
     packet = build_packet(dog, as_of, current_user._get_current_object(), utcnow())
+    issue(packet, current_user._get_current_object(), deployment)
     record_event("reliability_record", "dog", dog.id, user_id=current_user.id, agency_id=dog.agency_id,
-                 changes={"as_of": as_of.isoformat(), "format": fmt, "digest": packet.digest})
+                 changes={"as_of": as_of.isoformat(), "format": fmt, "digest": packet.digest,
+                          "code": packet.code})
     db.session.commit()
     doc = document(packet)
     if fmt == "pdf":
         filename = f"reliability-{secure_filename(dog.name) or dog.id}-{as_of}.pdf"
-        return Response(render_pdf(doc), mimetype="application/pdf",
+        pdf = sign_pdf(render_pdf(doc), reason=f"Reliability record of {dog.name} as of {as_of}, "
+                                              f"verification code {packet.code}")
+        return Response(pdf, mimetype="application/pdf",
                         headers={"Content-Disposition": f'inline; filename="{filename}"'})
     return render_template("exports/packet.html", packet=packet, doc=doc, data_uri=data_uri,
                            deployment=deployment)
