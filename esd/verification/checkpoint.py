@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..audit_chain import read_head
+from ..certifications.reminders import Mailer, external_url
 from ..extensions import db
 from ..models import Agency, AuditEntry, User, utcnow
 from ..models.audit import AuditCheckpoint
-from ..certifications.reminders import Mailer, external_url
 
 log = logging.getLogger("esd.checkpoint")
 
