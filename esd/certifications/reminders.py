@@ -26,6 +26,7 @@ from sqlalchemy.orm import selectinload
 from ..batch import isolated
 from ..extensions import db, mail
 from ..models import Agency, Certification, Dog, Notification, Reminder, User, utcnow
+from ..models.certifications import expiry_phrase
 from .services import superseded_clause
 
 log = logging.getLogger(__name__)
@@ -79,15 +80,8 @@ def notices_due(certification_id: int, expires_on: date, thresholds: list[int], 
 
 
 def when_phrase(expires_on: date, today: date) -> str:
-    """How the expiry reads on `today`: "in 30 days", "tomorrow", "today", "3 days ago"."""
-    days = (expires_on - today).days
-    if days > 1:
-        return f"expires in {days} days"
-    if days == 1:
-        return "expires tomorrow"
-    if days == 0:
-        return "expires today"
-    return f"expired {-days} day{'s' if days != -1 else ''} ago"
+    """How the expiry reads in a notice on `today`: "expires in 30 days", "expires tomorrow", "expired 3 days ago"."""
+    return expiry_phrase((expires_on - today).days, sentence=True)
 
 
 # --- The job ----------------------------------------------------------------------------------

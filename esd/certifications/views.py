@@ -12,6 +12,7 @@ from ..audit import audit_reason
 from ..dates import one_year_after
 from ..extensions import db
 from ..models import Agency, Certification, Dog, Notification, Reminder, User, utcnow
+from ..models.certifications import expiry_phrase
 from ..parsing import optional_int
 from ..redirects import safe_next
 from ..roles import MANAGE_ROLES, RECORD_ROLES
@@ -38,17 +39,7 @@ _UNREAD = select(func.count(Notification.id)).where(
     Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None))
 
 
-@bp.app_template_filter("days_phrase")
-def days_phrase(days: int | None) -> str:
-    if days is None:
-        return "—"
-    if days > 1:
-        return f"{days} days"
-    if days == 1:
-        return "1 day"
-    if days == 0:
-        return "expires today"
-    return f"expired {-days} day{'s' if days != -1 else ''} ago"
+bp.add_app_template_filter(expiry_phrase, "days_phrase")
 
 
 # --- The status board --------------------------------------------------------------------------

@@ -18,6 +18,19 @@ CHANNELS = ("email", "in_app")
 REMINDER_STATUSES = ("pending", "sent", "failed", "cancelled")
 
 
+def expiry_phrase(days: int | None, sentence: bool = False) -> str:
+    """Say how far a certification is from expiry: "30 days" on the board, "expires in 30 days" in a notice."""
+    if days is None:
+        return "—"
+    if days > 1:
+        return f"expires in {days} days" if sentence else f"{days} days"
+    if days == 1:
+        return "expires tomorrow" if sentence else "1 day"
+    if days == 0:
+        return "expires today"
+    return f"expired {-days} day{'s' if days != -1 else ''} ago"
+
+
 class Certification(db.Model):
     """A team's certification by a certifying body; renewals are new rows."""
 

@@ -154,15 +154,21 @@ def _checked(filters: Filters) -> Filters:
     return filters
 
 
-def _where(model, filters: Filters) -> list:
-    """WHERE clauses for a TrainingSession or Deployment: scope, dog, handler, period, not archived."""
-    clauses = [model.archived_at.is_(None)]
+def _scope(model, filters: Filters) -> list:
+    """WHERE clauses of the filters' agencies, dog and handler, for any model that has all three."""
+    clauses = []
     if filters.agency_ids is not None:
         clauses.append(model.agency_id.in_(filters.agency_ids) if filters.agency_ids else false())
     if filters.dog_id:
         clauses.append(model.dog_id == filters.dog_id)
     if filters.handler_id:
         clauses.append(model.handler_id == filters.handler_id)
+    return clauses
+
+
+def _where(model, filters: Filters) -> list:
+    """WHERE clauses for a TrainingSession or Deployment: scope, dog, handler, period, not archived."""
+    clauses = [model.archived_at.is_(None), *_scope(model, filters)]
     if filters.start or filters.end:
         clauses.append(_period_clause(model, filters))
     return clauses
@@ -828,13 +834,7 @@ def dogs_certified(filters: Filters, on: date) -> int:
     _checked(filters)
     clauses = [Certification.archived_at.is_(None), Certification.result == "pass",
                Certification.issued_on <= on, Certification.expires_on >= on,
-               Dog.archived_at.is_(None)]
-    if filters.agency_ids is not None:
-        clauses.append(Certification.agency_id.in_(filters.agency_ids) if filters.agency_ids else false())
-    if filters.dog_id:
-        clauses.append(Certification.dog_id == filters.dog_id)
-    if filters.handler_id:
-        clauses.append(Certification.handler_id == filters.handler_id)
+               Dog.archived_at.is_(None), *_scope(Certification, filters)]
     return int(db.session.scalar(select(func.count(distinct(Certification.dog_id)))
                                  .join(Dog, Dog.id == Certification.dog_id).where(*clauses)) or 0)
 
