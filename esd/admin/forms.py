@@ -4,13 +4,16 @@ from zoneinfo import available_timezones
 
 from wtforms import (BooleanField, DateField, EmailField, IntegerField, PasswordField, SelectField,
                      SelectMultipleField, StringField)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..auth.passwords import MAX_LENGTH, password_problem
+from ..dates import zone_label
 from ..dogs.forms import choice_values, choices, none_if_blank, one_of_choices, optional_int, strip
 from ..forms import SafeForm
 from ..models.core import DEFAULT_THRESHOLDS
 from ..models.vocab import VOCAB_KINDS
+from ..units import UNIT_LABELS
 from ..roles import AGENCY_ROLES, ROLE_LABELS, ROLES
 
 KIND_LABELS = {"device_type": "Device types", "hiding_spot": "Hiding spots", "environment": "Environments",
@@ -19,7 +22,8 @@ KIND_LABELS = {"device_type": "Device types", "hiding_spot": "Hiding spots", "en
 
 @lru_cache(maxsize=1)
 def timezone_choices() -> list[tuple[str, str]]:
-    return choices((name, name) for name in sorted(available_timezones()) if "/" in name or name == "UTC")
+    return choices((name, f"{zone_label(name)} · {name}") for name in sorted(available_timezones())
+                   if "/" in name or name == "UTC")
 
 
 def parse_thresholds(text: str) -> list[int]:
@@ -54,6 +58,9 @@ class AgencyForm(SafeForm):
                                       filters=[strip], validators=[DataRequired("Give the reminder days."), Length(max=200)])
     monthly_training_target_hours = IntegerField("Monthly training target (hours per dog)", default=16,
                                                  validators=[Optional(), NumberRange(0, 400, "Use 0 to 400 hours.")])
+    temperature_unit = SelectField("Temperatures in", default="F", validate_choice=False,
+                                   choices=[SelectChoice(k, v) for k, v in UNIT_LABELS.items()],
+                                   validators=[one_of_choices("Choose Fahrenheit or Celsius.")])
 
     def validate_reminder_thresholds(self, field):
         try:

@@ -15,7 +15,8 @@ from ..models import Agency, AuditEntry, User, VocabularyTerm, utcnow
 from ..scoping import scope_clause
 from ..roles import AGENCY_ROLES
 
-AGENCY_FIELDS = ("name", "timezone", "warning_window_days", "reminder_thresholds", "monthly_training_target_hours")
+AGENCY_FIELDS = ("name", "timezone", "warning_window_days", "reminder_thresholds", "monthly_training_target_hours",
+                 "temperature_unit")
 
 
 def save_agency(agency: Agency | None, data: dict) -> Agency:

@@ -3,6 +3,7 @@ from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from ..dates import format_local
+from ..units import format_temperature
 
 bp = Blueprint("main", __name__)
 
@@ -13,6 +14,12 @@ def local_time(moment, where=None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     when None), with the zone's abbreviation ("2026-11-30 19:30 PST")."""
     tz = getattr(where, "timezone", where)
     return format_local(moment, tz or "UTC", fmt)
+
+
+@bp.app_template_filter("temperature")
+def temperature(celsius, agency) -> str:
+    """A stored temperature (°C) in the agency's unit: "54.5 °F"."""
+    return format_temperature(celsius, agency.temperature_unit)
 
 
 @bp.route("/")

@@ -16,6 +16,7 @@ from .base import UTCDateTime, enum_check, utcnow
 DOG_STATUSES = ("in_training", "active", "retired")
 SEXES = ("male", "female")
 DEFAULT_THRESHOLDS = "90,60,30,14,7,1,0"
+TEMPERATURE_UNITS = ("F", "C")
 
 funder_grants = Table(
     "funder_grant",
@@ -35,12 +36,15 @@ class Agency(db.Model):
     warning_window_days: Mapped[int] = mapped_column(Integer, default=60)
     reminder_thresholds: Mapped[str] = mapped_column(String(120), default=DEFAULT_THRESHOLDS)
     monthly_training_target_hours: Mapped[int] = mapped_column(Integer, default=16)
+    # Temperatures are stored in °C; this is the unit they are shown and entered in (esd/units.py).
+    temperature_unit: Mapped[str] = mapped_column(String(1), default="F")
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (
         CheckConstraint("warning_window_days BETWEEN 1 AND 365", name="warning_window"),
         CheckConstraint("monthly_training_target_hours BETWEEN 0 AND 400", name="training_target"),
+        CheckConstraint(enum_check("temperature_unit", TEMPERATURE_UNITS), name="temperature_unit"),
     )
 
     def today(self, now: datetime | None = None) -> date:

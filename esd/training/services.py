@@ -575,6 +575,7 @@ def dog_choices(user: User, today: date | None = None, include_id: int | None = 
         team = dog.team_on(local_today)
         choices.append({"id": dog.id, "name": dog.name, "call_sign": dog.call_sign, "agency_id": dog.agency_id,
                         "agency": dog.agency.name, "tz": tz.key,
+                        "temperature_unit": dog.agency.temperature_unit,
                         "handler_id": team.handler_id if team else None,
                         "handler_name": team.handler.name if team else None})
     return choices

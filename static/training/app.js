@@ -62,6 +62,10 @@
     return { date: parts.year + "-" + parts.month + "-" + parts.day, time: parts.hour + ":" + parts.minute };
   }
   function numberOrNull(v) { return v === "" || v == null ? null : Number(v); }
+  // Temperatures are typed in the dog's agency's unit and sent in °C, as they are stored.
+  function temperatureUnit(dogId) { var d = dogById(dogId); return (d && d.temperature_unit) || "C"; }
+  function toCelsius(v, unit) { return v == null || unit !== "F" ? v : (v - 32) * 5 / 9; }
+  function fromCelsius(v, unit) { return unit !== "F" ? v : Math.round((v * 9 / 5 + 32) * 10) / 10; }
 
   // ------------------------------------------------------------------ IndexedDB outbox
   function openDb() {
@@ -132,7 +136,8 @@
       handler_id: body.handler_id ? String(body.handler_id) : "", date: parts[0] || "", time: (parts[1] || "").slice(0, 5),
       duration_minutes: body.duration_minutes == null ? "" : body.duration_minutes, location: body.location || "",
       environment_id: body.environment_id ? String(body.environment_id) : "", purpose: body.purpose || null,
-      temperature_c: body.temperature_c == null ? "" : body.temperature_c, wind: body.wind || null,
+      temperature_c: body.temperature_c == null ? "" : fromCelsius(body.temperature_c, temperatureUnit(body.dog_id)),
+      wind: body.wind || null,
       precipitation: body.precipitation || null, blank_areas: body.blank_areas || 0, notes: body.notes || "",
       hides: (body.hides || []).map(function (h) {
         return { device_type_id: h.device_type_id, hiding_spot_id: h.hiding_spot_id, height: h.height || null,
@@ -151,7 +156,8 @@
       started_at: state.date && state.time ? state.date + "T" + state.time : "",
       duration_minutes: numberOrNull(state.duration_minutes), location: state.location,
       environment_id: numberOrNull(state.environment_id), purpose: state.purpose,
-      temperature_c: numberOrNull(state.temperature_c), wind: state.wind, precipitation: state.precipitation,
+      temperature_c: toCelsius(numberOrNull(state.temperature_c), temperatureUnit(state.dog_id)),
+      wind: state.wind, precipitation: state.precipitation,
       blank_areas: numberOrNull(state.blank_areas) || 0, notes: state.notes,
       hides: state.hides.map(function (h) {
         return { device_type_id: h.device_type_id, hiding_spot_id: h.hiding_spot_id, height: h.height,
@@ -320,6 +326,7 @@
   }
   function renderHandler() {
     var dog = dogById(state.dog_id);
+    $all("[data-temperature-unit]").forEach(function (el) { el.textContent = temperatureUnit(state.dog_id) === "F" ? "°F" : "°C"; });
     var select = $("#handler_id"), fixed = $("#handler-fixed");
     if (boot.role === "handler") {
       select.classList.add("d-none"); fixed.classList.remove("d-none");
