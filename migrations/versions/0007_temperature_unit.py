@@ -1,13 +1,13 @@
 """Each agency chooses the unit its temperatures are shown in (°F or °C); they are stored in °C.
 
-Revision ID: 0005_temperature_unit
-Revises: 0004_two_factor
+Revision ID: 0007_temperature_unit
+Revises: 0006_issued_packets
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0005_temperature_unit'
-down_revision = '0004_two_factor'
+revision = '0007_temperature_unit'
+down_revision = '0006_issued_packets'
 branch_labels = None
 depends_on = None
 
