@@ -46,6 +46,7 @@ def backup_command(destination: Path):
 
 def restored_problems(manifest: dict) -> list[str]:
     """Check the restored database's audit log and rollups; empty the report cache. The problems found."""
+    from .audit_chain import verify
     from .reports import cache as report_cache
     from .restore import check_audit_head
     from .rollups import differences
@@ -54,6 +55,10 @@ def restored_problems(manifest: dict) -> list[str]:
         problem = check_audit_head(connection, manifest)
         if problem:
             problems.append(problem)
+        # The whole chain, not only its last entry: a backup of an altered log restores an altered log.
+        chain = verify(connection)
+        if not chain.ok:
+            problems.append(f"The audit chain is broken: {chain.problem}")
         lines = differences(connection)
         if lines:
             problems.append(f"{len(lines)} rollup rows differ from the raw rows (first: {lines[0]}); "
@@ -84,5 +89,5 @@ def restore_command(archive: Path):
         click.echo(f"Check failed: {problem}", err=True)
     if problems:
         raise SystemExit(1)
-    click.echo("The audit log ends where the backup's did; the rollups agree with the raw rows; "
+    click.echo("The audit chain verifies and ends where the backup's did; the rollups agree with the raw rows; "
                "the report cache is empty.")

@@ -233,3 +233,16 @@ def test_restore_into_a_migrated_but_empty_database_and_the_app_reads_it(app, em
     client = empty_installation.test_client()
     assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
     assert client.get(f"/dogs/{dog.id}").status_code == 200
+
+
+def test_a_restored_audit_log_that_was_altered_before_the_backup_fails_the_check_naming_the_entry(
+        app, empty_installation, tmp_path):
+    a_team_with_an_upload(app)
+    entry_id = db.session.scalar(text("SELECT min(id) FROM audit_entry"))
+    db.session.execute(text("UPDATE audit_entry SET reason = 'rewritten later' WHERE id = :id"), {"id": entry_id})
+    db.session.commit()
+    assert run(app, "backup", str(tmp_path / "b.tar.gz")).exit_code == 0  # the archive itself is intact
+
+    restored = run(empty_installation, "restore", str(tmp_path / "b.tar.gz"))
+    assert restored.exit_code == 1
+    assert "The audit chain is broken" in restored.output and f"entry #{entry_id} was altered" in restored.output
