@@ -1,12 +1,12 @@
 """The /verify form: a code or a digest, sent by GET so a QR code can carry it."""
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from ..forms import SafeForm
 from .services import parse_query
 
 
-class VerifyForm(FlaskForm):
+class VerifyForm(SafeForm):
     class Meta:
         csrf = False  # a GET form that changes nothing
 
