@@ -189,7 +189,8 @@ def test_the_verify_page_fits_a_phone_and_a_tablet(browser, live_server, client,
     try:
         page.goto(f"{live_server}/verify")
         page.fill("input[name=q]", code)
-        page.click("button[type=submit]")
+        with page.expect_navigation():
+            page.click("button[type=submit]")
         assert page.locator("[data-test=changed]").is_visible()
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         button = page.locator("button[type=submit]").bounding_box()
