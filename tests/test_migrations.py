@@ -73,3 +73,25 @@ def fresh_postgres():
 
 def test_upgrade_on_an_empty_postgresql_database(fresh_postgres):
     check(fresh_postgres)
+
+
+def test_upgrade_of_a_sqlite_file_with_records_keeps_them(tmp_path):
+    """Migrations that rebuild a table others refer to (SQLite's batch mode) work on a database in use."""
+    import sqlite3
+    url = f"sqlite:///{tmp_path / 'in-use.sqlite3'}"
+    env = {**os.environ, "DATABASE_URL": url, "FLASK_APP": "app"}
+    first = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "db", "upgrade", "0006_issued_packets"],
+                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    with sqlite3.connect(tmp_path / "in-use.sqlite3") as connection:
+        connection.execute("INSERT INTO agency (id, name, timezone, warning_window_days, reminder_thresholds,"
+                           " monthly_training_target_hours, created_at) VALUES (1, 'Metro', 'America/Chicago', 60,"
+                           " '90,30', 16, '2026-01-01 00:00:00')")
+        connection.execute("INSERT INTO dog (id, agency_id, name, status, created_at)"
+                           " VALUES (1, 1, 'Rex', 'active', '2026-01-01 00:00:00')")
+    upgrade(url)  # 0007 rebuilds the agency table, which the dog refers to
+    with sqlite3.connect(tmp_path / "in-use.sqlite3") as connection:
+        assert connection.execute("SELECT a.name, a.temperature_unit, d.name FROM dog d JOIN agency a"
+                                  " ON a.id = d.agency_id").fetchall() == [("Metro", "F", "Rex")]
+        assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert drift(url) == []
