@@ -80,10 +80,15 @@ def local_days_clause(column, agency_column, agency_ids, first: date | None, las
     if first is None and last is None:
         return None
     groups = zone_groups(agency_ids)
-    if not groups:
-        return false()
     if len(groups) == 1 and agency_ids is not None:  # the caller's scope already names the agencies
         return on_days(column, first, last, groups[0][0])
+    return days_in_zones(column, agency_column, groups, first, last)
+
+
+def days_in_zones(column, agency_column, groups, first: date | None, last: date | None):
+    """SQL: `column` falls on the local days `first` to `last` of its row's agency, for `zone_groups`' groups."""
+    if not groups:
+        return false()
     return or_(*(and_(agency_column.in_(ids), on_days(column, first, last, tz)) for tz, ids in groups))
 
 

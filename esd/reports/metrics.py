@@ -26,7 +26,6 @@ count only sessions that had at least one blind hide.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -34,7 +33,7 @@ from zoneinfo import ZoneInfo
 
 from flask import abort
 
-from sqlalchemy import and_, bindparam, case, distinct, exists, false, func, literal, or_, select
+from sqlalchemy import and_, bindparam, case, distinct, exists, false, func, literal, select
 
 from ..extensions import db
 from ..models import (Agency, Certification, Deployment, DeploymentRollup, DeviceRollup, Dog, FalseAlert, Find,
@@ -42,6 +41,7 @@ from ..models import (Agency, Certification, Deployment, DeploymentRollup, Devic
                       TrainingSession, VocabularyTerm, YearRollup)
 from ..models.base import aggregate_utc
 from ..models.rollups import DEPLOYMENT_COUNTS
+from ..agency_day import days_in_zones, on_days, zone_groups
 from ..dates import months_between, next_month
 from ..rates import Rate, wilson_interval
 from ..rollups import served_name
@@ -174,41 +174,17 @@ def _where(model, filters: Filters) -> list:
     return clauses
 
 
-def _agency_zones(filters: Filters) -> list[tuple[str, tuple[int, ...]]]:
-    """The filter's agencies grouped by time zone."""
-    if filters.agency_ids is not None and not filters.agency_ids:
-        return []
-    stmt = select(Agency.timezone, Agency.id)
-    if filters.agency_ids is not None:
-        stmt = stmt.where(Agency.id.in_(filters.agency_ids))
-    groups = defaultdict(list)
-    for tz, agency_id in db.session.execute(stmt):
-        groups[tz].append(agency_id)
-    return sorted((tz, tuple(sorted(ids))) for tz, ids in groups.items())
-
-
 def _period_clause(model, filters: Filters):
     """started_at inside [start, end], both read in each agency's own time zone."""
-    zones = _agency_zones(filters)
-    if not zones:
-        return false()
-    return _period_clause_of(model, tuple(zones), filters.start, filters.end)
+    return _period_clause_of(model, tuple(zone_groups(filters.agency_ids)), filters.start, filters.end)
 
 
 # Built once per zones and period: with a dozen zones the expression costs more to build than to run.
 @lru_cache(maxsize=256)
 def _period_clause_of(model, zones, start, end):
-    def bounds(tz):
-        zone, parts = ZoneInfo(tz), []
-        if start:
-            parts.append(model.started_at >= datetime.combine(start, time(), zone))
-        if end:
-            parts.append(model.started_at < datetime.combine(end + timedelta(days=1), time(), zone))
-        return and_(*parts)
-
-    if len(zones) == 1:
-        return bounds(zones[0][0])
-    return or_(*(and_(model.agency_id.in_(ids), bounds(tz)) for tz, ids in zones))
+    if len(zones) == 1:  # the scope clause beside it already limits the agencies
+        return on_days(model.started_at, start, end, zones[0][0])
+    return days_in_zones(model.started_at, model.agency_id, zones, start, end)
 
 
 def _session_where(filters: Filters) -> list:
@@ -304,7 +280,7 @@ def _month_starts(filters: Filters, model) -> list[date]:
 
 def _data_days(filters: Filters, model) -> tuple[date, date] | None:
     """The first and last local day with data (each agency's own zone)."""
-    zone_of = {agency_id: tz for tz, ids in _agency_zones(filters) for agency_id in ids}
+    zone_of = {agency_id: tz for tz, ids in zone_groups(filters.agency_ids) for agency_id in ids}
     days = []
     for agency_id, lo, hi in db.session.execute(
             select(model.agency_id, func.min(model.started_at), func.max(model.started_at))
@@ -320,7 +296,7 @@ def _months_between(first: date, last: date) -> list[date]:
 
 def _month_bucket(model, months: list[date], filters: Filters):
     """A SQL CASE naming the month (by index) of `model.started_at` in its agency's time zone; NULL outside."""
-    return _month_bucket_of(model, tuple(months), tuple(_agency_zones(filters)))
+    return _month_bucket_of(model, tuple(months), tuple(zone_groups(filters.agency_ids)))
 
 
 @lru_cache(maxsize=256)
