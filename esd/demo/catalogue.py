@@ -1,7 +1,8 @@
 """What the demo is made of: accounts, how hard each device and hiding spot is, names, places, regions."""
 from __future__ import annotations
 
-DEMO_PASSWORD = "tracker demo 2026"
+from ..auth.passwords import DEMO_PASSWORD  # noqa: F401  (one definition: the policy refuses it)
+
 DEMO_DOMAIN = "demo.example.org"
 ADMIN_EMAIL = f"admin@{DEMO_DOMAIN}"
 FUNDER_EMAIL = f"funder@{DEMO_DOMAIN}"
