@@ -11,7 +11,7 @@ from ..auth.passwords import MAX_LENGTH, password_problem
 from ..dates import zone_label
 from ..dogs.forms import choice_values, choices, none_if_blank, one_of_choices, optional_int, strip
 from ..forms import SafeForm
-from ..models.core import DEFAULT_THRESHOLDS
+from ..models.core import DEFAULT_PROFICIENCY_STANDARD, DEFAULT_READINESS_WINDOW_DAYS, DEFAULT_THRESHOLDS
 from ..models.vocab import VOCAB_KINDS
 from ..units import UNIT_LABELS
 from ..roles import AGENCY_ROLES, ROLE_LABELS, ROLES
@@ -61,6 +61,14 @@ class AgencyForm(SafeForm):
     temperature_unit = SelectField("Temperatures in", default="F", validate_choice=False,
                                    choices=[SelectChoice(k, v) for k, v in UNIT_LABELS.items()],
                                    validators=[one_of_choices("Choose Fahrenheit or Celsius.")])
+    # Left blank, each keeps its default (services.save_agency).
+    proficiency_standard = IntegerField(
+        "Proficiency standard (find rate a dog should reach, %)", default=DEFAULT_PROFICIENCY_STANDARD,
+        validators=[Optional(), NumberRange(1, 100, "A find rate is a percentage: use 1 to 100 (e.g. 90).")])
+    readiness_window_days = IntegerField(
+        "Readiness window (days a device type, spot, concealment or height may go untrained)",
+        default=DEFAULT_READINESS_WINDOW_DAYS,
+        validators=[Optional(), NumberRange(1, 365, "Use 1 to 365 days (e.g. 60).")])
 
     def validate_reminder_thresholds(self, field):
         try:

@@ -12,11 +12,15 @@ from ..auth.passwords import hash_password
 from ..auth.services import end_all_sessions
 from ..extensions import db
 from ..models import Agency, AuditEntry, User, VocabularyTerm, utcnow
+from ..models.core import DEFAULT_PROFICIENCY_STANDARD, DEFAULT_READINESS_WINDOW_DAYS
 from ..scoping import scope_clause
 from ..roles import AGENCY_ROLES
 
 AGENCY_FIELDS = ("name", "timezone", "warning_window_days", "reminder_thresholds", "monthly_training_target_hours",
-                 "temperature_unit")
+                 "temperature_unit", "proficiency_standard", "readiness_window_days")
+# What a blank optional field means.
+AGENCY_BLANK = {"monthly_training_target_hours": 0, "proficiency_standard": DEFAULT_PROFICIENCY_STANDARD,
+                "readiness_window_days": DEFAULT_READINESS_WINDOW_DAYS}
 
 
 def save_agency(agency: Agency | None, data: dict) -> Agency:
@@ -26,8 +30,8 @@ def save_agency(agency: Agency | None, data: dict) -> Agency:
         db.session.add(agency)
     for field in AGENCY_FIELDS:
         value = data[field]
-        if field == "monthly_training_target_hours" and value is None:
-            value = 0
+        if value is None and field in AGENCY_BLANK:
+            value = AGENCY_BLANK[field]
         setattr(agency, field, value)
     return agency
 

@@ -16,6 +16,10 @@ from .base import UTCDateTime, enum_check, utcnow
 DOG_STATUSES = ("in_training", "active", "retired")
 SEXES = ("male", "female")
 DEFAULT_THRESHOLDS = "90,60,30,14,7,1,0"
+# The find rate a dog should reach (SWGDOG's certification figure), and how long a device type,
+# hiding spot, concealment or height may go untrained (esd/proficiency/).
+DEFAULT_PROFICIENCY_STANDARD = 90
+DEFAULT_READINESS_WINDOW_DAYS = 60
 TEMPERATURE_UNITS = ("F", "C")
 
 funder_grants = Table(
@@ -38,6 +42,8 @@ class Agency(db.Model):
     monthly_training_target_hours: Mapped[int] = mapped_column(Integer, default=16)
     # Temperatures are stored in °C; this is the unit they are shown and entered in (esd/units.py).
     temperature_unit: Mapped[str] = mapped_column(String(1), default="F")
+    proficiency_standard: Mapped[int] = mapped_column(Integer, default=DEFAULT_PROFICIENCY_STANDARD)  # percent
+    readiness_window_days: Mapped[int] = mapped_column(Integer, default=DEFAULT_READINESS_WINDOW_DAYS)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -45,6 +51,8 @@ class Agency(db.Model):
         CheckConstraint("warning_window_days BETWEEN 1 AND 365", name="warning_window"),
         CheckConstraint("monthly_training_target_hours BETWEEN 0 AND 400", name="training_target"),
         CheckConstraint(enum_check("temperature_unit", TEMPERATURE_UNITS), name="temperature_unit"),
+        CheckConstraint("proficiency_standard BETWEEN 1 AND 100", name="proficiency_standard"),
+        CheckConstraint("readiness_window_days BETWEEN 1 AND 365", name="readiness_window"),
     )
 
     def today(self, now: datetime | None = None) -> date:
