@@ -1,4 +1,5 @@
 """All models, importable from one place: `from esd.models import Dog`."""
+from .assessments import AssessmentStandard, PlannedArea, PlannedSession
 from .audit import AuditEntry
 from .base import utcnow
 from .certifications import Certification, Notification, Reminder
@@ -12,6 +13,7 @@ from .versions import ReportVersion
 from .vocab import VocabularyTerm, seed_vocabularies, terms
 
 __all__ = [
+    "AssessmentStandard", "PlannedArea", "PlannedSession",
     "Agency", "AuditEntry", "Certification", "Deployment", "DeploymentRollup", "DeviceRollup", "Dog", "FalseAlert",
     "Find", "Handler", "Hide", "HideRollup", "Notification", "PairRollup", "Reminder", "ReportVersion", "ServedRollup",
     "RecoveryCode", "SessionRollup", "SpotRollup", "TeamAssignment", "TrainingSession", "TwoFactor",
