@@ -121,3 +121,16 @@ def store_photo(stream, folder: str) -> str | None:
     with open(os.path.join(folder, name), "wb") as fh:
         fh.write(content)
     return name
+
+
+def handler_dogs(user: User, today: date) -> list[Dog]:
+    """The dogs a handler's account works on `today` (their teams in force), by name."""
+    handler = user.handler
+    if handler is None:
+        return []
+    return list(db.session.scalars(
+        select(Dog).join(TeamAssignment, TeamAssignment.dog_id == Dog.id)
+        .where(TeamAssignment.handler_id == handler.id, TeamAssignment.starts_on <= today,
+               or_(TeamAssignment.ends_on.is_(None), TeamAssignment.ends_on >= today),
+               Dog.archived_at.is_(None))
+        .distinct().order_by(Dog.name)))

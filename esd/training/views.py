@@ -6,12 +6,14 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Agency, Dog, TrainingSession, utcnow
+from ..models import Agency, Dog, Handler, TrainingSession, utcnow
 from ..models.training import PURPOSES
-from ..parsing import clamp_day, parse_day
-from ..roles import RECORD_ROLES
+from ..parsing import clamp_day, parse_day, parse_id
+from ..roles import MANAGE_ROLES, RECORD_ROLES
 from ..scoping import record_agency_ids, roles_required, scoped_get_or_404
 from . import forms, services
+from . import queue as sign_off_queue
+from .queue_forms import QueueFilterForm, SignOffForm
 
 bp = Blueprint("training", __name__)
 
@@ -91,6 +93,72 @@ def sign_off(session_id):
         db.session.commit()
         flash("Session signed off. A later change needs a reason and clears the sign-off.", "success")
     return redirect(url_for("training.session_detail", session_id=session.id))
+
+
+# ---------------------------------------------------------------- the sign-off queue
+
+QUEUE_ARGS = ("dog", "handler", "start", "end")
+
+
+def _queue_args() -> dict:
+    """The queue's filter values from the query string, to keep them across a sign-off."""
+    return {k: request.args[k] for k in QUEUE_ARGS if request.args.get(k)}
+
+
+@bp.route("/training/queue")
+@roles_required(*MANAGE_ROLES)
+def queue():
+    """The agency's sessions waiting for sign-off, oldest first, filtered by dog, handler and dates."""
+    agency_ids = record_agency_ids()
+    form = QueueFilterForm(request.args)
+    dogs, handlers = sign_off_queue.filter_choices(agency_ids)
+    form.dog.choices = [("", "Any dog")] + dogs
+    form.handler.choices = [("", "Any handler")] + handlers
+    valid = form.validate()
+    filters = sign_off_queue.QueueFilters()
+    if valid:
+        # A dog or handler of another agency is out of scope: 404, like the record itself.
+        dog = scoped_get_or_404(Dog, form.dog.data) if form.dog.data else None
+        handler = scoped_get_or_404(Handler, form.handler.data) if form.handler.data else None
+        filters = sign_off_queue.QueueFilters(dog_id=dog.id if dog else None,
+                                              handler_id=handler.id if handler else None,
+                                              start=form.start.data, end=form.end.data)
+    total, rows = sign_off_queue.unsigned_sessions(agency_ids, filters) if valid else (0, [])
+    return render_template("training/queue.html", form=form, rows=rows, total=total, valid=valid,
+                           sign_off_form=SignOffForm(), args=_queue_args(),
+                           filtered=bool(_queue_args()), purposes=services.PURPOSE_LABELS,
+                           limit=sign_off_queue.QUEUE_LIMIT), 200 if valid else 400
+
+
+@bp.route("/training/queue/sign-off", methods=["POST"])
+@roles_required(*MANAGE_ROLES)
+def sign_off_many():
+    """Sign off the sessions ticked in the queue, all or none: an id out of scope signs nothing (404)."""
+    form = SignOffForm()
+    if not form.validate_on_submit():
+        flash("The form expired: nothing was signed off. Tick the sessions again.", "warning")
+        return redirect(url_for("training.queue", **_queue_args()))
+    raw = request.form.getlist("session_id")
+    if not raw:
+        flash("Tick at least one session to sign off.", "warning")
+        return redirect(url_for("training.queue", **_queue_args()))
+    if len(raw) > sign_off_queue.MAX_CHOSEN:
+        flash(f"Sign off at most {sign_off_queue.MAX_CHOSEN} sessions at once: nothing was signed off.", "warning")
+        return redirect(url_for("training.queue", **_queue_args()))
+    ids = [parse_id(value) for value in raw]
+    if None in ids:
+        abort(404)
+    try:
+        signed, already = sign_off_queue.sign_off_many(ids, current_user, utcnow())
+    except sign_off_queue.OutOfScope:
+        db.session.rollback()
+        abort(404)
+    db.session.commit()
+    message = f"{len(signed)} session{'' if len(signed) == 1 else 's'} signed off."
+    if already:
+        message += f" {already} had been signed off already by someone else."
+    flash(message, "success")
+    return redirect(url_for("training.queue", **_queue_args()))
 
 
 def _filters() -> tuple[services.SessionFilters, list[str]]:

@@ -1,5 +1,5 @@
 """Access cases of the training area: record roles read and log; managers sign off."""
-from tests.access import EVERYONE, MANAGERS, RECORD_READERS, Route
+from tests.access import EVERYONE, MANAGERS, RECORD_READERS, Route, ok_for
 
 CASES = [
     Route("training.overview", RECORD_READERS),
@@ -10,4 +10,8 @@ CASES = [
     Route("training.sign_off", MANAGERS, method="POST", params=lambda side: {"session_id": side.session.id}),
     Route("training.dog_sessions", RECORD_READERS, params=lambda side: {"dog_id": side.dog.id}),
     Route("training.service_worker", EVERYONE),
+    # The sign-off queue: managers of the agency; ticking another agency's session signs nothing (404).
+    Route("training.queue", MANAGERS),
+    Route("training.sign_off_many", MANAGERS, method="POST", data=lambda side: {"session_id": side.session.id},
+          other=ok_for("admin")),
 ]
