@@ -69,6 +69,25 @@ def test_empty_data_draws_a_no_data_chart(program):
         assert b"No data for these filters" in render(table, "svg")
 
 
+def test_an_svg_chart_keeps_its_words_as_text(program):
+    """The downloaded SVG can be searched and read aloud: its title, category labels and values are text."""
+    table = CHARTS["device_type"].table(Filters(agency_ids=(program[0].id,)))
+    words = " ".join(t.text or "" for t in ET.fromstring(render(table, "svg")).iter() if t.tag.endswith("text"))
+    for row in table.rows:
+        assert row[0] in words and f"n={row[1]}" in words
+    assert table.title in words and "Find rate %" in words
+
+
+def test_labels_with_dollar_signs_are_drawn_as_written(program):
+    """A vocabulary term is plain text: dollar signs or TeX in it never turn into (broken) mathematics."""
+    term = r"Bill clip $\frac{1}{$ x"
+    rows = [[term, 10, 9, "90.0", "59.6", "98.2"], ["Phone", 8, 4, "50.0", "21.5", "78.5"]]
+    table = charts.ChartTable("device_type", "Find rate per device type", ["Device type"] + charts.RATE_COLUMNS, rows)
+    assert render(table, "png").startswith(PNG_MAGIC)
+    words = [t.text for t in ET.fromstring(render(table, "svg")).iter() if t.tag.endswith("text")]
+    assert term in words
+
+
 def test_rate_table_puts_the_weakest_first_with_wilson_bounds(program):
     table = CHARTS["device_type"].table(Filters(agency_ids=(program[0].id,)))
     # Phone: 2 missed + 2 found (x1) + 1 found blind... first session 4 phone hides (2/4), second 0 → 2 of 4.
