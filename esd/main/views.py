@@ -49,10 +49,11 @@ def home():
     if current_user.role == "admin":
         return render_template("home_admin.html", **admin_overview(current_user))
     if current_user.agency is None:
-        return render_template("home.html", sections=[], agency=None)
+        return render_template("home.html", sections=[], agency=None, today=None)
     agency = current_user.agency
-    sections = home_sections(current_user, agency, agency.today())
-    return render_template("home.html", sections=sections, agency=agency,
+    today = agency.today()
+    sections = home_sections(current_user, agency, today)
+    return render_template("home.html", sections=sections, agency=agency, today=today,
                            nothing_to_do=current_user.role == "manager" and not sections)
 
 
