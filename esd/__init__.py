@@ -14,7 +14,7 @@ from .rates import rate_html
 
 # One list of the product's areas: each is a package with a blueprint named `bp` in its views.py.
 BLUEPRINTS = ("main", "auth", "admin", "dogs", "training", "certifications", "deployments",
-              "reports", "exports", "verification", "api")
+              "reports", "exports", "verification", "api", "assessments")
 # Modules that add routes to their area's `bp` beside views.py, imported before it is registered
 # (importing them from views.py would be an import cycle).
 MORE_ROUTES = {"auth": ("twofactor_views",), "admin": ("twofactor",)}

@@ -127,8 +127,14 @@ def new_certification():
     if dog_id is not None:
         dog = scoped_get_or_404(Dog, dog_id)
         require_manage(dog.agency_id)
+    assessment_id = optional_int(request.args.get("assessment"))  # from a passed assessment: its figures
+    if assessment_id is not None:
+        from ..assessments.services import passed_assessment_or_404
+        dog = passed_assessment_or_404(assessment_id).dog
     form = CertificationForm(user=current_user)
-    if request.method == "GET" and dog is not None:
+    if request.method == "GET" and assessment_id is not None:
+        form.process(data=passed_assessment_or_404(assessment_id, prefill=True))
+    elif request.method == "GET" and dog is not None:
         form.dog_id.data = dog.id
         team = dog.current_team(dog.agency.today())
         form.handler_id.data = team.handler_id if team else None

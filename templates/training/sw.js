@@ -78,6 +78,9 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(networkFirst(request, NEW_SESSION));
   } else if (url.pathname.startsWith("/static/") || url.pathname.startsWith("/bootstrap/static/")) {
     event.respondWith(cacheFirst(request));
+  } else if (/^\/planned\/\d+\/record$/.test(url.pathname)) {
+    // A planned session's recording page holds its area names only (never the sealed plan).
+    event.respondWith(networkFirst(request));
   } else if (url.pathname === "/api/vocabularies") {
     event.respondWith(networkFirst(request));
   } else if (request.mode === "navigate") {

@@ -1,0 +1,1 @@
+"""Planned, sealed sessions and assessments against a standard."""
