@@ -192,3 +192,23 @@ def test_the_queue_service_counts_and_lists_without_a_request(world):
     total, rows = queue.unsigned_sessions([world.agency.id], queue.QueueFilters(dog_id=world.juno.id), limit=1)
     assert total == 2 and [r["session"].id for r in rows] == ids(world, "juno_1")
     assert queue.waiting_count(world.agency) == (4, at(2))
+
+
+def test_a_sign_off_without_the_forms_token_is_refused(app, world):
+    """With CSRF on, as in production: a forged post signs nothing; the queue's own form carries its token."""
+    from esd import create_app
+    protected = create_app({"TESTING": True, "SECRET_KEY": "csrf-test", "WTF_CSRF_ENABLED": True,
+                            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]}).test_client()
+    page = protected.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    protected.post("/login", data={"email": world.manager.email, "password": PASSWORD, "csrf_token": token})
+    forged = protected.post("/training/queue/sign-off", data={"session_id": ids(world, "rex_1")})
+    assert forged.status_code == 400
+    db.session.expire_all()
+    assert db.session.get(TrainingSession, world.s["rex_1"].id).signed_off_at is None
+    queue_page = protected.get("/training/queue").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', queue_page).group(1)
+    signed = protected.post("/training/queue/sign-off", data={"session_id": ids(world, "rex_1"), "csrf_token": token})
+    assert signed.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(TrainingSession, world.s["rex_1"].id).is_signed_off
