@@ -186,7 +186,8 @@ def test_an_admin_sees_each_agency_with_its_counts(client, world):
     assert [name for name, _ in rows] == ["Great Plains", "Lakeshore"]
     for _, cells in rows:
         counts = dict(re.findall(r'data-count="(\w+)">(\d+)<', cells))
-        assert counts == {"certifications": "2", "sign_off": "1", "hours": "1", "failed_reminders": "1"}
+        mine = {"certifications": "2", "sign_off": "1", "hours": "1", "failed_reminders": "1"}
+        assert {name: counts.get(name) for name in mine} == mine
 
 
 def test_a_funder_lands_on_the_impact_dashboard(client, login_as):

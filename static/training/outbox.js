@@ -12,8 +12,9 @@
 
   function openDb() {
     return new Promise(function (resolve, reject) {
-      var req = indexedDB.open(DB_NAME, 1);
-      // Opening creates the database when the tablet has none yet: create it as app.js does.
+      // No version: whatever version the training log has made. Opening creates the database
+      // when the tablet has none yet, so create its store as app.js does, or app.js would find none.
+      var req = indexedDB.open(DB_NAME);
       req.onupgradeneeded = function () { req.result.createObjectStore(STORE, { keyPath: "client_uuid" }); };
       req.onsuccess = function () { resolve(req.result); };
       req.onerror = function () { reject(req.error); };
@@ -23,6 +24,7 @@
   function all() {
     return openDb().then(function (db) {
       return new Promise(function (resolve, reject) {
+        if (!db.objectStoreNames.contains(STORE)) { db.close(); resolve([]); return; }
         var tx = db.transaction(STORE, "readonly");
         var req = tx.objectStore(STORE).getAll();
         tx.oncomplete = function () { db.close(); resolve(req.result || []); };
