@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from ..assessments import record as assessment_record
 from ..content_digest import content_digest
 from ..dates import format_local, zone_label
 from ..extensions import db
@@ -65,6 +66,7 @@ class Packet:
     deployments: list[Deployment]
     changes: list[AuditEntry]
     charts: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # name -> (png, alt)
+    assessments: assessment_record.AssessmentRecord | None = None  # blind vs known, assessments
     # Set once the packet is registered (esd/verification/services.py): how anyone can check it.
     code: str = ""
     verify_url: str = ""
@@ -96,6 +98,11 @@ def blank_areas_searched(filters: metrics.Filters) -> int:
         clauses.append(TrainingSession.started_at < f.end_utc())
     return int(db.session.scalar(select(func.coalesce(func.sum(TrainingSession.blank_areas), 0))
                                  .where(*clauses)) or 0)
+
+
+def _start_utc(dog: Dog, day: date) -> datetime:
+    """The agency's local midnight starting `day`."""
+    return datetime.combine(day, datetime.min.time(), ZoneInfo(dog.agency.timezone))
 
 
 def _window(dog: Dog, label: str, days: int, as_of: date) -> Window:
@@ -149,6 +156,7 @@ def source_rows(dog: Dog, as_of: date) -> dict[str, list[dict]]:
                for name, records in rows.items() if records and name != "vocabulary_term"]
     rows["audit_entry"] = _rows(AuditEntry, AuditEntry.action.in_(CHANGE_ACTIONS), or_(*touched)) \
         if touched else []
+    rows.update(assessment_record.source_rows(dog, end_utc))  # closed plans only: open ones are sealed
     return rows
 
 
@@ -183,6 +191,8 @@ def build_packet(dog: Dog, as_of: date, by: User, now: datetime, with_charts: bo
         spot_rates=metrics.find_rates(year, by="hiding_spot"),
         impact=metrics.deployment_impact(_filters(dog, None, as_of)),
         deployments=deployments, changes=changes)
+    packet.assessments = assessment_record.build(dog, _start_utc(dog, as_of - timedelta(days=364)),
+                                                 _start_utc(dog, as_of + timedelta(days=1)))
     if with_charts:
         for name in PACKET_CHARTS:
             packet.charts[name] = _chart(name, year, packet.digest)
@@ -262,6 +272,7 @@ def document(packet: Packet) -> Document:
     ]
     for name, (png, alt) in packet.charts.items():
         blocks.append(Picture(png, alt))
+    blocks += assessment_record.blocks(packet.assessments)
     impact = packet.impact
     blocks += [
         Heading("Field record"),
