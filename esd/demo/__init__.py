@@ -68,6 +68,9 @@ def seed_demo(today: date, seed: int = 2026, hides: int | None = None, progress=
     writer.certifications()
     writer.training()
     writer.deployments()
+    if not hides:
+        from .assessments import seed_assessments
+        seed_assessments(today)  # planned sessions and assessments, written through their services
     # The bulk inserts bypass the rollups' flush hooks: build the rollups from the rows written.
     from ..rollups import rebuild
     agencies = db.session.scalar(select(func.count()).select_from(Agency))
