@@ -298,3 +298,25 @@ def test_a_passed_assessment_prefills_the_certification_form_and_a_failed_one_do
     assert client.get(f"/certifications/new?assessment={failed.id}").status_code == 404
     detail = client.get(f"/planned/{failed.id}").get_data(as_text=True)
     assert "Failed" in detail and "Record the certification" not in detail
+
+
+def test_an_outcome_without_the_csrf_token_is_refused_and_with_it_stored(app):
+    """As in production: the tablet sends the token from /api/csrf-token in X-CSRFToken."""
+    from esd import create_app
+    protected = create_app({"TESTING": True, "SECRET_KEY": "csrf-test", "WTF_CSRF_ENABLED": True,
+                            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+    world = build_world()
+    plan = make_plan(world.own.dog, world.own.handler, world.own.manager, blindness="single_blind",
+                     areas=[area("Office 1")])
+    db.session.commit()
+    client = protected.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    assert client.post("/login", data={"email": world.own.handler_user.email, "password": PASSWORD,
+                                       "csrf_token": csrf}).status_code == 302
+    url = f"/planned/{plan.id}/areas/{plan.areas[0].id}/outcome"
+    assert client.post(url, json={"outcome": "no_alert"}).status_code == 400
+    db.session.expire_all()
+    assert db.session.get(PlannedSession, plan.id).areas[0].outcome is None
+    token = client.get("/api/csrf-token").json["csrf_token"]
+    assert client.post(url, json={"outcome": "no_alert"}, headers={"X-CSRFToken": token}).status_code == 201
