@@ -86,6 +86,7 @@ def test_a_manager_sees_the_morning_and_signs_off_two_sessions_at_once(page, liv
     juno, maverick, bolt = great_plains["sessions"]
     tap(page.locator(f"label[for=pick-{juno.id}]"))
     tap(page.locator(f"label[for=pick-{bolt.id}]"))
+    assert page.locator("[data-test=sign-off-chosen]").inner_text().strip().endswith("(2)")
     screenshot(page, "sign-off-queue")
     with page.expect_navigation():
         page.locator("[data-test=sign-off-chosen]").click()
@@ -95,6 +96,10 @@ def test_a_manager_sees_the_morning_and_signs_off_two_sessions_at_once(page, liv
     db.session.commit()  # see the server's writes
     signed = set(db.session.scalars(select(TrainingSession.id).where(TrainingSession.signed_off_at.is_not(None))))
     assert signed == {juno.id, bolt.id}
+    tick_all = page.locator("[data-tick-all]")
+    assert tick_all.inner_text() == "Tick all listed"
+    tick_all.click()
+    assert page.locator(f"#pick-{maverick.id}").is_checked() and tick_all.inner_text() == "Untick all"
     page.set_viewport_size(PHONE)
     assert fits(page)
 
