@@ -109,6 +109,14 @@ def collect(session: Session, flush_context, instances) -> None:
             pending.append(("delete", obj, snapshot))
 
 
+def created_changes(values) -> dict:
+    """The changes of a created record, from its (column, value) pairs: {column: [None, value]}.
+
+    The ORM hook writes these; a bulk writer (an import) writes the same for the rows it inserts.
+    """
+    return {key: [None, _plain(value)] for key, value in values if value is not None}
+
+
 def write(session: Session, flush_context) -> None:
     """Insert the noted changes' entries in the same transaction (an after_flush hook)."""
     pending = session.info.pop("audit_pending", [])
@@ -119,8 +127,7 @@ def write(session: Session, flush_context) -> None:
     rows = []
     for action, obj, changes in pending:
         if action == "create":
-            values = ((c.key, getattr(obj, c.key)) for c in _columns(obj))
-            changes = {key: [None, _plain(value)] for key, value in values if value is not None}
+            changes = created_changes((c.key, getattr(obj, c.key)) for c in _columns(obj))
         rows.append(dict(at=now, user_id=actor, agency_id=agency_id_of(obj), action=action,
                          entity=type(obj).__tablename__, entity_id=getattr(obj, "id", None),
                          changes=changes, reason=reason, ip=ip))

@@ -57,8 +57,10 @@ def register_cli(app: Flask) -> None:
     from .backup_cli import backup_command, restore_command
     from .certifications.cli import scheduler, send_reminders
     from .demo.cli import seed_demo_command
+    from .imports.cli import export_command, import_command
     from .verification.cli import audit_cli
-    for command in (seed_demo_command, send_reminders, scheduler, backup_command, restore_command, audit_cli):
+    for command in (seed_demo_command, send_reminders, scheduler, backup_command, restore_command, audit_cli,
+                    export_command, import_command):
         esd_cli.add_command(command)
     app.cli.add_command(esd_cli)
 

@@ -24,6 +24,16 @@ def safe_cell(value):
     return value
 
 
+def read_cell(value: str) -> str:
+    """Undo `safe_cell` on a cell read back (an import of our own export): `'=x` is the text `=x` again.
+
+    Only the apostrophe `safe_cell` adds is removed; the text itself stays text and is never evaluated.
+    """
+    if value.startswith("'") and value[1:2] and value[1:].startswith(FORMULA_PREFIXES):
+        return value[1:]
+    return value
+
+
 def csv_chunks(rows: Iterable[Iterable], bom: bool = False, every: int = 500) -> Iterator[str]:
     """Yield rows (the header first) as CSV text, a chunk every `every` rows, for streaming."""
     buffer = io.StringIO()

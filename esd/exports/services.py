@@ -22,7 +22,7 @@ from ..agency_day import local_days_clause
 from ..dates import format_local
 from ..extensions import db
 from ..models import (Agency, Certification, Deployment, Dog, FalseAlert, Find, Handler, Hide,
-                      TeamAssignment, TrainingSession, VocabularyTerm)
+                      TeamAssignment, TrainingSession, User, VocabularyTerm)
 from ..scoping import scope_clause
 
 LOCAL_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -33,7 +33,9 @@ def cell(value):
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        # Microseconds only when there are some: a round trip through an import keeps the instant exact.
+        moment = value.astimezone(timezone.utc)
+        return moment.strftime("%Y-%m-%d %H:%M:%S.%f" if moment.microsecond else "%Y-%m-%d %H:%M:%S")
     if isinstance(value, date):
         return value.isoformat()
     return value
@@ -70,23 +72,26 @@ def _scoped(stmt: Select, model, agency_ids, extra=None) -> Select:
 def _dogs(agency_ids, dates):
     stmt = (select(Dog.id, Agency.name.label("agency"), Dog.name, Dog.call_sign, Dog.breed, Dog.sex,
                    Dog.date_of_birth, Dog.microchip_id, Dog.status, Dog.acquired_on, Dog.retired_on,
-                   Dog.archived_at.label("archived_at_utc"), Agency.timezone.label("time_zone"))
+                   Dog.archived_at.label("archived_at_utc"), Dog.created_at.label("created_at_utc"),
+                   Agency.timezone.label("time_zone"))
             .join(Agency, Agency.id == Dog.agency_id).order_by(Dog.id))
     return _scoped(stmt, Dog, agency_ids)
 
 
 def _handlers(agency_ids, dates):
     stmt = (select(Handler.id, Agency.name.label("agency"), Handler.name, Handler.badge_number,
-                   Handler.phone, Handler.email, Handler.archived_at.label("archived_at_utc"),
+                   Handler.phone, Handler.email, User.email.label("user"),
+                   Handler.archived_at.label("archived_at_utc"), Handler.created_at.label("created_at_utc"),
                    Agency.timezone.label("time_zone"))
-            .join(Agency, Agency.id == Handler.agency_id).order_by(Handler.id))
+            .join(Agency, Agency.id == Handler.agency_id).outerjoin(User, User.id == Handler.user_id)
+            .order_by(Handler.id))
     return _scoped(stmt, Handler, agency_ids)
 
 
 def _teams(agency_ids, dates):
     stmt = (select(TeamAssignment.id, TeamAssignment.dog_id, Dog.name.label("dog"),
                    TeamAssignment.handler_id, Handler.name.label("handler"), TeamAssignment.starts_on,
-                   TeamAssignment.ends_on)
+                   TeamAssignment.ends_on, TeamAssignment.notes, TeamAssignment.created_at.label("created_at_utc"))
             .join(Dog, Dog.id == TeamAssignment.dog_id)
             .join(Handler, Handler.id == TeamAssignment.handler_id).order_by(TeamAssignment.id))
     overlap = []
@@ -98,19 +103,23 @@ def _teams(agency_ids, dates):
 
 
 def _sessions(agency_ids, dates):
-    environment = aliased(VocabularyTerm)
+    environment, creator, signer = aliased(VocabularyTerm), aliased(User), aliased(User)
     stmt = (select(TrainingSession.id, TrainingSession.started_at.label("started_at_utc"),
                    TrainingSession.dog_id, Dog.name.label("dog"), TrainingSession.handler_id,
                    Handler.name.label("handler"), TrainingSession.duration_minutes,
                    TrainingSession.location, environment.name.label("environment"),
                    TrainingSession.purpose, TrainingSession.temperature_c, TrainingSession.wind,
                    TrainingSession.precipitation, TrainingSession.blank_areas, TrainingSession.notes,
-                   TrainingSession.signed_off_at.label("signed_off_at_utc"),
-                   TrainingSession.archived_at.label("archived_at_utc"), Agency.timezone.label("time_zone"))
+                   TrainingSession.signed_off_at.label("signed_off_at_utc"), signer.email.label("signed_off_by"),
+                   TrainingSession.archived_at.label("archived_at_utc"), TrainingSession.client_uuid,
+                   creator.email.label("created_by"), TrainingSession.created_at.label("created_at_utc"),
+                   TrainingSession.updated_at.label("updated_at_utc"), Agency.timezone.label("time_zone"))
             .join(Agency, Agency.id == TrainingSession.agency_id)
             .join(Dog, Dog.id == TrainingSession.dog_id)
             .join(Handler, Handler.id == TrainingSession.handler_id)
             .outerjoin(environment, environment.id == TrainingSession.environment_id)
+            .outerjoin(creator, creator.id == TrainingSession.created_by_id)
+            .outerjoin(signer, signer.id == TrainingSession.signed_off_by_id)
             .order_by(TrainingSession.started_at, TrainingSession.id))
     return _scoped(stmt, TrainingSession, agency_ids,
                    _on_local_days(TrainingSession.started_at, TrainingSession.agency_id, agency_ids, dates))
@@ -119,7 +128,7 @@ def _sessions(agency_ids, dates):
 def _hides(agency_ids, dates):
     device, spot = aliased(VocabularyTerm), aliased(VocabularyTerm)
     stmt = (select(Hide.id, Hide.session_id, TrainingSession.started_at.label("session_started_at_utc"),
-                   TrainingSession.dog_id, device.name.label("device_type"),
+                   TrainingSession.dog_id, Hide.position, device.name.label("device_type"),
                    spot.name.label("hiding_spot"), Hide.height, Hide.concealment, Hide.aid_set_minutes,
                    Hide.blind, Hide.outcome, Hide.seconds_to_find, Agency.timezone.label("time_zone"))
             .join(TrainingSession, TrainingSession.id == Hide.session_id)
@@ -144,14 +153,15 @@ def _false_alerts(agency_ids, dates):
 
 
 def _deployments(agency_ids, dates):
-    location = aliased(VocabularyTerm)
+    location, creator = aliased(VocabularyTerm), aliased(User)
     stmt = (select(Deployment.id, Deployment.started_at.label("started_at_utc"), Deployment.dog_id,
                    Dog.name.label("dog"), Deployment.handler_id, Handler.name.label("handler"),
                    Deployment.requesting_agency, Deployment.case_number, Deployment.legal_authority,
                    location.name.label("location_type"), Deployment.duration_minutes,
                    Deployment.unverified_alert, Deployment.notes,
-                   Deployment.archived_at.label("archived_at_utc"), Agency.timezone.label("time_zone"))
-            .join(Agency, Agency.id == Deployment.agency_id)
+                   Deployment.archived_at.label("archived_at_utc"), creator.email.label("created_by"),
+                   Deployment.created_at.label("created_at_utc"), Agency.timezone.label("time_zone"))
+            .join(Agency, Agency.id == Deployment.agency_id).outerjoin(creator, creator.id == Deployment.created_by_id)
             .join(Dog, Dog.id == Deployment.dog_id).join(Handler, Handler.id == Deployment.handler_id)
             .outerjoin(location, location.id == Deployment.location_type_id)
             .order_by(Deployment.started_at, Deployment.id))
@@ -173,14 +183,16 @@ def _finds(agency_ids, dates):
 
 
 def _certifications(agency_ids, dates):
-    body = aliased(VocabularyTerm)
+    body, creator = aliased(VocabularyTerm), aliased(User)
     stmt = (select(Certification.id, Certification.dog_id, Dog.name.label("dog"),
                    Certification.handler_id, Handler.name.label("handler"), body.name.label("body"),
                    Certification.discipline, Certification.issued_on, Certification.expires_on,
                    Certification.evaluator, Certification.result, Certification.score_finds,
                    Certification.score_hides, Certification.score_false_alerts, Certification.notes,
-                   Certification.replaced_by_id, Certification.certificate_name)
-            .join(Dog, Dog.id == Certification.dog_id)
+                   Certification.replaced_by_id, Certification.certificate_name,
+                   creator.email.label("created_by"), Certification.created_at.label("created_at_utc"),
+                   Certification.archived_at.label("archived_at_utc"))
+            .join(Dog, Dog.id == Certification.dog_id).outerjoin(creator, creator.id == Certification.created_by_id)
             .outerjoin(Handler, Handler.id == Certification.handler_id)
             .join(body, body.id == Certification.certifying_body_id)
             .order_by(Certification.issued_on, Certification.id))
@@ -188,11 +200,17 @@ def _certifications(agency_ids, dates):
                    _between(Certification.issued_on, dates))
 
 
+def _vocabulary(agency_ids, dates):
+    """The installation's terms (shared by every agency): an import elsewhere recreates the ones it lacks."""
+    return select(VocabularyTerm.kind, VocabularyTerm.name, VocabularyTerm.position, VocabularyTerm.active) \
+        .order_by(VocabularyTerm.kind, VocabularyTerm.position, VocabularyTerm.name)
+
+
 # The export kinds, in the order the ZIP lists them.
 EXPORTS: dict[str, Callable[[list[int] | None, DateRange], Select]] = {
     "dogs": _dogs, "handlers": _handlers, "teams": _teams, "sessions": _sessions, "hides": _hides,
     "false_alerts": _false_alerts, "deployments": _deployments, "finds": _finds,
-    "certifications": _certifications,
+    "certifications": _certifications, "vocabulary": _vocabulary,
 }
 
 

@@ -1,0 +1,1127 @@
+"""An import: read the sheets, match each row to a record (new, changed, unchanged), then write.
+
+`plan()` reads every row through the kinds' columns, the training schema (esd/training/forms.py)
+and the rules that need the database, and returns a `Plan`: what would be created, updated and
+left as it is per kind, and every row that cannot be imported with its file, sheet, row, column
+and reason. It writes nothing (the dry run, and the mapping step's source of unknown values).
+`apply()` writes a plan in the caller's transaction (one commit or none) and audits it.
+
+Rows are matched on natural keys (kinds.py), so importing the same file twice creates nothing the
+second time, and a corrected file updates the rows it matches.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Callable, Iterable
+
+from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
+
+from ..dates import zone
+from ..extensions import db
+from ..models import (Agency, Certification, Deployment, Dog, FalseAlert, Find, Handler, Hide, ImportMapping,
+                      TeamAssignment, TrainingSession, User, VocabularyTerm)
+from ..models.base import utcnow
+from ..parsing import EARLIEST_DAY, LATEST_DAY, MAX_ID, within_window
+from ..training import forms as training_forms
+from .kinds import IGNORE, KINDS, ORDER, Column, Kind, kind_of_sheet, match_header, normal
+from .readers import Refused, Sheet
+
+CREATE_TERM = "+"  # a value mapping that creates the term as written
+FUTURE_SKEW = timedelta(minutes=5)
+EXCEL_EPOCH = datetime(1899, 12, 30)
+# Text columns the database bounds by type (String(n)) are bounded by it; these have no length there.
+TEXT_LIMITS = {("sessions", "notes"): training_forms.MAX_NOTES, ("false_alerts", "note"): training_forms.MAX_FALSE_ALERT_NOTE,
+               ("deployments", "notes"): 5000, ("finds", "notes"): 500, ("certifications", "notes"): 4000,
+               ("teams", "notes"): 2000}
+MODELS = {"handlers": Handler, "dogs": Dog, "teams": TeamAssignment, "sessions": TrainingSession, "hides": Hide,
+          "false_alerts": FalseAlert, "deployments": Deployment, "finds": Find, "certifications": Certification,
+          "vocabulary": VocabularyTerm}
+# Our column -> the model's column, where they differ.
+MODEL_COLUMN = {"dog": "dog_id", "handler": "handler_id", "environment": "environment_id", "device_type": "device_type_id",
+                "hiding_spot": "hiding_spot_id", "location_type": "location_type_id", "body": "certifying_body_id",
+                "created_by": "created_by_id", "signed_off_by": "signed_off_by_id", "user": "user_id",
+                "replaced_by_id": "replaced_by_id", "session": "session_id", "deployment": "deployment_id"}
+# Columns read to find a record's parent or identity, not stored as they are.
+NOT_STORED = {"id", "agency", "dog_id", "handler_id", "session_id", "session_started_at", "deployment_id",
+              "deployment_started_at"}
+US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?")
+ISO_INSTANT = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?))?\s*"
+                         r"(Z|[+-]\d{2}:?\d{2}|[A-Za-z]{1,6}|UTC[+-]\d{1,2})?")
+
+
+class RowError(ValueError):
+    """A cell that cannot be read: the column and the reason."""
+
+    def __init__(self, column: str | None, message: str):
+        super().__init__(message)
+        self.column, self.message = column, message
+
+
+@dataclass
+class Problem:
+    file: str
+    sheet: str
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}" + (f", sheet {self.sheet}" if self.sheet and not self.file.endswith(f"{self.sheet}.csv")
+                                 and self.file != self.sheet else "")
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column:
+            where += f", column {self.column}"
+        return f"{where}: {self.message}"
+
+
+class Rec:
+    """One record of the plan: created, updated or unchanged, with the row it came from."""
+
+    __slots__ = ("kind", "action", "id", "values", "where", "changes", "parent", "obj")
+
+    def __init__(self, kind: str, values: dict, where: tuple, action: str = "create", id: int | None = None):
+        self.kind, self.values, self.where, self.action, self.id = kind, values, where, action, id
+        self.changes: dict | None = None
+        self.parent = None
+        self.obj = None
+
+
+@dataclass
+class Mapping:
+    """The user's decisions: the kind of each sheet, the column of each header, the meaning of values."""
+
+    kinds: dict[str, str | None] = field(default_factory=dict)  # sheet key -> kind (None: not imported)
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet key -> header -> column ("-": none)
+    values: dict[str, dict[str, str]] = field(default_factory=dict)  # scope -> normal(value) -> target
+
+    def to_json(self) -> dict:
+        return {"kinds": self.kinds, "columns": self.columns, "values": self.values}
+
+    @classmethod
+    def from_json(cls, data: dict | None) -> Mapping:
+        data = data or {}
+        return cls(dict(data.get("kinds", {})), {k: dict(v) for k, v in data.get("columns", {}).items()},
+                   {k: dict(v) for k, v in data.get("values", {}).items()})
+
+
+def sheet_key(sheet: Sheet) -> str:
+    return f"{sheet.file}::{sheet.name}"
+
+
+@dataclass
+class SheetPlan:
+    sheet: Sheet
+    kind: str | None
+    headers: list[tuple[str, str | None, bool, str]]  # (header, column, utc, how it was matched)
+    rows: int = 0
+    empty_rows: int = 0
+
+
+@dataclass
+class Plan:
+    agency: Agency
+    sheets: list[SheetPlan]
+    records: dict[str, list[Rec]]
+    problems: list[Problem]
+    unknown: dict[str, dict[str, int]]  # scope -> value as written -> rows
+    unmatched_users: set[str]
+    new_terms: list[Rec]
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        out = {}
+        for kind in ORDER:
+            recs = self.records.get(kind, [])
+            refused = sum(1 for p in self.problems if p.row is not None and p.sheet and self._kind_of(p) == kind)
+            if recs or refused:
+                out[kind] = {"create": sum(1 for r in recs if r.action == "create"),
+                             "update": sum(1 for r in recs if r.action == "update"),
+                             "same": sum(1 for r in recs if r.action == "same"), "refused": refused}
+        return out
+
+    def _kind_of(self, problem: Problem) -> str | None:
+        for sp in self.sheets:
+            if sp.sheet.file == problem.file and sp.sheet.name == problem.sheet:
+                return sp.kind
+        return None
+
+    @property
+    def refused_rows(self) -> int:
+        return len({(p.file, p.sheet, p.row) for p in self.problems if p.row is not None})
+
+    @property
+    def refused_whole(self) -> list[Problem]:
+        return [p for p in self.problems if p.row is None]
+
+    @property
+    def changes_anything(self) -> bool:
+        return any(r.action != "same" for recs in self.records.values() for r in recs) or bool(self.new_terms)
+
+
+# --------------------------------------------------------------------------- reading cells
+
+def text_of(value) -> str | None:
+    """A cell as text: numbers as written (12, not 12.0), empty as None."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        value = int(value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value).strip()
+    return text or None
+
+
+def excel_serial(value: float) -> datetime:
+    """An Excel date number (days since 1899-12-30, the fraction the time of day)."""
+    if not 1 <= value < 2958466:
+        raise ValueError
+    return EXCEL_EPOCH + timedelta(days=float(value))
+
+
+def read_day(value, header: str) -> date:
+    """A date from an ISO text, a US month/day/year, an Excel date or a date cell; 1990 to 2099."""
+    day = None
+    if isinstance(value, datetime):
+        day = value.date()
+    elif isinstance(value, date):
+        day = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            day = excel_serial(value).date()
+        except (ValueError, OverflowError):
+            raise RowError(header, f"{value} is not a date (an Excel date number or YYYY-MM-DD).") from None
+    else:
+        text = str(value).strip()
+        try:
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+                day = date.fromisoformat(text)
+            elif m := re.fullmatch(r"(\d{4}-\d{2}-\d{2})[ T]00:00(:00)?", text):
+                day = date.fromisoformat(m.group(1))
+            elif (m := US_DATE.fullmatch(text)) and not m.group(4):
+                day = date(int(m.group(3)), int(m.group(1)), int(m.group(2)))
+        except ValueError:
+            day = None
+        if day is None:
+            raise RowError(header, f"{text[:40]} is not a date (YYYY-MM-DD, or month/day/year).")
+    try:
+        return within_window(day)
+    except ValueError:
+        raise RowError(header, f"{day.isoformat()} is outside {EARLIEST_DAY.year}–{LATEST_DAY.year}.") from None
+
+
+def read_instant(value, header: str, tz_name: str, utc: bool) -> datetime:
+    """A UTC instant from a cell: with an offset or Z as given, `_utc` columns as UTC, else the agency's time."""
+    tz = timezone.utc if utc else zone(tz_name)
+    moment = None
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=tz)
+    elif isinstance(value, date):
+        moment = datetime.combine(value, time(), tz)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            moment = excel_serial(value).replace(tzinfo=tz)
+        except (ValueError, OverflowError):
+            raise RowError(header, f"{value} is not a date and time.") from None
+    else:
+        text = str(value).strip()
+        try:
+            if m := ISO_INSTANT.fullmatch(text):
+                day, clock, suffix = m.group(1), m.group(2) or "00:00", m.group(3)
+                naive = datetime.fromisoformat(f"{day} {clock if len(clock) > 4 else '0' + clock}")
+                moment = _with_suffix(naive, suffix, tz, tz_name)
+            elif m := US_DATE.fullmatch(text):
+                hour, minute, second = int(m.group(4) or 0), int(m.group(5) or 0), int(m.group(6) or 0)
+                if m.group(7):
+                    if not 1 <= hour <= 12:
+                        raise ValueError
+                    hour = hour % 12 + (12 if m.group(7).lower() == "pm" else 0)
+                moment = datetime(int(m.group(3)), int(m.group(1)), int(m.group(2)), hour, minute, second, tzinfo=tz)
+        except ValueError:
+            moment = None
+        if moment is None:
+            raise RowError(header, f"{text[:40]} is not a date and time (YYYY-MM-DD HH:MM).")
+    try:
+        within_window(moment.astimezone(zone(tz_name)).date())
+    except (ValueError, OverflowError):
+        raise RowError(header, f"{moment.date().isoformat()} is outside {EARLIEST_DAY.year}–{LATEST_DAY.year}.") from None
+    return moment.astimezone(timezone.utc)
+
+
+def _with_suffix(naive: datetime, suffix: str | None, tz, tz_name: str) -> datetime:
+    """Attach the zone a text names: Z or an offset; an abbreviation (the export's "PST") picks the DST side."""
+    if not suffix:
+        return naive.replace(tzinfo=tz)
+    if suffix == "Z" or suffix.upper() == "UTC":
+        return naive.replace(tzinfo=timezone.utc)
+    if suffix[0] in "+-":
+        digits = suffix.replace(":", "")
+        offset = timedelta(hours=int(digits[1:3]), minutes=int(digits[3:5]))
+        return naive.replace(tzinfo=timezone(offset if suffix[0] == "+" else -offset))
+    local = zone(tz_name)
+    for fold in (0, 1):
+        candidate = naive.replace(tzinfo=local, fold=fold)
+        if candidate.tzname() == suffix:
+            return candidate
+    return naive.replace(tzinfo=tz)
+
+
+BOOLEAN = {"yes": True, "y": True, "true": True, "1": True, "x": True, "no": False, "n": False, "false": False,
+           "0": False}
+
+
+# --------------------------------------------------------------------------- the planner
+
+class Planner:
+    """Reads the sheets into a Plan; one instance per plan (it holds the lookups it built)."""
+
+    def __init__(self, agency: Agency, mapping: Mapping, now: datetime, progress: Callable[[int], None] | None = None):
+        self.agency, self.mapping, self.now = agency, mapping, now
+        self.tz = agency.timezone
+        self.progress = progress or (lambda n: None)
+        self.problems: list[Problem] = []
+        self.unknown: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self.unmatched_users: set[str] = set()
+        self.records: dict[str, list[Rec]] = defaultdict(list)
+        self.new_terms: dict[tuple[str, str], Rec] = {}
+        self._load()
+
+    # -- what the database holds -----------------------------------------------------------------
+    def _load(self) -> None:
+        a = self.agency.id
+        self.terms: dict[str, dict[str, tuple[int, str]]] = defaultdict(dict)
+        for term_id, kind, name in db.session.execute(select(VocabularyTerm.id, VocabularyTerm.kind, VocabularyTerm.name)):
+            self.terms[kind][normal(name)] = (term_id, name)
+        self.users = {email.lower(): uid for uid, email in db.session.execute(select(User.id, User.email))}
+        self.linked_users = set(db.session.scalars(select(Handler.user_id).where(Handler.user_id.is_not(None))))
+        self.db_rows = {kind: self._rows(MODELS[kind], MODELS[kind].agency_id == a)
+                        for kind in ("handlers", "dogs", "teams", "sessions", "deployments", "certifications")}
+        self.remembered = defaultdict(dict)
+        if a is not None:
+            for scope, source, target in db.session.execute(
+                    select(ImportMapping.scope, ImportMapping.source, ImportMapping.target)
+                    .where(ImportMapping.agency_id == a)):
+                self.remembered[scope][source] = target
+        # Lookups of the agency's records by their natural keys.
+        self.dog_keys: dict[str, dict] = {"microchip": {}, "call_sign": {}, "name": {}}
+        self.handler_keys: dict[str, dict] = {"badge": {}, "name": {}}
+        for row in self.db_rows["dogs"]:
+            self._index_dog(Rec("dogs", row, None, "same", row["id"]))
+        for row in self.db_rows["handlers"]:
+            self._index_handler(Rec("handlers", row, None, "same", row["id"]))
+        self.session_keys: dict = {}
+        self.session_by_uuid: dict = {}
+        for row in self.db_rows["sessions"]:
+            rec = Rec("sessions", row, None, "same", row["id"])
+            self.session_keys[(row["dog_id"], _utc(row["started_at"]))] = rec
+            if row.get("client_uuid"):
+                self.session_by_uuid[row["client_uuid"]] = rec
+        self.deployment_keys = {(row["dog_id"], _utc(row["started_at"])): Rec("deployments", row, None, "same", row["id"])
+                                for row in self.db_rows["deployments"]}
+        self.existing_children: dict = {}
+
+    def _rows(self, model, *where) -> list[dict]:
+        if self.agency.id is None:
+            return []
+        return [dict(r._mapping) for r in db.session.execute(select(model.__table__).where(*where))]
+
+    def _index_dog(self, rec: Rec) -> None:
+        v = rec.values
+        for key, value in (("microchip", v.get("microchip_id")), ("call_sign", v.get("call_sign")), ("name", v.get("name"))):
+            if value:
+                self.dog_keys[key].setdefault(normal(value), rec)
+
+    def _index_handler(self, rec: Rec) -> None:
+        v = rec.values
+        if v.get("badge_number"):
+            self.handler_keys["badge"].setdefault(normal(v["badge_number"]), rec)
+        if v.get("name"):
+            self.handler_keys["name"].setdefault(normal(v["name"]), rec)
+
+    # -- sheets and headers ----------------------------------------------------------------------
+    def sheet_plan(self, sheet: Sheet) -> SheetPlan:
+        key = sheet_key(sheet)
+        header = sheet.header
+        kind = self.mapping.kinds.get(key, kind_of_sheet(sheet.name, header)) if key in self.mapping.kinds \
+            else kind_of_sheet(sheet.name, header)
+        headers = []
+        if kind:
+            chosen = self.mapping.columns.get(key, {})
+            remembered = self.remembered.get(f"column:{kind}", {})
+            taken: dict[str, int] = {}
+            for h in header:
+                if h in chosen:
+                    target = chosen[h]
+                    if target == IGNORE or not target:
+                        headers.append((h, None, False, "not imported"))
+                        continue
+                    name, utc = (target[:-4], True) if target.endswith("_utc") else (target, False)
+                    match = (name if KINDS[kind].column(name) else None, utc, "your choice")
+                else:
+                    m = match_header(KINDS[kind], h, remembered)
+                    match = (m.column, m.utc, m.reason or "same name")
+                column, utc, how = match
+                if column and column in taken:
+                    # Two headers for one column (the export's _local and _utc): the UTC one is read.
+                    earlier = taken[column]
+                    if utc and not headers[earlier][2]:
+                        headers[earlier] = (headers[earlier][0], None, False, "read from the UTC column")
+                    else:
+                        headers.append((h, None, False, f"{column} is read from another column"))
+                        continue
+                if column:
+                    taken[column] = len(headers)
+                headers.append((h, column, utc, how))
+        return SheetPlan(sheet, kind, headers)
+
+    # -- rows ------------------------------------------------------------------------------------
+    def read_sheet(self, sp: SheetPlan):
+        """(where, values by column, problems) of each non-empty row; values are still raw cells."""
+        kind = KINDS[sp.kind]
+        index = [(i, column, utc) for i, (_, column, utc, _) in enumerate(sp.headers) if column]
+        present = {column for _, column, _ in index}
+        missing = [c.name for c in kind.columns if c.required and c.name not in present
+                   and not (c.name == "dog" and "dog_id" in present) and not (c.name == "handler" and "handler_id" in present)]
+        if sp.kind in ("hides", "false_alerts") and not ({"session_id", "session_started_at"} & present):
+            missing.append("session_id or session_started_at")
+        if sp.kind == "finds" and not ({"deployment_id", "deployment_started_at"} & present):
+            missing.append("deployment_id or deployment_started_at")
+        if missing:
+            self.problems.append(Problem(sp.sheet.file, sp.sheet.name, None, None,
+                                         f"no column for {', '.join(missing)}: map one in the mapping step; "
+                                         f"the sheet's {kind.title.lower()} are not imported."))
+            return
+        utc_of = {column: utc for _, column, utc in index}
+        # Problems name a column as the file's header says it ("Date"), not as we do.
+        self.header_of = {column: sp.headers[i][0] for i, column, _ in index}
+        for number, cells in sp.sheet.rows():
+            if all(c is None for c in cells):
+                sp.empty_rows += 1
+                continue
+            sp.rows += 1
+            if sp.rows % 1000 == 0:
+                self.progress(1000)
+            raw = {column: cells[i] if i < len(cells) else None for i, column, _ in index}
+            yield (sp.sheet.file, sp.sheet.name, number), raw, utc_of
+        self.progress(sp.rows % 1000)
+
+    def problem(self, where: tuple, column: str | None, message: str) -> None:
+        header = getattr(self, "header_of", {}).get(column, column)
+        self.problems.append(Problem(where[0], where[1], where[2], header, message))
+
+    def convert(self, kind: Kind, raw: dict, utc_of: dict, where: tuple) -> dict | None:
+        """Typed values of a row's cells; None (with the row's problems noted) when any is wrong."""
+        values, ok = {}, True
+        for name, cell in raw.items():
+            column = kind.column(name)
+            try:
+                values[name] = self.cell(kind, column, cell, utc_of.get(name, False))
+            except RowError as error:
+                self.problem(where, error.column or name, error.message)
+                ok = False
+        return values if ok else None
+
+    def cell(self, kind: Kind, column: Column, cell, utc: bool):
+        text = text_of(cell) if not isinstance(cell, (datetime, date)) else cell
+        if text is None:
+            return None
+        name, t = column.name, column.type
+        if isinstance(text, str) and "\x00" in text:
+            raise RowError(name, training_forms.NUL_MESSAGE)
+        if t in ("text", "ref"):
+            limit = TEXT_LIMITS.get((kind.name, name)) or _column_length(kind.name, name)
+            if limit and len(text) > limit:
+                raise RowError(name, f"at most {limit} characters (this one has {len(text)}).")
+            return text
+        if t == "int":
+            if isinstance(cell, float) and not cell.is_integer():
+                raise RowError(name, f"{cell} is not a whole number.")
+            if not re.fullmatch(r"-?[0-9]{1,18}", str(text)):
+                raise RowError(name, f"{str(text)[:40]} is not a whole number.")
+            number = int(text)
+            if not -MAX_ID <= number <= MAX_ID:
+                raise RowError(name, f"{number} is out of range.")
+            return number
+        if t == "number":
+            if not re.fullmatch(r"-?[0-9]{1,6}(\.[0-9]{1,12})?", str(text)):
+                raise RowError(name, f"{str(text)[:40]} is not a number.")
+            return float(text)
+        if t == "date":
+            return read_day(cell if not isinstance(cell, str) else text, name)
+        if t == "instant":
+            return read_instant(cell if not isinstance(cell, str) else text, name, self.tz, utc)
+        if t == "bool":
+            key = normal(text)
+            mapped = self._mapped(f"{kind.name}.{name}", text)
+            if key in BOOLEAN:
+                return BOOLEAN[key]
+            if mapped in ("yes", "no"):
+                return mapped == "yes"
+            self.unknown[f"{kind.name}.{name}"][str(text)] += 1
+            raise RowError(name, f"{str(text)[:40]} is not yes or no.")
+        if t == "choice":
+            return self.choice(kind, column, str(text))
+        if t == "term":
+            return self.term(column.vocab, str(text), name)
+        if t == "email":
+            email = str(text).lower()
+            user_id = self.users.get(email)
+            if user_id is None:
+                self.unmatched_users.add(email)
+            return user_id
+        return text
+
+    def _mapped(self, scope: str, text: str) -> str | None:
+        key = normal(text)
+        chosen = self.mapping.values.get(scope, {})
+        if key in chosen:
+            return chosen[key]
+        return self.remembered.get(f"value:{scope}", {}).get(key)
+
+    def choice(self, kind: Kind, column: Column, text: str) -> str:
+        key = normal(text)
+        if key in column.choices:
+            return key
+        mapped = self._mapped(f"{kind.name}.{column.name}", text)
+        if mapped in column.choices:
+            return mapped
+        self.unknown[f"{kind.name}.{column.name}"][text] += 1
+        raise RowError(column.name, f"{text[:40]} is not one of: {', '.join(column.choices)} (map it in the mapping step).")
+
+    def term(self, vocab: str, text: str, column: str):
+        key = normal(text)
+        if key in self.terms[vocab]:
+            return self.terms[vocab][key][0]
+        mapped = self._mapped(vocab, text)
+        if mapped == CREATE_TERM or (vocab, key) in self.new_terms:
+            return self.new_term(vocab, text)
+        if mapped and normal(mapped) in self.terms[vocab]:
+            return self.terms[vocab][normal(mapped)][0]
+        self.unknown[vocab][text] += 1
+        label = vocab.replace("_", " ")
+        raise RowError(column, f"unknown {label} {text[:40]!r}: map it to a {label} or create it in the mapping step.")
+
+    def new_term(self, vocab: str, name: str, position: int | None = None, active: bool = True, where=None) -> Rec:
+        key = (vocab, normal(name))
+        if key not in self.new_terms:
+            if len(name) > 80:
+                raise RowError("name", "a term has at most 80 characters.")
+            self.new_terms[key] = Rec("vocabulary", {"kind": vocab, "name": name.strip(), "position": position,
+                                                     "active": active}, where)
+        return self.new_terms[key]
+
+    # -- the kinds -------------------------------------------------------------------------------
+    def run(self, sheets: list[Sheet]) -> Plan:
+        plans = [self.sheet_plan(s) for s in sheets]
+        by_kind = defaultdict(list)
+        for sp in plans:
+            if sp.kind:
+                by_kind[sp.kind].append(sp)
+        self.source: dict[str, dict[int, Rec]] = defaultdict(dict)
+        for kind in ORDER:
+            for sp in by_kind.get(kind, []):
+                getattr(self, f"_plan_{kind}")(sp)
+        self._link_replacements()
+        return Plan(self.agency, plans, dict(self.records), self.problems,
+                    {k: dict(v) for k, v in self.unknown.items()}, self.unmatched_users, list(self.new_terms.values()))
+
+    def _remember_source(self, kind: str, values: dict, rec: Rec, where) -> bool:
+        source_id = values.get("id")
+        if source_id is None:
+            return True
+        if source_id in self.source[kind]:
+            earlier = self.source[kind][source_id].where
+            self.problem(where, "id", f"duplicate of row {earlier[2] if earlier else '?'} (id {source_id}): not imported twice.")
+            return False
+        self.source[kind][source_id] = rec
+        return True
+
+    def _agency_ok(self, values: dict, where) -> bool:
+        named = values.get("agency")
+        if named and normal(named) != normal(self.agency.name):
+            self.problem(where, "agency", f"this row belongs to {named[:60]}; the import is into {self.agency.name}.")
+            return False
+        return True
+
+    def _match(self, kind: str, rec: Rec, existing: Rec | None, columns: Iterable[str]) -> None:
+        """Make `rec` an update or "same" of `existing`, comparing the columns the file gave."""
+        if existing is None or existing.id is None:
+            return
+        rec.id = existing.id
+        changes = {}
+        for name in columns:
+            if name in NOT_STORED:
+                continue
+            model_column = MODEL_COLUMN.get(name, name)
+            new, old = rec.values.get(name), existing.values.get(model_column)
+            if isinstance(new, Rec):
+                if new.id is None or new.id != old:
+                    changes[model_column] = (old, new)
+                continue
+            if isinstance(old, datetime) and old.tzinfo is None:
+                old = old.replace(tzinfo=timezone.utc)
+            if new != old and not (new is None and old in (None, False, 0, "")):
+                changes[model_column] = (old, new)
+        rec.action = "update" if changes else "same"
+        rec.changes = changes
+
+    # handlers
+    def _plan_handlers(self, sp: SheetPlan) -> None:
+        kind = KINDS["handlers"]
+        for where, raw, utc_of in self.read_sheet(sp):
+            values = self.convert(kind, raw, utc_of, where)
+            if values is None or not self._agency_ok(values, where):
+                continue
+            if not values.get("name"):
+                self.problem(where, "name", "the handler's name is required.")
+                continue
+            existing = (self.handler_keys["badge"].get(normal(values["badge_number"])) if values.get("badge_number")
+                        else self.handler_keys["name"].get(normal(values["name"])))
+            if existing is not None and existing.where is not None:
+                self.problem(where, "badge_number" if values.get("badge_number") else "name",
+                             f"duplicate of row {existing.where[2]}: not imported twice.")
+                continue
+            if values.get("user") is not None:
+                if values["user"] in self.linked_users and (existing is None or existing.values.get("user_id") != values["user"]):
+                    self.problem(where, "user", "that account is already linked to another handler.")
+                    continue
+            rec = Rec("handlers", values, where)
+            if not self._remember_source("handlers", values, rec, where):
+                continue
+            self._match("handlers", rec, existing, raw)
+            self._index_handler(rec)
+            self.records["handlers"].append(rec)
+
+    # dogs
+    def _plan_dogs(self, sp: SheetPlan) -> None:
+        kind = KINDS["dogs"]
+        for where, raw, utc_of in self.read_sheet(sp):
+            values = self.convert(kind, raw, utc_of, where)
+            if values is None or not self._agency_ok(values, where):
+                continue
+            if not values.get("name"):
+                self.problem(where, "name", "the dog's name is required.")
+                continue
+            values["status"] = values.get("status") or ("retired" if values.get("retired_on") else None)
+            acquired, retired, born = values.get("acquired_on"), values.get("retired_on"), values.get("date_of_birth")
+            if acquired and retired and retired < acquired:
+                self.problem(where, "retired_on", "the retired date cannot be before the acquired date.")
+                continue
+            if acquired and born and acquired < born:
+                self.problem(where, "date_of_birth", "the date of birth cannot be after the acquired date.")
+                continue
+            chip = values.get("microchip_id")
+            existing = None
+            if chip:
+                existing = self.dog_keys["microchip"].get(normal(chip))
+                if existing is None:
+                    other = db.session.scalar(select(Agency.name).join(Dog, Dog.agency_id == Agency.id)
+                                              .where(Dog.microchip_id == chip))
+                    if other is not None:
+                        self.problem(where, "microchip_id",
+                                     f"microchip {chip} belongs to a dog of another agency ({other}): not imported.")
+                        continue
+            if existing is None and values.get("call_sign"):
+                existing = self.dog_keys["call_sign"].get(normal(values["call_sign"]))
+            if existing is None and not chip and not values.get("call_sign"):
+                existing = self.dog_keys["name"].get(normal(values["name"]))
+            if existing is not None and existing.where is not None:
+                self.problem(where, "name", f"duplicate of row {existing.where[2]} (same dog): not imported twice.")
+                continue
+            rec = Rec("dogs", values, where)
+            if not self._remember_source("dogs", values, rec, where):
+                continue
+            self._match("dogs", rec, existing, raw)
+            self._index_dog(rec)
+            self.records["dogs"].append(rec)
+
+    def dog_of(self, values: dict, where) -> Rec | None:
+        """The dog a row names: by the file's dog id, else by microchip, call sign or name; noted when unknown."""
+        if values.get("dog_id") is not None and values["dog_id"] in self.source["dogs"]:
+            return self.source["dogs"][values["dog_id"]]
+        text = values.get("dog")
+        if text:
+            key = normal(text)
+            for index in ("microchip", "call_sign", "name"):
+                if key in self.dog_keys[index]:
+                    return self.dog_keys[index][key]
+            other = db.session.scalar(select(Agency.name).join(Dog, Dog.agency_id == Agency.id)
+                                      .where(Dog.microchip_id == text))
+            if other is not None:
+                self.problem(where, "dog", f"the dog {text[:40]} belongs to another agency ({other}).")
+                return None
+            self.problem(where, "dog", f"unknown dog {text[:40]!r} (not in the file's dogs nor in {self.agency.name}).")
+            return None
+        if values.get("dog_id") is not None:
+            self.problem(where, "dog_id", f"dog {values['dog_id']} is not in the file's dogs (or was refused).")
+        else:
+            self.problem(where, "dog", "the dog is required.")
+        return None
+
+    def handler_of(self, values: dict, where, dog: Rec | None = None, day: date | None = None,
+                   required: bool = True) -> Rec | None | bool:
+        """The handler a row names (badge or name, or the file's id); the dog's team of `day` when none is named."""
+        if values.get("handler_id") is not None and values["handler_id"] in self.source["handlers"]:
+            return self.source["handlers"][values["handler_id"]]
+        text = values.get("handler")
+        if text:
+            key = normal(text)
+            found = self.handler_keys["badge"].get(key) or self.handler_keys["name"].get(key)
+            if found is None:
+                self.problem(where, "handler", f"unknown handler {text[:40]!r} (not in the file's handlers nor in "
+                                               f"{self.agency.name}).")
+                return False
+            return found
+        if values.get("handler_id") is not None:
+            self.problem(where, "handler_id", f"handler {values['handler_id']} is not in the file's handlers (or was refused).")
+            return False
+        if dog is not None and day is not None:
+            team = self.team_on(dog, day)
+            if team is not None:
+                return team
+        if required:
+            self.problem(where, "handler", "no handler named, and no team works this dog on that day.")
+            return False
+        return None
+
+    # teams
+    def _plan_teams(self, sp: SheetPlan) -> None:
+        kind = KINDS["teams"]
+        self.teams_of: dict = defaultdict(list)  # dog rec id -> [(starts, ends, handler rec, team rec)]
+        handlers_by_id = {r.id: r for r in self.handler_keys["badge"].values()} | \
+            {r.id: r for r in self.handler_keys["name"].values()}
+        dogs_by_id = {r.id: r for index in self.dog_keys.values() for r in index.values() if r.id}
+        existing_by_key = {}
+        for row in self.db_rows["teams"]:
+            dog, handler = dogs_by_id.get(row["dog_id"]), handlers_by_id.get(row["handler_id"])
+            rec = Rec("teams", row, None, "same", row["id"])
+            if dog is not None:
+                self.teams_of[id(dog)].append((row["starts_on"], row["ends_on"], handler, rec))
+            existing_by_key[(row["dog_id"], row["handler_id"], row["starts_on"])] = rec
+        for where, raw, utc_of in self.read_sheet(sp):
+            values = self.convert(kind, raw, utc_of, where)
+            if values is None:
+                continue
+            dog = self.dog_of(values, where)
+            handler = self.handler_of(values, where, required=True) if dog else None
+            if not dog or not handler:
+                continue
+            starts, ends = values.get("starts_on"), values.get("ends_on")
+            if starts is None:
+                self.problem(where, "starts_on", "the team's first day is required.")
+                continue
+            if ends and ends < starts:
+                self.problem(where, "ends_on", "the end date cannot be before the start date.")
+                continue
+            values["dog"], values["handler"] = dog, handler
+            existing = existing_by_key.get((dog.id, handler.id, starts)) if dog.id and handler.id else None
+            clash = None
+            for s, e, h, other in self.teams_of[id(dog)]:
+                if other is existing:
+                    continue
+                if s <= (ends or date.max) and starts <= (e or date.max):
+                    clash = (s, e, h, other)
+                    break
+            if clash:
+                s, e, h, other = clash
+                if other.where is not None and h is handler and s == starts:
+                    self.problem(where, "starts_on", f"duplicate of row {other.where[2]}: not imported twice.")
+                else:
+                    self.problem(where, "starts_on", f"this team ({starts}–{ends or 'open'}) overlaps the dog's team "
+                                                     f"{s}–{e or 'open'}" + (f" (row {other.where[2]})" if other.where else
+                                                                             " already recorded") + ".")
+                continue
+            rec = Rec("teams", values, where)
+            if not self._remember_source("teams", values, rec, where):
+                continue
+            self._match("teams", rec, existing, [c for c in raw if c not in ("dog", "handler")])
+            self.teams_of[id(dog)].append((starts, ends, handler, rec))
+            self.records["teams"].append(rec)
+
+    def team_on(self, dog: Rec, day: date) -> Rec | None:
+        teams = getattr(self, "teams_of", None)
+        if teams is None:
+            self._plan_teams_from_db()
+        for starts, ends, handler, _ in self.teams_of.get(id(dog), []):
+            if starts <= day and (ends is None or ends >= day) and handler is not None:
+                return handler
+        return None
+
+    def _plan_teams_from_db(self) -> None:
+        self.teams_of = defaultdict(list)
+        handlers_by_id = {r.id: r for index in self.handler_keys.values() for r in index.values() if r.id}
+        dogs_by_id = {r.id: r for index in self.dog_keys.values() for r in index.values() if r.id}
+        for row in self.db_rows["teams"]:
+            dog = dogs_by_id.get(row["dog_id"])
+            if dog is not None:
+                self.teams_of[id(dog)].append((row["starts_on"], row["ends_on"], handlers_by_id.get(row["handler_id"]),
+                                               Rec("teams", row, None, "same", row["id"])))
+
+    # sessions
+    def _plan_sessions(self, sp: SheetPlan) -> None:
+        kind = KINDS["sessions"]
+        for where, raw, utc_of in self.read_sheet(sp):
+            values = self.convert(kind, raw, utc_of, where)
+            if values is None:
+                continue
+            dog = self.dog_of(values, where)
+            if dog is None:
+                continue
+            started = values.get("started_at")
+            if started is None:
+                self.problem(where, "started_at", "the date and start time are required.")
+                continue
+            if started > self.now + FUTURE_SKEW:
+                self.problem(where, "started_at", "the start cannot be in the future.")
+                continue
+            handler = self.handler_of(values, where, dog, started.astimezone(zone(self.tz)).date())
+            if not handler:
+                continue
+            if not self._schema_ok("sessions", values, where):
+                continue
+            values["dog"], values["handler"] = dog, handler
+            values["blank_areas"] = values.get("blank_areas") or 0
+            key = (dog.id, started) if dog.id else (id(dog), started)
+            existing = self.session_by_uuid.get(values.get("client_uuid")) if values.get("client_uuid") else None
+            existing = existing or self.session_keys.get(key)
+            if existing is not None and existing.where is not None:
+                self.problem(where, "started_at", f"duplicate of row {existing.where[2]} (same dog and start): "
+                                                  "not imported twice.")
+                continue
+            rec = Rec("sessions", values, where)
+            if not self._remember_source("sessions", values, rec, where):
+                continue
+            self._match("sessions", rec, existing, raw)
+            if values.get("client_uuid") and existing is None:
+                if db.session.scalar(select(TrainingSession.id).where(TrainingSession.client_uuid == values["client_uuid"])):
+                    self.problem(where, "client_uuid", "a session of another agency has this tablet id: not imported.")
+                    continue
+            self.session_keys[key] = rec
+            if values.get("client_uuid"):
+                self.session_by_uuid[values["client_uuid"]] = rec
+            self.records["sessions"].append(rec)
+
+    def _schema_ok(self, kind: str, values: dict, where) -> bool:
+        """Check a session, hide or false alert row against the training schema (its bounds and messages)."""
+        if kind == "sessions":
+            form_class, names = training_forms.SessionForm, training_forms.record_columns()
+            data = {"dog_id": "0", "started_at": values["started_at"].isoformat(), "client_uuid": values.get("client_uuid")}
+        else:
+            form_class = training_forms.HideForm if kind == "hides" else training_forms.FalseAlertForm
+            names = [n for n, _ in training_forms.fields_of(form_class)]
+            data = {}
+        for name in names:
+            ours = name[:-3] if name.endswith("_id") and name[:-3] in values else name
+            value = values.get(ours)
+            if isinstance(value, Rec) or (ours != name and value is not None):
+                value = 1  # a vocabulary term, found or to be created: its name was checked already
+            data[name] = "" if value is None else ("true" if value is True else "false" if value is False else str(value))
+        form = form_class(MultiDict(data))
+        if form.validate():
+            return True
+        for field_ in form:
+            if field_.errors and not isinstance(field_, (training_forms.FieldList,)):
+                name = field_.short_name
+                self.problem(where, name[:-3] if name.endswith("_id") and name not in ("client_uuid",) else name,
+                             field_.errors[0])
+        return False
+
+    def session_of(self, values: dict, where, kind: str) -> Rec | None:
+        """The session a hide or false alert belongs to: the file's session id, else dog + start."""
+        if values.get("session_id") is not None:
+            rec = self.source["sessions"].get(values["session_id"])
+            if rec is not None:
+                return rec
+            if values.get("session_started_at") is None:
+                self.problem(where, "session_id", f"session {values['session_id']} is missing from the file's "
+                                                  "sessions (or was refused): this row is not imported.")
+                return None
+        started = values.get("session_started_at")
+        if started is None:
+            self.problem(where, "session_started_at", "the session is required (its id or its start with the dog).")
+            return None
+        saved = self.problems[:]
+        dog = self.dog_of(values, where)
+        if dog is None:
+            return None
+        self.problems = saved
+        rec = self.session_keys.get((dog.id, started) if dog.id else (id(dog), started))
+        if rec is None:
+            self.problem(where, "session_started_at", f"no session of {dog.values.get('name')} starts at "
+                                                      f"{self.agency.format_time(started)}: this row is not imported.")
+        return rec
+
+    # hides and false alerts
+    def _children(self, parent_kind: str) -> dict:
+        """Existing hides, false alerts or finds of the agency, by parent id, in their order."""
+        if parent_kind not in self.existing_children:
+            model, parent_col, order, parent_model = {
+                "hides": (Hide, Hide.session_id, (Hide.position, Hide.id), TrainingSession),
+                "false_alerts": (FalseAlert, FalseAlert.session_id, (FalseAlert.id,), TrainingSession),
+                "finds": (Find, Find.deployment_id, (Find.id,), Deployment)}[parent_kind]
+            out = defaultdict(list)
+            if self.agency.id is not None:
+                stmt = (select(model.__table__).join(parent_model, parent_model.id == parent_col)
+                        .where(parent_model.agency_id == self.agency.id).order_by(parent_col, *order))
+                for row in db.session.execute(stmt):
+                    out[row._mapping[parent_col.key]].append(dict(row._mapping))
+            self.existing_children[parent_kind] = out
+        return self.existing_children[parent_kind]
+
+    def _plan_child(self, sp: SheetPlan, kind_name: str, parent_of, positioned: bool) -> None:
+        kind = KINDS[kind_name]
+        existing_all = self._children(kind_name)
+        seen: dict = defaultdict(dict)  # parent -> position -> rec
+        ordinal: dict = defaultdict(int)
+        for where, raw, utc_of in self.read_sheet(sp):
+            values = self.convert(kind, raw, utc_of, where)
+            if values is None:
+                continue
+            parent = parent_of(values, where, kind_name)
+            if parent is None:
+                continue
+            if kind_name in ("hides", "false_alerts") and not self._schema_ok(kind_name, values, where):
+                continue
+            if kind_name == "hides" and values.get("outcome") == "missed":
+                values["seconds_to_find"] = None  # the schema's rule: a missed hide has no time to find
+            if kind_name == "hides":
+                values["blind"] = bool(values.get("blind"))
+            if kind_name == "finds":
+                values["evidence"] = values.get("evidence") or "pending"
+                values["missed_by_human_search"] = bool(values.get("missed_by_human_search"))
+            position = values.get("position") if positioned and values.get("position") is not None else ordinal[id(parent)]
+            ordinal[id(parent)] += 1
+            if position in seen[id(parent)]:
+                self.problem(where, "position", f"duplicate of row {seen[id(parent)][position].where[2]} "
+                                                "(same session and position): not imported twice.")
+                continue
+            if positioned:
+                values["position"] = position
+            rec = Rec(kind_name, values, where)
+            rec.parent = parent
+            seen[id(parent)][position] = rec
+            if not self._remember_source(kind_name, values, rec, where):
+                continue
+            if parent.id is not None:
+                rows = existing_all.get(parent.id, [])
+                if positioned and raw.get("position") is not None:
+                    match = next((r for r in rows if r["position"] == position), None)
+                else:
+                    match = rows[position] if position < len(rows) else None
+                if match is not None:
+                    self._match(kind_name, rec, Rec(kind_name, match, None, "same", match["id"]),
+                                [c for c in raw if c not in ("dog", "position") or (c == "position" and positioned)])
+            self.records[kind_name].append(rec)
+
+    def _plan_hides(self, sp: SheetPlan) -> None:
+        self._plan_child(sp, "hides", self.session_of, positioned=True)
+
+    def _plan_false_alerts(self, sp: SheetPlan) -> None:
+        self._plan_child(sp, "false_alerts", self.session_of, positioned=False)
+
+    # deployments and finds
+    def _plan_deployments(self, sp: SheetPlan) -> None:
+        kind = KINDS["deployments"]
+        for where, raw, utc_of in self.read_sheet(sp):
+            values = self.convert(kind, raw, utc_of, where)
+            if values is None:
+                continue
+            dog = self.dog_of(values, where)
+            if dog is None:
+                continue
+            started = values.get("started_at")
+            if started is None or started > self.now + FUTURE_SKEW:
+                self.problem(where, "started_at", "the date and start time are required, and not in the future.")
+                continue
+            handler = self.handler_of(values, where, dog, started.astimezone(zone(self.tz)).date())
+            if not handler:
+                continue
+            if not values.get("legal_authority"):
+                self.problem(where, "legal_authority", "choose the legal authority: "
+                                                       f"{', '.join(KINDS['deployments'].column('legal_authority').choices)}.")
+                continue
+            if values.get("duration_minutes") is not None and not 1 <= values["duration_minutes"] <= 1440:
+                self.problem(where, "duration_minutes", "a search lasts between 1 and 1440 minutes.")
+                continue
+            values["dog"], values["handler"] = dog, handler
+            values["unverified_alert"] = bool(values.get("unverified_alert"))
+            key = (dog.id, started) if dog.id else (id(dog), started)
+            existing = self.deployment_keys.get(key)
+            if existing is not None and existing.where is not None:
+                self.problem(where, "started_at", f"duplicate of row {existing.where[2]} (same dog and start): "
+                                                  "not imported twice.")
+                continue
+            rec = Rec("deployments", values, where)
+            if not self._remember_source("deployments", values, rec, where):
+                continue
+            self._match("deployments", rec, existing, raw)
+            self.deployment_keys[key] = rec
+            self.records["deployments"].append(rec)
+
+    def deployment_of(self, values: dict, where, kind: str) -> Rec | None:
+        if values.get("deployment_id") is not None:
+            rec = self.source["deployments"].get(values["deployment_id"])
+            if rec is not None:
+                return rec
+            if values.get("deployment_started_at") is None:
+                self.problem(where, "deployment_id", f"deployment {values['deployment_id']} is missing from the "
+                                                     "file's deployments (or was refused): this row is not imported.")
+                return None
+        started = values.get("deployment_started_at")
+        if started is None:
+            self.problem(where, "deployment_started_at", "the deployment is required (its id or its start with the dog).")
+            return None
+        dog = self.dog_of(values, where)
+        if dog is None:
+            return None
+        rec = self.deployment_keys.get((dog.id, started) if dog.id else (id(dog), started))
+        if rec is None:
+            self.problem(where, "deployment_started_at", "no deployment of this dog starts then: not imported.")
+        return rec
+
+    def _plan_finds(self, sp: SheetPlan) -> None:
+        self._plan_child(sp, "finds", self.deployment_of, positioned=False)
+
+    # certifications
+    def _plan_certifications(self, sp: SheetPlan) -> None:
+        kind = KINDS["certifications"]
+        existing_by_key = {(r["dog_id"], r["certifying_body_id"], r["discipline"], r["issued_on"]):
+                           Rec("certifications", r, None, "same", r["id"]) for r in self.db_rows["certifications"]}
+        seen = {}
+        for where, raw, utc_of in self.read_sheet(sp):
+            values = self.convert(kind, raw, utc_of, where)
+            if values is None:
+                continue
+            dog = self.dog_of(values, where)
+            if dog is None:
+                continue
+            handler = self.handler_of(values, where, required=False)
+            if handler is False:
+                continue
+            issued, expires = values.get("issued_on"), values.get("expires_on")
+            if issued is None or expires is None:
+                self.problem(where, "issued_on" if issued is None else "expires_on", "the dates of issue and expiry are required.")
+                continue
+            if expires <= issued:
+                self.problem(where, "expires_on", "the expiry date must be after the date of issue.")
+                continue
+            if values.get("body") is None:
+                self.problem(where, "body", "the certifying body is required.")
+                continue
+            for score in ("score_finds", "score_hides", "score_false_alerts"):
+                if values.get(score) is not None and values[score] < 0:
+                    self.problem(where, score, "cannot be negative.")
+                    break
+            else:
+                if values.get("score_finds") is not None and values.get("score_hides") is not None \
+                        and values["score_finds"] > values["score_hides"]:
+                    self.problem(where, "score_finds", "there cannot be more finds than hides.")
+                    continue
+                values["dog"], values["handler"] = dog, handler
+                values["discipline"] = values.get("discipline") or "esd"
+                values["result"] = values.get("result") or "pass"
+                body = values["body"]
+                key = (id(dog), id(body) if isinstance(body, Rec) else body, values["discipline"], issued)
+                if key in seen:
+                    self.problem(where, "issued_on", f"duplicate of row {seen[key].where[2]}: not imported twice.")
+                    continue
+                existing = existing_by_key.get((dog.id, body, values["discipline"], issued)) if dog.id else None
+                rec = Rec("certifications", values, where)
+                if not self._remember_source("certifications", values, rec, where):
+                    continue
+                seen[key] = rec
+                self._match("certifications", rec, existing, [c for c in raw if c != "replaced_by_id"])
+                self.records["certifications"].append(rec)
+
+    def _link_replacements(self) -> None:
+        for rec in self.records.get("certifications", []):
+            source = rec.values.pop("replaced_by_id", None)
+            if source is None:
+                continue
+            target = self.source["certifications"].get(source)
+            if target is None:
+                self.problem(rec.where, "replaced_by_id", f"certification {source} is not in the file: the link is "
+                                                          "not imported (the certification is).")
+                continue
+            rec.values["replaced_by"] = target
+
+    # vocabulary
+    def _plan_vocabulary(self, sp: SheetPlan) -> None:
+        kind = KINDS["vocabulary"]
+        for where, raw, utc_of in self.read_sheet(sp):
+            values = self.convert(kind, raw, utc_of, where)
+            if values is None:
+                continue
+            if not values.get("kind") or not values.get("name"):
+                self.problem(where, "name", "a term needs its vocabulary (kind) and its name.")
+                continue
+            if normal(values["name"]) in self.terms[values["kind"]]:
+                continue  # known here: the installation's own order and state stay
+            try:
+                self.new_term(values["kind"], values["name"], values.get("position"),
+                              values.get("active") is not False, where)
+            except RowError as error:
+                self.problem(where, error.column, error.message)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def _column_length(kind: str, name: str) -> int | None:
+    model = MODELS.get(kind)
+    column = model.__table__.c.get(MODEL_COLUMN.get(name, name)) if model is not None else None
+    return getattr(column.type, "length", None) if column is not None else None
+
+
+def plan(sheets: list[Sheet], agency: Agency, mapping: Mapping | None = None, now: datetime | None = None,
+         progress: Callable[[int], None] | None = None) -> Plan:
+    """Read every sheet and match every row; write nothing (the dry run)."""
+    return Planner(agency, mapping or Mapping(), now or utcnow(), progress).run(sheets)
+
+
+def file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+__all__ = ["Mapping", "Plan", "Problem", "Refused", "file_sha256", "plan", "sheet_key", "CREATE_TERM"]
+
+
+def remember(agency: Agency, mapping: Mapping, the_plan: Plan) -> int:
+    """Keep the user's column and value choices for the agency's next import; return how many were stored."""
+    wanted: dict[tuple[str, str], str] = {}
+    kinds = {sheet_key(sp.sheet): sp.kind for sp in the_plan.sheets}
+    for key, columns in mapping.columns.items():
+        kind = mapping.kinds.get(key) or kinds.get(key)
+        if kind:
+            for header, target in columns.items():
+                if target and normal(header) != normal(target):
+                    wanted[(f"column:{kind}", normal(header))] = target
+    for scope, values in mapping.values.items():
+        for source, target in values.items():
+            if target:
+                wanted[(f"value:{scope}", normal(source))] = target
+    if not wanted:
+        return 0
+    existing = {(m.scope, m.source): m for m in db.session.scalars(
+        select(ImportMapping).where(ImportMapping.agency_id == agency.id))}
+    for (scope, source), target in wanted.items():
+        row = existing.get((scope, source[:200]))
+        if row is None:
+            db.session.add(ImportMapping(agency_id=agency.id, scope=scope, source=source[:200], target=target[:80]))
+        elif row.target != target:
+            row.target = target[:80]
+    return len(wanted)
