@@ -1,15 +1,15 @@
 """Imports remember, per agency, what a foreign column header or value means here.
 
-Revision ID: 0008_import_mapping
-Revises: 0007_temperature_unit
+Revision ID: 0010_import_mapping
+Revises: 0009_planned_sessions
 """
 from alembic import op
 import sqlalchemy as sa
 
 from esd.models.base import UTCDateTime
 
-revision = '0008_import_mapping'
-down_revision = '0007_temperature_unit'
+revision = '0010_import_mapping'
+down_revision = '0009_planned_sessions'
 branch_labels = None
 depends_on = None
 
