@@ -131,8 +131,12 @@ def _register_security_hooks(app: Flask) -> None:
             from flask import flash, redirect, url_for
             flash(f"Your session ended after {_duration(limit)} without activity. Please log in again.", "info")
             return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
-        session["last_seen"] = now
-        session.permanent = True
+        # Noted again once a minute, not on every request: an unchanged session is not signed and
+        # sent again (SESSION_REFRESH_EACH_REQUEST is off), and a session still ends no later than
+        # IDLE_TIMEOUT after the last request (at most a minute earlier).
+        if last_seen is None or now - float(last_seen) >= IDLE_NOTED_EVERY or not session.permanent:
+            session["last_seen"] = now
+            session.permanent = True
 
     security_headers.register(app)
 
@@ -143,6 +147,9 @@ def _register_security_hooks(app: Flask) -> None:
         if user is not None and not user.is_anonymous and "Cache-Control" not in response.headers:
             response.headers["Cache-Control"] = "no-store"  # records must not linger in shared caches
         return response
+
+
+IDLE_NOTED_EVERY = 60  # seconds between two notes of a session's last activity
 
 
 def _duration(seconds: float) -> str:

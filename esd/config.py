@@ -91,7 +91,8 @@ DEFAULTS = {
     "PASSWORD_HASH_METHOD": "pbkdf2:sha256:600000",  # OWASP minimum; werkzeug's scrypt default is below it
     "PERMANENT_SESSION_LIFETIME": timedelta(minutes=30),  # idle timeout
     "IDLE_TIMEOUT": timedelta(minutes=30),
-    "SESSION_REFRESH_EACH_REQUEST": True,
+    # The cookie is sent again when the session changes, at least once a minute of activity (esd/__init__.py).
+    "SESSION_REFRESH_EACH_REQUEST": False,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_DURATION": timedelta(hours=8),  # we never set it, but never a 365-day default either
