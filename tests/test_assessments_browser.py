@@ -67,7 +67,6 @@ def test_a_double_blind_session_recorded_offline_then_revealed(page, live_server
     page.wait_for_selector("#record-app[data-ready='1']")
     for secret in SECRETS:
         assert secret not in page.content()
-    screenshot(page, "assessment-record")
 
     context = page.context
     context.set_offline(True)

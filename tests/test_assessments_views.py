@@ -320,3 +320,22 @@ def test_an_outcome_without_the_csrf_token_is_refused_and_with_it_stored(app):
     assert db.session.get(PlannedSession, plan.id).areas[0].outcome is None
     token = client.get("/api/csrf-token").json["csrf_token"]
     assert client.post(url, json={"outcome": "no_alert"}, headers={"X-CSRFToken": token}).status_code == 201
+
+
+def test_the_dog_page_lists_open_plans_sealed_and_assessments_with_their_results(client):
+    world, observer, plan = _sealed_world()
+    std = make_standard(world.own.agency)
+    passed = make_plan(world.own.dog, world.own.handler, world.own.manager, kind="proficiency",
+                       standard_id=std.id, certifying_body_id=std.certifying_body_id, blindness="known",
+                       areas=[area("A", "USB drive", "Book", "alert", "Book"), area("B", outcome="no_alert")])
+    db.session.commit()
+    login(client, world.own.manager)
+    assert client.post(f"/planned/{passed.id}/close", data={"duration_minutes": 30}).status_code == 302
+    client.post("/logout")
+    login(client, world.own.handler_user)
+    page = client.get(f"/dogs/{world.own.dog.id}").get_data(as_text=True)
+    section = page[page.index('data-test="dog-assessments"'):]
+    assert "training, double-blind, 3 areas (started)" in section and "NNDDA ESD annual" in section
+    assert ">pass<" in section and "Plan a session" not in section
+    for secret in SECRETS:
+        assert secret not in page

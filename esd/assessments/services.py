@@ -394,3 +394,12 @@ def passed_assessment_or_404(plan_id: int, prefill: bool = False):
     if not plan.is_closed or plan.result != "pass":
         abort(404)
     return certification_prefill(plan) if prefill else plan
+
+
+def dog_section(dog: Dog, today: date, user: User) -> dict:
+    """The dog page's section: its open plans (the areas only: sealed) and its latest assessments' results."""
+    plans = list(db.session.scalars(select(PlannedSession).where(PlannedSession.dog_id == dog.id).order_by(
+        PlannedSession.planned_on.desc(), PlannedSession.id.desc()).limit(20)))
+    return {"open": [p for p in plans if not p.is_closed],
+            "assessments": [p for p in plans if p.is_closed and p.is_assessment][:5],
+            "can_plan": is_trainer(user, dog.agency_id)}

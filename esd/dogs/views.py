@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ..assessments import services as assessments
 from ..audit import audit_reason
 from ..certifications import services as certifications
 from ..deployments import services as deployments
@@ -27,7 +28,7 @@ bp = Blueprint("dogs", __name__)
 READERS = ("admin", "manager", "handler")
 # The dog page's sections, in page order: each area's `dog_section(dog, today, user)`.
 DOG_SECTIONS = (("training", training), ("certifications", certifications), ("deployments", deployments),
-                ("find_rates", reports), ("packet", exports))
+                ("find_rates", reports), ("packet", exports), ("assessments", assessments))
 
 
 @bp.app_template_global()
