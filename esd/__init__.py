@@ -13,7 +13,7 @@ from .parsing import IdConverter, has_nul
 from .rates import rate_html
 
 # One list of the product's areas: each is a package with a blueprint named `bp` in its views.py.
-BLUEPRINTS = ("main", "auth", "admin", "dogs", "training", "certifications", "deployments",
+BLUEPRINTS = ("main", "auth", "admin", "dogs", "training", "certifications", "deployments", "proficiency",
               "reports", "exports", "verification", "api", "assessments")
 # Modules that add routes to their area's `bp` beside views.py, imported before it is registered
 # (importing them from views.py would be an import cycle).

@@ -265,6 +265,87 @@ def device_spot_matrix(filters: Filters, raw: bool = False) -> Matrix:
     return Matrix(order(0), order(1), cells)
 
 
+# --------------------------------------------------------------------------- per dog
+
+# What a dog's hides are grouped by in the proficiency matrix and the readiness gaps.
+HIDE_ASPECTS = {"device_type": Hide.device_type_id, "hiding_spot": Hide.hiding_spot_id,
+                "concealment": Hide.concealment, "height": Hide.height}
+
+
+@dataclass(frozen=True)
+class DogGroup:
+    """One dog's hides of one combination of aspects: how many, how many found, and the last session's start."""
+
+    hides: int
+    found: int
+    last: datetime
+
+    @property
+    def rate(self) -> Rate:
+        return Rate(self.found, self.hides)
+
+
+def dog_hide_groups(filters: Filters, aspects: tuple[str, ...]) -> dict[tuple, DogGroup]:
+    """{(dog id, *values of `aspects`): DogGroup} of the hides the filters cover.
+
+    From the raw rows, grouped in SQL: the rollups hold no dog. A hide whose aspect was not
+    recorded (a height left blank) is left out of that aspect's groups.
+    """
+    _checked(filters)
+    columns = [HIDE_ASPECTS[a] for a in aspects]
+    stmt = (select(TrainingSession.dog_id, *columns, func.count(Hide.id), _found_sum(),
+                   func.max(TrainingSession.started_at))
+            .join(TrainingSession, Hide.session_id == TrainingSession.id)
+            .where(*_hide_where(filters), *(c.is_not(None) for c in columns))
+            .group_by(TrainingSession.dog_id, *columns))
+    return {tuple(row[:-3]): DogGroup(int(row[-3]), int(row[-2] or 0), aggregate_utc(row[-1]))
+            for row in db.session.execute(stmt)}
+
+
+def cell_hides(filters: Filters, aspect: str, value, limit: int = 500) -> list[tuple[Hide, TrainingSession]]:
+    """The hides one (dog, value) cell of `dog_hide_groups` counts, newest first, at most `limit`."""
+    _checked(filters)
+    stmt = (select(Hide, TrainingSession).join(TrainingSession, Hide.session_id == TrainingSession.id)
+            .where(*_hide_where(filters), HIDE_ASPECTS[aspect] == value)
+            .order_by(TrainingSession.started_at.desc(), Hide.position).limit(limit))
+    return [(hide, session) for hide, session in db.session.execute(stmt)]
+
+
+@dataclass(frozen=True)
+class DogTraining:
+    """One dog's training in a period: hides, blind hides, sessions, sessions with a blank area."""
+
+    hides: int = 0
+    blind_hides: int = 0
+    sessions: int = 0
+    blank_sessions: int = 0
+    last_blank: datetime | None = None
+
+
+def dog_training(filters: Filters) -> dict[int, DogTraining]:
+    """{dog id: DogTraining} of the filters' sessions (every hide, blind or not).
+
+    A blank search is a session with at least one blank area (`TrainingSession.blank_areas`: an
+    area searched where nothing was hidden).
+    """
+    _checked(filters)
+    every = replace(filters, blind_only=False)
+    hides = {dog: (int(n), int(blind or 0)) for dog, n, blind in db.session.execute(
+        select(TrainingSession.dog_id, func.count(Hide.id), func.sum(case((Hide.blind.is_(True), 1), else_=0)))
+        .join(TrainingSession, Hide.session_id == TrainingSession.id).where(*_hide_where(every))
+        .group_by(TrainingSession.dog_id))}
+    blank = TrainingSession.blank_areas > 0
+    result = {}
+    for dog, sessions, blanks, last in db.session.execute(
+            select(TrainingSession.dog_id, func.count(TrainingSession.id), func.sum(case((blank, 1), else_=0)),
+                   func.max(case((blank, TrainingSession.started_at))))
+            .where(*_session_where(every)).group_by(TrainingSession.dog_id)):
+        n, blind = hides.get(dog, (0, 0))
+        result[dog] = DogTraining(n, blind, int(sessions), int(blanks or 0),
+                                  aggregate_utc(last) if last is not None else None)
+    return result
+
+
 # --------------------------------------------------------------------------- months
 
 def _month_starts(filters: Filters, model) -> list[date]:
@@ -820,8 +901,8 @@ def with_period(filters: Filters, start: date | None, end: date | None) -> Filte
     return replace(filters, start=start, end=end)
 
 
-__all__ = ["Filters", "Impact", "ImpactMonth", "MIN_CELL_HIDES", "Matrix", "Month", "Rate",
+__all__ = ["DogGroup", "DogTraining", "Filters", "HIDE_ASPECTS", "cell_hides", "Impact", "ImpactMonth", "MIN_CELL_HIDES", "Matrix", "Month", "Rate",
            "TrainingTotals", "build_filters", "deployment_impact", "device_spot_matrix",
-           "dogs_certified", "evidence_breakdown", "false_alerts_per_hour", "find_rate", "find_rates",
+           "dog_hide_groups", "dog_training", "dogs_certified", "evidence_breakdown", "false_alerts_per_hour", "find_rate", "find_rates",
            "monthly_impact", "monthly_training", "training_hours", "training_totals",
            "wilson_interval", "with_period"]

@@ -9,6 +9,7 @@ from ..extensions import db
 from ..models import Agency, Dog, Handler, TrainingSession, utcnow
 from ..models.training import PURPOSES
 from ..parsing import clamp_day, parse_day, parse_id
+from ..proficiency import readiness
 from ..roles import MANAGE_ROLES, RECORD_ROLES
 from ..scoping import record_agency_ids, roles_required, scoped_get_or_404
 from . import forms, services
@@ -50,7 +51,18 @@ def new_session():
     return render_template("training/session_form.html", mode="new", dogs=dogs,
                            handlers=services.handler_choices(current_user),
                            default_dog_id=services.default_dog_id(current_user, dogs), session=None,
-                           reason_required=False, limits=forms.limits())
+                           reason_required=False, limits=forms.limits(), plan=_plan(dogs))
+
+
+def _plan(dogs: list[dict]) -> dict | None:
+    """The suggested next session's hides when the form is opened as a plan (?plan=<dog id>); 404 for a dog not offered."""
+    raw = request.args.get("plan")
+    if not raw:
+        return None
+    dog_id = parse_id(raw)
+    if dog_id is None or dog_id not in {d["id"] for d in dogs}:
+        abort(404)
+    return readiness.cached_plan(scoped_get_or_404(Dog, dog_id)).tablet_json()
 
 
 @bp.route("/training/sessions/<int:session_id>")

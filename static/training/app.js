@@ -724,6 +724,19 @@
     saveDraft();
   }
 
+  // Opened as a plan (?plan=<dog id>, esd/proficiency): the hides' set-up is filled in, outcomes stay empty.
+  // The query is dropped at once, so a reload (or the page cached for offline use) restores the draft instead.
+  function openPlan() {
+    var plan = boot.plan;
+    if (!plan || (new URLSearchParams(location.search)).get("plan") !== String(plan.dog_id)) return false;
+    state = freshState({ dog_id: String(plan.dog_id) });
+    state.blank_areas = plan.blank_areas;
+    state.hides = plan.hides.map(function (h) { return Object.assign(blankHide(), h); });
+    history.replaceState(null, "", location.pathname);
+    saveDraft();
+    return true;
+  }
+
   function loadVocab() {
     return fetch(URLS.vocabUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { if (!r.ok) throw new Error("vocab " + r.status); return r.json(); })
@@ -750,6 +763,7 @@
         if (draft && (draft.hides.length || draft.false_alerts.length || draft.notes)) {
           flash("Your unsaved session was restored.", "info");
         }
+        if (openPlan()) flash("The suggested session is filled in: record each hide's outcome as it happens.", "info");
       }
       renderAll();
       $("#loading").classList.add("d-none");
