@@ -149,12 +149,14 @@ def test_a_manager_with_nothing_to_do_is_told_so_plainly(client, login_as):
     dog = make_dog(manager.agency, name="Ace")
     handler = make_handler(manager.agency)
     make_certification(dog, handler, issued_on=TODAY - timedelta(days=10))
+    # A blind hide found and a blank area searched yesterday: no readiness gap either.
     make_session(dog, handler, started_at=at(TODAY - timedelta(days=1)), duration_minutes=480,
-                 signed_off_at=at(TODAY), signed_off_by_id=manager.id)
+                 signed_off_at=at(TODAY), signed_off_by_id=manager.id, blank_areas=1,
+                 hides=[{"outcome": "found", "blind": True}])
     db.session.commit()
     html = page_of(client)
     assert 'data-test="nothing-to-do"' in html and "Nothing needs you today" in html
-    for section in ("home-certifications", "home-behind", "home-sign-off", "home-failed-reminders"):
+    for section in ("home-certifications", "home-behind", "home-sign-off", "home-failed-reminders", "home-gaps"):
         assert f'data-test="{section}"' not in html
 
 
@@ -188,6 +190,8 @@ def test_an_admin_sees_each_agency_with_its_counts(client, world):
         counts = dict(re.findall(r'data-count="(\w+)">(\d+)<', cells))
         mine = {"certifications": "2", "sign_off": "1", "hours": "1", "failed_reminders": "1"}
         assert {name: counts.get(name) for name in mine} == mine
+        # Readiness: each agency's three working dogs have gaps (no blank search in the window, for one).
+        assert counts.get("readiness") == "3"
 
 
 def test_a_funder_lands_on_the_impact_dashboard(client, login_as):

@@ -156,3 +156,21 @@ def test_another_agencys_dog_is_404(client, login_as, db_session):
     assert client.get(f"/readiness/dogs/{retired.id}").status_code == 404
     assert client.get(f"/training/new?plan={stranger.id}").status_code == 404
     assert client.get(f"/readiness?agency={other.id}").status_code == 404
+
+
+def test_home_pages_show_readiness_gaps_to_a_manager_and_gaps_to_train_next_to_a_handler(client, db_session):
+    agency, user, maverick, bolt = build_program()
+    manager = make_user("manager", agency)
+    db.session.commit()
+    from tests.helpers import PASSWORD
+    client.post("/login", data={"email": manager.email, "password": PASSWORD})
+    page = words(client.get("/"))
+    assert "Readiness gaps 2" in page and "Maverick" in page
+    assert "Below standard: microSD card (45% of 20)" in page
+    client.post("/logout")
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    response = client.get("/")
+    page = words(response)
+    assert "Gaps to train next" in page and "Maverick" in page
+    assert 'data-dog="Bolt"' not in response.get_data(as_text=True).split('data-test="home-gaps"')[1]  # not this handler's dog
+    assert f"/readiness/dogs/{maverick.id}" in response.get_data(as_text=True)

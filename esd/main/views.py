@@ -7,6 +7,7 @@ from ..certifications import home as certifications
 from ..dates import format_local
 from ..extensions import db
 from ..models import Agency
+from ..proficiency import home as proficiency
 from ..training import home as training
 from ..units import format_temperature
 
@@ -21,6 +22,7 @@ HOME_SECTIONS = (
     ("certifications", certifications.home_section),
     ("sign_off", training.sign_off_section),
     ("hours", training.hours_section),
+    ("readiness", proficiency.readiness_section),
     ("failed_reminders", certifications.failed_reminders_section),
     ("last_sessions", training.last_sessions_section),
 )

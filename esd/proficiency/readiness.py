@@ -301,11 +301,10 @@ def _order_values(data: Readiness, dog_id: int, aspect: str, gaps_of_dog: DogGap
     stale = {s.value: s for s in gaps_of_dog.stale_of(aspect)}
     ordered = []
     for value, label in FIXED_VALUES[aspect].items():
-        group = data.year[aspect].get((dog_id, value))
+        recent = data.recent[aspect].get((dog_id, value))
         s = stale.get(value)
-        rate = group.rate if group else Rate(0, 0)
-        v = verdict(data.recent[aspect].get((dog_id, value)).rate if data.recent[aspect].get((dog_id, value))
-                    else Rate(0, 0), data.standard)
+        rate = recent.rate if recent else Rate(0, 0)  # the matrix's default period, as the verdict
+        v = verdict(rate, data.standard)
         name = f"{ASPECT_SINGULAR[aspect]} {label.lower()}"
         if s is not None:
             key, why = (0, -(s.days if s.days is not None else 10**6)), f"{name}: {ago(s.days)}"
@@ -369,3 +368,10 @@ def cached_plan(dog: Dog) -> Plan:
     filters = Filters(agency_ids=(agency.id,), dog_id=dog.id, tz=agency.timezone, end=today)
     return report_cache.report(("next session", agency.readiness_window_days, agency.proficiency_standard),
                                filters, lambda: next_session(dog, today))
+
+
+def cached_agency_gaps(agency: Agency, today: date) -> list[DogGaps]:
+    """`agency_gaps` of every working dog, cached until the agency's records (or settings) change."""
+    filters = Filters(agency_ids=(agency.id,), tz=agency.timezone, end=today)
+    return report_cache.report(("readiness", agency.readiness_window_days, agency.proficiency_standard),
+                               filters, lambda: agency_gaps(agency, today))

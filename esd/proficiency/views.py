@@ -151,9 +151,7 @@ def gaps():
     if agency is None:
         return render_template("proficiency/readiness.html", form=form, agency=None, gaps=[])
     today = agency.today()
-    filters = metrics.Filters(agency_ids=(agency.id,), tz=agency.timezone, end=today)
-    dog_gaps = report_cache.report(("readiness", agency.readiness_window_days, agency.proficiency_standard),
-                                   filters, lambda: readiness.agency_gaps(agency, today))
+    dog_gaps = readiness.cached_agency_gaps(agency, today)
     return render_template("proficiency/readiness.html", form=form, agency=agency, gaps=dog_gaps, today=today,
                            admin_args={"agency": agency.id} if current_user.role == "admin" else {})
 
