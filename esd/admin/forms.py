@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 
 from ..auth.passwords import MAX_LENGTH, password_problem
 from ..dates import zone_label
+from ..periods import FISCAL_START_CHOICES
 from ..dogs.forms import choice_values, choices, none_if_blank, one_of_choices, optional_int, strip
 from ..forms import SafeForm
 from ..models.core import DEFAULT_PROFICIENCY_STANDARD, DEFAULT_READINESS_WINDOW_DAYS, DEFAULT_THRESHOLDS
@@ -70,6 +71,9 @@ class AgencyForm(SafeForm):
         default=DEFAULT_READINESS_WINDOW_DAYS,
         validators=[Optional(), NumberRange(1, 365, "Use 1 to 365 days (e.g. 60).")])
 
+    region = StringField("State or region (funders' national view groups agencies by it)", filters=[strip],
+                         validators=[Optional(), Length(max=80)])
+
     def validate_reminder_thresholds(self, field):
         try:
             field.data = ",".join(str(v) for v in parse_thresholds(field.data))
@@ -90,6 +94,9 @@ class UserForm(SafeForm):
     agency = SelectField("Agency (managers and handlers)", coerce=optional_int, validate_choice=False,
                          validators=[one_of_choices("Choose an agency from the list.")])
     grants = SelectMultipleField("Agencies this funder sees (aggregates only)", coerce=int, validate_choice=False)
+    fiscal_year_start = SelectField("Fiscal year starts in (funders)", coerce=optional_int, default=1,
+                                    choices=choices(FISCAL_START_CHOICES), validate_choice=False,
+                                    validators=[one_of_choices("Choose a month from January to December.")])
     active = BooleanField("Active (may log in)", default=True)
     password = PasswordField("Initial password", validators=[Length(max=MAX_LENGTH)])
 

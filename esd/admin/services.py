@@ -17,7 +17,8 @@ from ..scoping import scope_clause
 from ..roles import AGENCY_ROLES
 
 AGENCY_FIELDS = ("name", "timezone", "warning_window_days", "reminder_thresholds", "monthly_training_target_hours",
-                 "temperature_unit", "proficiency_standard", "readiness_window_days")
+                 "temperature_unit", "proficiency_standard", "readiness_window_days",
+                 "region")
 # What a blank optional field means.
 AGENCY_BLANK = {"monthly_training_target_hours": 0, "proficiency_standard": DEFAULT_PROFICIENCY_STANDARD,
                 "readiness_window_days": DEFAULT_READINESS_WINDOW_DAYS}
@@ -32,6 +33,8 @@ def save_agency(agency: Agency | None, data: dict) -> Agency:
         value = data[field]
         if value is None and field in AGENCY_BLANK:
             value = AGENCY_BLANK[field]
+        if field == "region":
+            value = value or None
         setattr(agency, field, value)
     return agency
 
@@ -71,6 +74,7 @@ def save_user(user: User | None, data: dict, agencies_by_id: dict[int, Agency]) 
     user.role = data["role"]
     user.agency_id = data["agency"] if data["role"] in AGENCY_ROLES else None
     user.active = data["active"]
+    user.fiscal_year_start = data.get("fiscal_year_start") or 1
     user.granted_agencies = [agencies_by_id[i] for i in (data["grants"] or [])] if data["role"] == "funder" else []
     if data.get("password"):
         user.password_hash = hash_password(data["password"])

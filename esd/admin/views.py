@@ -121,7 +121,8 @@ def _user_form(user: User | None) -> tuple[UserForm, dict[int, Agency]]:
     if request.method == "GET" and user is not None:
         form = UserForm(data={"email": user.email, "name": user.name, "role": user.role,
                               "agency": user.agency_id, "active": user.active,
-                              "grants": [a.id for a in user.granted_agencies]})
+                              "grants": [a.id for a in user.granted_agencies],
+                              "fiscal_year_start": user.fiscal_year_start})
     else:
         form = UserForm()
     agencies = {a.id: a for a in db.session.scalars(select(Agency).order_by(Agency.name))}

@@ -16,6 +16,7 @@ from ..extensions import db
 from ..models import Agency, Dog, User, seed_vocabularies
 from .catalogue import DEMO_DOMAIN, DEMO_PASSWORD
 from .installation import demo_plan
+from .outcomes import add_outcomes
 from .plan import Summary
 from .scale import scale_plan
 from .writer import Writer
@@ -71,6 +72,7 @@ def seed_demo(today: date, seed: int = 2026, hides: int | None = None, progress=
     if not hides:
         from .assessments import seed_assessments
         seed_assessments(today)  # planned sessions and assessments, written through their services
+    add_outcomes(random.Random(seed + 19), today)  # case outcomes and regions (esd/demo/outcomes.py)
     # The bulk inserts bypass the rollups' flush hooks: build the rollups from the rows written.
     from ..rollups import rebuild
     agencies = db.session.scalar(select(func.count()).select_from(Agency))

@@ -6,6 +6,7 @@ from .certifications import Certification, Notification, Reminder
 from .core import Agency, Dog, Handler, TeamAssignment, User, funder_grants
 from .deployments import Deployment, Find
 from .imports import ImportMapping
+from .outcomes import CaseOutcome
 from .rollups import (DeploymentRollup, DeviceRollup, HideRollup, PairRollup, ServedRollup, SessionRollup,
                       SpotRollup, YearRollup)
 from .training import FalseAlert, Hide, TrainingSession
@@ -15,7 +16,7 @@ from .vocab import VocabularyTerm, seed_vocabularies, terms
 
 __all__ = [
     "AssessmentStandard", "PlannedArea", "PlannedSession",
-    "Agency", "AuditEntry", "Certification", "Deployment", "DeploymentRollup", "DeviceRollup", "Dog", "FalseAlert",
+    "Agency", "AuditEntry", "CaseOutcome", "Certification", "Deployment", "DeploymentRollup", "DeviceRollup", "Dog", "FalseAlert",
     "Find", "Handler", "Hide", "HideRollup", "ImportMapping", "Notification", "PairRollup", "Reminder", "ReportVersion", "ServedRollup",
     "RecoveryCode", "SessionRollup", "SpotRollup", "TeamAssignment", "TrainingSession", "TwoFactor",
     "TwoFactorRule", "User",

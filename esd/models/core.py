@@ -44,6 +44,8 @@ class Agency(db.Model):
     temperature_unit: Mapped[str] = mapped_column(String(1), default="F")
     proficiency_standard: Mapped[int] = mapped_column(Integer, default=DEFAULT_PROFICIENCY_STANDARD)  # percent
     readiness_window_days: Mapped[int] = mapped_column(Integer, default=DEFAULT_READINESS_WINDOW_DAYS)
+    # The state or region funders' national view groups agencies by ("Pacific Northwest", "Texas").
+    region: Mapped[str | None] = mapped_column(String(80))
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -98,6 +100,8 @@ class User(UserMixin, db.Model):
     # Bumped at logout and password change: every cookie naming an older version is refused.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     email_reminders: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A funder's fiscal year starts on the first of this month (1: the calendar year).
+    fiscal_year_start: Mapped[int] = mapped_column(Integer, default=1)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -109,6 +113,7 @@ class User(UserMixin, db.Model):
         CheckConstraint(enum_check("role", ROLES), name="role"),
         # Managers and handlers belong to exactly one agency; admins and funders to none.
         CheckConstraint("(role IN ('manager', 'handler')) = (agency_id IS NOT NULL)", name="role_agency"),
+        CheckConstraint("fiscal_year_start BETWEEN 1 AND 12", name="fiscal_year_start"),
     )
 
     @property

@@ -1,5 +1,5 @@
 """Access cases of the deployments area: record readers of the agency; funders never (404)."""
-from tests.access import RECORD_READERS, Route
+from tests.access import MANAGERS, RECORD_READERS, Route
 
 CASES = [
     Route("deployments.list_deployments", RECORD_READERS),
@@ -16,6 +16,10 @@ CASES = [
     Route("deployments.find_evidence", RECORD_READERS, method="POST",
           params=lambda side: {"deployment_id": side.deployment.id, "find_id": side.find.id},
           data={"evidence": "yes"}),
+    # The case outcome: managers of the agency (and admins) only; a POST of nothing saves a blank outcome.
+    Route("deployments.case_outcome", MANAGERS, params=lambda side: {"deployment_id": side.deployment.id}),
+    Route("deployments.case_outcome", MANAGERS, method="POST", params=lambda side: {"deployment_id": side.deployment.id},
+          data={"arrests": "x"}),
     Route("deployments.archive_deployment", {"admin": "ok", "manager": "ok", "handler": "deny", "funder": "deny"},
           method="POST", params=lambda side: {"deployment_id": side.deployment.id}),
 ]
