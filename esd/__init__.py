@@ -17,7 +17,8 @@ BLUEPRINTS = ("main", "auth", "admin", "dogs", "training", "certifications", "de
               "reports", "exports", "verification", "api", "assessments")
 # Modules that add routes to their area's `bp` beside views.py, imported before it is registered
 # (importing them from views.py would be an import cycle).
-MORE_ROUTES = {"auth": ("twofactor_views",), "admin": ("twofactor",), "deployments": ("outcome_views",)}
+MORE_ROUTES = {"auth": ("twofactor_views",), "admin": ("twofactor",), "deployments": ("outcome_views",),
+               "reports": ("impact_views",)}
 
 
 def create_app(test_config: dict | None = None) -> Flask:

@@ -73,3 +73,17 @@ def rate_html(rate: Rate) -> Markup:
         return Markup.escape(NO_TRIALS)
     percentage, _, detail = rate_text(rate).partition(" ")
     return Markup('{} <span class="text-muted small">{}</span>').format(percentage, detail)
+
+
+def interval_words(rate: Rate) -> str:
+    """The 95% interval in plain words for readers without statistics: "likely between 85% and 87%"."""
+    if not rate.n:
+        return "not known yet"
+    low, high = round(100 * rate.low), round(100 * rate.high)
+    return f"likely about {low}%" if low == high else f"likely between {low}% and {high}%"
+
+
+# Why a range is shown, in a sentence a donor understands (beside every `interval_words`).
+INTERVAL_NOTE = ("A range is shown because the hides are a sample of what the dogs do: with few hides the "
+                 "true rate could be some way off the one measured, with many it is close. Worked out this "
+                 "way (a 95% Wilson interval), the range holds the true rate 95 times in 100.")

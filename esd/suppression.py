@@ -110,7 +110,9 @@ def change_words(now: Shown | int, before: Shown | int, since: str) -> str:
     before_shown = before if isinstance(before, Shown) else Shown(before)
     if now_shown.suppressed or before_shown.suppressed:
         return f"not compared with {since}: a count under {THRESHOLD} is not shown"
-    a, b = now_shown.value or 0, before_shown.value or 0
+    if now_shown.value is None or before_shown.value is None:
+        return f"not compared with {since}: none recorded in one of them"
+    a, b = now_shown.value, before_shown.value
     if a == b:
         return f"the same as {since}"
     return f"{'up' if a > b else 'down'} {abs(a - b):,} from {since}"

@@ -124,7 +124,7 @@ def test_funder_dashboard_ends_on_the_agencys_day_and_names_the_zones(client, lo
         login_as("funder", granted_agencies=[pacific, eastern])
         period = period_of(client.get("/reports/impact").get_data(as_text=True))
     # New York is in 1 December, Los Angeles still in 30 November: the period ends on the day both reached.
-    assert "2025-12-01 to 2026-11-30" in period
+    assert "1 Dec 2025 – 30 Nov 2026" in period
     assert "each agency's own time zone" in period
     assert "Eastern Time (New York)" in period and "Pacific Time (Los Angeles)" in period
 

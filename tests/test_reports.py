@@ -221,7 +221,7 @@ def test_a_funder_sees_only_granted_aggregates_and_nothing_sensitive(client, log
                  "Other PD", "suspect", "Hidden Task Force", "Laptop"]
     assert [word for word in forbidden if word in page] == []
     assert "Granted Task Force" in page  # the filter names the agency granted
-    assert '<div class="fs-4 fw-semibold">1</div>' in page  # one deployment, one device
+    assert 'data-figure="searches"><div class="card-body py-2">\n    <div class="small text-muted">Searches</div>\n    <div class="value" data-value>1</div>' in page  # one deployment
     bodies = []
     for name in CHARTS:
         for ext in ("png.", "svg.", "csv"):

@@ -67,7 +67,7 @@ def test_funder_dashboard_at_tablet_size(page, live_server, browser_login, progr
     loaded = images_loaded(page)
     assert len(loaded) == 5 and all(i["ok"] for i in loaded), loaded  # the heatmap is a table
     text = page.inner_text("body")
-    assert "Impact of the detection dogs" in text and "Found after the human search missed them" in text
+    assert "Impact of the detection dogs" in text and "Devices officers had missed" in text
     for secret in ("26-CR-", "Reyes", "Okafor", "Juno", "Rook", "NEVER-SHOWN", "Elsewhere", "County Probation"):
         assert secret not in page.content(), secret
     screenshot(page, "funder-dashboard")

@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, jsonify, render_template, request
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import false, func, select
+from sqlalchemy import false, select
 
 from ..agency_day import viewer_today, zone_note
 from ..dates import twelve_months_to
 from ..extensions import db
 from ..models import Agency, Dog, Handler
-from ..roles import AGGREGATE_ROLES, RECORD_ROLES, ROLES
+from ..roles import RECORD_ROLES, ROLES
 from ..scoping import aggregate_agency_ids, record_agency_ids, roles_required, scope_clause
 from . import charts, metrics
 from . import cache as report_cache
@@ -154,20 +154,6 @@ def _first_error(form) -> tuple[str, str]:
 def program_dashboard():
     """An agency's training and deployment numbers for a period, with every chart."""
     return _dashboard("program", True, TRAINING_CHARTS + IMPACT_CHARTS)
-
-
-@bp.route("/reports/impact")
-@roles_required(*AGGREGATE_ROLES)
-def funder_dashboard():
-    """What the granted agencies' dogs achieved, in aggregate only: no names, no case data."""
-    return _dashboard("funder", False, IMPACT_CHARTS + TRAINING_CHARTS,
-                      context=lambda filters: {"agency_count": _agency_count(filters)})
-
-
-def _agency_count(filters: metrics.Filters) -> int:
-    if filters.agency_ids is not None:
-        return len(filters.agency_ids)
-    return db.session.scalar(select(func.count()).select_from(_agencies(None).subquery()))
 
 
 def _chart_filters(name: str):

@@ -11,6 +11,11 @@ CASES = [
     Route("reports.funder_dashboard", AGGREGATE_READERS),
     # The funder is granted the own agency only: the other agency is 404 for everyone but the admin.
     Route("reports.funder_dashboard", AGGREGATE_READERS, params=lambda side: {"agency": side.agency.id}),
+    # The impact report's PDF, CSV and trend chart: funders and admins, granted agencies only.
+    Route("reports.impact_report_pdf", AGGREGATE_READERS, params=lambda side: {"agency": side.agency.id}),
+    Route("reports.impact_csv", AGGREGATE_READERS, params=lambda side: {"agency": side.agency.id}),
+    Route("reports.impact_trend", AGGREGATE_READERS, params=lambda side: {"agency": side.agency.id}),
+    Route("reports.funder_dashboard", AGGREGATE_READERS, params=lambda side: {"preset": "last_quarter"}, other=AGGREGATE_READERS),
     Route("reports.heatmap_css", EVERYONE),
     Route("reports.chart", EVERYONE, params=lambda side: {"name": "device_type", "fmt": "png"}, other=EVERYONE),
     Route("reports.chart", EVERYONE, params=lambda side: {"name": "heatmap", "fmt": "svg",
