@@ -65,6 +65,21 @@ class Figure:
     vs_year: str
     note: str = ""  # e.g. why a range is shown
 
+    @property
+    def short_previous(self) -> str:
+        """The change against the previous period in two or three words ("up 12"), "" when not compared."""
+        return _short(self.vs_previous)
+
+    @property
+    def short_year(self) -> str:
+        return _short(self.vs_year)
+
+
+def _short(change: str) -> str:
+    if change.startswith(("up ", "down ")):
+        return change.split(" from ")[0]
+    return "the same" if change.startswith("the same") else ""
+
 
 @dataclass(frozen=True)
 class AgencyRow:
