@@ -334,6 +334,8 @@ def endpoint_timings(server: Server, world: World, n: int, wanted=lambda name: T
         cold_ends[name] = ends
         timings.append(concurrent_cold(server, manager.cookies, [program + f"&end={end}" for end in ends], 20, name))
     timed("reliability-record PDF", get(manager, f"/dogs/{dog}/reliability-record.pdf"), max(3, n // 6))
+    from benchmarks.bench_impact_report import impact_report_timings  # the funders' report of every agency
+    timings += impact_report_timings(server, world, n, wanted)
     return timings
 
 

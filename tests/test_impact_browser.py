@@ -7,7 +7,7 @@ from pypdf import PdfReader
 
 from esd.extensions import db
 from esd.models import CaseOutcome
-from tests.browser import SCREENSHOTS as SCREENSHOTS_DIR, screenshot
+from tests.browser import screenshot
 from tests.helpers import make_agency, make_certification, make_deployment, make_dog, make_handler, make_session, make_user
 
 pytestmark = pytest.mark.browser
@@ -91,7 +91,6 @@ def test_the_impact_report_on_a_tablet_and_printed_in_two_pages(page, live_serve
     screenshot(page, "impact-print")
     for paper in ("A4", "Letter"):
         data = page.pdf(format=paper, print_background=True)
-        (SCREENSHOTS_DIR / f"impact-print-{paper}.pdf").write_bytes(data)
         pdf = PdfReader(io.BytesIO(data))
         assert len(pdf.pages) <= 2, (paper, len(pdf.pages))
         first = " ".join(pdf.pages[0].extract_text().replace("\ufb03", "ffi").replace("\ufb01", "fi").split())

@@ -113,6 +113,9 @@ def test_every_figure_has_a_plain_sentence_and_a_definition(program):
     assert figures["charges"].sentence == "33 charges were filed."
     assert figures["children_safeguarded"].sentence == "Fewer than 5 children were identified or safeguarded."
     assert figures["devices_examined"].sentence == "Fewer than 5 devices were sent for forensic examination."
+    assert figures["devices_with_evidence"].sentence == "Fewer than 5 examined devices held evidence."
+    # No two figures read alike: every label is its own.
+    assert len({f.label for f in figures.values()}) == len(figures)
     for figure in figures.values():
         assert figure.definition and figure.label
         for jargon in ("CI", "Wilson", "n=", "deployment_", "None"):

@@ -70,7 +70,6 @@ def test_funder_dashboard_at_tablet_size(page, live_server, browser_login, progr
     assert "Impact of the detection dogs" in text and "Devices officers had missed" in text
     for secret in ("26-CR-", "Reyes", "Okafor", "Juno", "Rook", "NEVER-SHOWN", "Elsewhere", "County Probation"):
         assert secret not in page.content(), secret
-    screenshot(page, "funder-dashboard")
 
 
 def test_a_dogs_find_rate_charts(page, live_server, browser_login, program):

@@ -38,7 +38,7 @@ OUTCOMES = {
     "devices_examined": ("Devices sent for forensic examination", "devices were sent for forensic examination",
                          "Devices from these searches that went to a forensic examiner, as recorded by the "
                          "agency's program manager on each search's case outcome."),
-    "devices_with_evidence": ("Devices that held evidence", "of them held evidence",
+    "devices_with_evidence": ("Examined devices that held evidence", "examined devices held evidence",
                               "Examined devices that held evidence of a crime, as recorded on the case outcome."),
     "arrests": ("Arrests", "arrests followed", "Arrests that followed these searches, as recorded on the case "
                 "outcome once known."),
@@ -208,7 +208,7 @@ def _headline(impacts: list[metrics.Impact], certified: list[int]) -> list[Figur
                  "hidden: officers had searched and missed them before the dog came in.",
                  "Devices (not searches) found by a dog after the human search before it had missed them. One "
                  "search can have several.", values("found_after_human_missed")),
-        _compare("finds_with_evidence", "Devices that held evidence",
+        _compare("finds_with_evidence", "Found devices that held evidence",
                  f"{now.finds_with_evidence:,} of the devices found held evidence when examined "
                  f"({now.finds_evidence_pending:,} still await the forensic exam).",
                  "Devices found whose forensic examination showed evidence, as recorded on each find.",

@@ -88,8 +88,8 @@ def funder_dashboard():
             chart_args=req.filters.query_args(), zone_note=zone_note(req.filters.agency_ids),
             chart_grid=Markup(render_template("reports/_chart_grid.html", tables=tables,
                                               args=req.filters.query_args()))))
-    what = ("impact body", current_user.role, sorted(request.args.items(multi=True)), req.form.year.choices,
-            choices.key()) + req.key()
+    what = ("impact body", current_user.role, sorted(request.args.items(multi=True)),
+            current_user.fiscal_year_start, choices.key()) + req.key()
     body = report_cache.report(what, req.filters, make, req.version)
     return render_template("reports/funder_dashboard.html", body=Markup(body))
 
