@@ -108,7 +108,7 @@ class World:
 
         from esd.demo import DEMO_PASSWORD
         from esd.extensions import db
-        from esd.models import Hide, TeamAssignment, TrainingSession, User, VocabularyTerm, funder_grants
+        from esd.models import Dog, Hide, TeamAssignment, TrainingSession, User, VocabularyTerm, funder_grants
         self.password = DEMO_PASSWORD
         # The busiest dog: the largest session list, the heaviest dog page and packet.
         self.dog_id, self.agency_id = db.session.execute(
@@ -131,6 +131,9 @@ class World:
             TeamAssignment.agency_id == self.agency_id, TeamAssignment.ends_on.is_(None)).order_by(TeamAssignment.id))
         self.upload_dog_id, self.upload_handler_id = team.dog_id, team.handler_id
         self.hides = db.session.scalar(select(func.count(Hide.id)))
+        self.agency_dogs = db.session.scalar(select(func.count(Dog.id)).where(Dog.agency_id == self.agency_id))
+        self.agency_hides = db.session.scalar(select(func.count(Hide.id)).join(TrainingSession).where(
+            TrainingSession.agency_id == self.agency_id))
         # Another agency, granted to no funder: its uploads must leave this agency's and the funder's reports warm.
         granted = select(funder_grants.c.agency_id)
         elsewhere = db.session.scalar(select(TeamAssignment).join(User, User.agency_id == TeamAssignment.agency_id)
@@ -334,6 +337,11 @@ def endpoint_timings(server: Server, world: World, n: int, wanted=lambda name: T
         cold_ends[name] = ends
         timings.append(concurrent_cold(server, manager.cookies, [program + f"&end={end}" for end in ends], 20, name))
     timed("reliability-record PDF", get(manager, f"/dogs/{dog}/reliability-record.pdf"), max(3, n // 6))
+    # Every dog side by side (the busiest agency): cold asks for a period (days) never asked before.
+    periods = iter(range(91, 10 ** 6))
+    timed("proficiency matrix cold", lambda: manager.request("GET", f"/proficiency?days={next(periods)}")[0])
+    timed("proficiency matrix warm", get(manager, "/proficiency"), warm_up="/proficiency")
+    timed("readiness gaps warm", get(manager, "/readiness"), warm_up="/readiness")
     from benchmarks.bench_impact_report import impact_report_timings  # the funders' report of every agency
     timings += impact_report_timings(server, world, n, wanted)
     return timings
@@ -548,7 +556,8 @@ def main(argv=None) -> int:
     seed_seconds = prepare_database(url, args.hides, args.reuse)
     world = World(url)
     print(f"data set: {world.hides} hides on {dialect}" +
-          (f", seeded in {seed_seconds:.1f} s" if seed_seconds else ""))
+          (f", seeded in {seed_seconds:.1f} s" if seed_seconds else "") +
+          f"; the measured agency: {world.agency_dogs} dogs, {world.agency_hides} hides")
     wanted = (lambda name: any(text in name for text in args.only)) if args.only else (lambda name: True)
     env = base_env(url)
     cold_ends: dict[str, list[date]] = {}
