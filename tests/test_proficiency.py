@@ -262,3 +262,27 @@ def test_an_admin_picks_the_agency(client, login_as, db_session):
     page = text(client.get(f"/proficiency?agency={stranger.agency_id}"))
     assert "Stranger" in page and "Maverick" not in page
     assert client.get("/proficiency?agency=999999").status_code == 404
+
+
+def test_a_manager_sets_the_own_agencys_standard_and_window(client, login_as, db_session):
+    agency = make_agency(name="Great Plains Task Force")
+    other = make_agency(name="Other Task Force")
+    db_session.commit()
+    login_as("manager", agency)
+    assert 'value="90"' in text(client.get("/proficiency/standards"))
+    response = client.post("/proficiency/standards", data={"proficiency_standard": "150", "readiness_window_days": "-3"})
+    assert response.status_code == 400
+    page = text(response)
+    assert "A find rate is a percentage: use 1 to 100 (e.g. 90)." in page and "Use 1 to 365 days (e.g. 60)." in page
+    assert client.post("/proficiency/standards", data={"proficiency_standard": "85",
+                                                       "readiness_window_days": "30"}).status_code == 302
+    db_session.refresh(agency)
+    assert (agency.proficiency_standard, agency.readiness_window_days) == (85, 30)
+    assert "proficiency standard 85%" in words(client.get("/proficiency"))  # a new standard, a new page
+    update = db_session.scalar(select(AuditEntry).where(AuditEntry.entity == "agency", AuditEntry.action == "update"))
+    assert update.reason == "Training standards edited"
+    assert client.get(f"/proficiency/standards?agency={other.id}").status_code == 404
+    assert client.post(f"/proficiency/standards?agency={other.id}",
+                       data={"proficiency_standard": "50", "readiness_window_days": "10"}).status_code == 404
+    db_session.refresh(other)
+    assert other.proficiency_standard == 90

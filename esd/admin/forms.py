@@ -46,7 +46,20 @@ def parse_thresholds(text: str) -> list[int]:
     return sorted(values, reverse=True)
 
 
-class AgencyForm(SafeForm):
+class StandardsForm(SafeForm):
+    """The agency's training standards: what the proficiency matrix and the readiness gaps measure against."""
+
+    # Left blank, each keeps its default (services.save_agency).
+    proficiency_standard = IntegerField(
+        "Proficiency standard (find rate a dog should reach, %)", default=DEFAULT_PROFICIENCY_STANDARD,
+        validators=[Optional(), NumberRange(1, 100, "A find rate is a percentage: use 1 to 100 (e.g. 90).")])
+    readiness_window_days = IntegerField(
+        "Readiness window (days a device type, spot, concealment or height may go untrained)",
+        default=DEFAULT_READINESS_WINDOW_DAYS,
+        validators=[Optional(), NumberRange(1, 365, "Use 1 to 365 days (e.g. 60).")])
+
+
+class AgencyForm(StandardsForm):
     name = StringField("Name", filters=[strip], validators=[DataRequired("Give the agency's name."),
                                                             Length(max=120)])
     timezone = SelectField("Time zone", default="America/New_York", validate_choice=False,
@@ -62,15 +75,6 @@ class AgencyForm(SafeForm):
     temperature_unit = SelectField("Temperatures in", default="F", validate_choice=False,
                                    choices=[SelectChoice(k, v) for k, v in UNIT_LABELS.items()],
                                    validators=[one_of_choices("Choose Fahrenheit or Celsius.")])
-    # Left blank, each keeps its default (services.save_agency).
-    proficiency_standard = IntegerField(
-        "Proficiency standard (find rate a dog should reach, %)", default=DEFAULT_PROFICIENCY_STANDARD,
-        validators=[Optional(), NumberRange(1, 100, "A find rate is a percentage: use 1 to 100 (e.g. 90).")])
-    readiness_window_days = IntegerField(
-        "Readiness window (days a device type, spot, concealment or height may go untrained)",
-        default=DEFAULT_READINESS_WINDOW_DAYS,
-        validators=[Optional(), NumberRange(1, 365, "Use 1 to 365 days (e.g. 60).")])
-
     region = StringField("State or region (funders' national view groups agencies by it)", filters=[strip],
                          validators=[Optional(), Length(max=80)])
 

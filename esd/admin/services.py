@@ -39,6 +39,17 @@ def save_agency(agency: Agency | None, data: dict) -> Agency:
     return agency
 
 
+STANDARD_FIELDS = ("proficiency_standard", "readiness_window_days")
+
+
+def save_standards(agency: Agency, data: dict) -> Agency:
+    """Set an agency's training standards from validated form data (a blank one takes its default)."""
+    for field in STANDARD_FIELDS:
+        value = data[field]
+        setattr(agency, field, AGENCY_BLANK[field] if value is None else value)
+    return agency
+
+
 def archive_agency_now(agency: Agency, by: User) -> int:
     """Archive `agency` and end every session of its users (each audited); return how many users.
 

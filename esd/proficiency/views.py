@@ -3,17 +3,20 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
+from ..admin.forms import StandardsForm
+from ..admin.services import save_standards
+from ..audit import audit_reason
 from ..dogs.forms import choices
 from ..extensions import db
 from ..models import Agency, Dog
 from ..reports import cache as report_cache
 from ..reports import metrics
-from ..roles import RECORD_ROLES
+from ..roles import MANAGE_ROLES, RECORD_ROLES
 from ..scoping import roles_required, scoped_get_or_404
 from ..spreadsheets import csv_text
 from . import readiness
@@ -165,3 +168,23 @@ def next_session(dog_id):
         abort(404)
     plan = readiness.cached_plan(dog)
     return render_template("proficiency/next_session.html", dog=dog, plan=plan, agency=dog.agency)
+
+
+@bp.route("/proficiency/standards", methods=["GET", "POST"])
+@roles_required(*MANAGE_ROLES)
+def standards():
+    """A manager (or an admin, for the agency named) sets the proficiency standard and the readiness window."""
+    agency_id = request.args.get("agency", type=int) or current_user.agency_id
+    if agency_id is None:  # an admin without a choice: the first agency, as on the matrix
+        agency_id = db.session.scalar(select(Agency.id).where(Agency.archived_at.is_(None)).order_by(Agency.name))
+    agency = scoped_get_or_404(Agency, agency_id or 0)
+    form = StandardsForm(obj=agency) if request.method == "GET" else StandardsForm()
+    if form.validate_on_submit():
+        save_standards(agency, form.data)
+        audit_reason("Training standards edited")
+        db.session.commit()
+        flash(f"{agency.name}: dogs are held to {agency.proficiency_standard}%, gaps after "
+              f"{agency.readiness_window_days} days.", "success")
+        return redirect(url_for("proficiency.matrix", **({"agency": agency.id} if current_user.role == "admin" else {})))
+    return render_template("proficiency/standards.html", form=form, agency=agency), \
+        400 if request.method == "POST" else 200
