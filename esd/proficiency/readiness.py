@@ -15,7 +15,7 @@ concealment in turn, every other hide (the first included) is blind, and there i
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -173,7 +173,6 @@ class Plan:
     blank_areas: int
     blank_why: str
     gaps: DogGaps
-    notes: list[str] = field(default_factory=list)
 
     def tablet_json(self) -> dict:
         return {"dog_id": self.dog_id, "blank_areas": self.blank_areas,
@@ -228,8 +227,8 @@ def suggest(data: Readiness, dog_id: int, dog_name: str, gaps_of_dog: DogGaps, p
             key = (3, -(days or 0), weakness(rate))
         candidates.append((key, d, p, why))
     # Stale values this dog has no pair of in the last year: paired with its stalest partner.
-    spots_by_age = sorted(names["hiding_spot"], key=lambda p: _age_of(data, stale["hiding_spot"], p))
-    devices_by_age = sorted(names["device_type"], key=lambda d: _age_of(data, stale["device_type"], d))
+    spots_by_age = sorted(names["hiding_spot"], key=lambda p: _age_of(stale["hiding_spot"], p))
+    devices_by_age = sorted(names["device_type"], key=lambda d: _age_of(stale["device_type"], d))
     for aspect, partners in (("device_type", spots_by_age), ("hiding_spot", devices_by_age)):
         for value, s in stale[aspect].items():
             if any((d if aspect == "device_type" else p) == value for d, p in mine):
@@ -266,7 +265,7 @@ def suggest(data: Readiness, dog_id: int, dog_name: str, gaps_of_dog: DogGaps, p
     return Plan(dog_id, dog_name, hides, blank, blank_why, gaps_of_dog)
 
 
-def _age_of(data: Readiness, stale: dict, value: int) -> tuple:
+def _age_of(stale: dict, value: int) -> tuple:
     s = stale.get(value)
     if s is None:
         return (1, 0)
