@@ -286,3 +286,9 @@ def test_a_manager_sets_the_own_agencys_standard_and_window(client, login_as, db
                        data={"proficiency_standard": "50", "readiness_window_days": "10"}).status_code == 404
     db_session.refresh(other)
     assert other.proficiency_standard == 90
+
+
+def test_a_huge_agency_id_is_404_not_500(client, login_as, db_session):
+    login_as("admin")
+    assert client.get("/proficiency/standards?agency=99999999999999999999").status_code in (200, 404)
+    assert client.get("/proficiency?agency=99999999999999999999").status_code in (400, 404)

@@ -13,6 +13,7 @@ from ..admin.services import save_standards
 from ..audit import audit_reason
 from ..dogs.forms import choices
 from ..extensions import db
+from ..parsing import parse_id
 from ..models import Agency, Dog
 from ..reports import cache as report_cache
 from ..reports import metrics
@@ -174,7 +175,7 @@ def next_session(dog_id):
 @roles_required(*MANAGE_ROLES)
 def standards():
     """A manager (or an admin, for the agency named) sets the proficiency standard and the readiness window."""
-    agency_id = request.args.get("agency", type=int) or current_user.agency_id
+    agency_id = parse_id(request.args.get("agency")) or current_user.agency_id  # a huge or bad id is 404
     if agency_id is None:  # an admin without a choice: the first agency, as on the matrix
         agency_id = db.session.scalar(select(Agency.id).where(Agency.archived_at.is_(None)).order_by(Agency.name))
     agency = scoped_get_or_404(Agency, agency_id or 0)
