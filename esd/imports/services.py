@@ -953,6 +953,7 @@ class Planner:
                 self.problem(where, "duration_minutes", "a search lasts between 1 and 1440 minutes.")
                 continue
             values["dog"], values["handler"] = dog, handler
+            values["unverified_alert"] = bool(values.get("unverified_alert"))
             key = (dog.id, started) if dog.id else (id(dog), started)
             existing = self.deployment_keys.get(key)
             if existing is not None and existing.where is not None:
