@@ -16,7 +16,7 @@ from ..exports import views as exports
 from ..extensions import db
 from ..models import Agency, Dog, Handler, TeamAssignment
 from ..reports import views as reports
-from ..roles import MANAGE_ROLES
+from ..roles import MANAGE_ROLES, RECORD_ROLES
 from ..scoping import can_manage, record_agency_ids, require_manage, roles_required, scoped, scoped_get_or_404
 from ..training import services as training
 from .forms import STATUS_LABELS, ArchiveForm, choices, DogForm, EndTeamForm, HandlerForm, TeamForm
@@ -25,7 +25,6 @@ from .services import (archive, end_team_problem, linkable_users, overlapping_te
 
 bp = Blueprint("dogs", __name__)
 
-READERS = ("admin", "manager", "handler")
 # The dog page's sections, in page order: each area's `dog_section(dog, today, user)`.
 DOG_SECTIONS = (("training", training), ("certifications", certifications), ("deployments", deployments),
                 ("find_rates", reports), ("packet", exports), ("assessments", assessments))
@@ -63,7 +62,7 @@ def _commit_or_explain(form, field: str, message: str) -> bool:
 # Dogs
 
 @bp.route("/dogs")
-@roles_required(*READERS)
+@roles_required(*RECORD_ROLES)
 def list_dogs():
     """The agency's dogs (all agencies for admins), filtered by status; archived dogs on request."""
     status = request.args.get("status") or None
@@ -109,7 +108,7 @@ def _photo(form) -> str | None | bool:
 
 
 @bp.route("/dogs/<int:dog_id>")
-@roles_required(*READERS)
+@roles_required(*RECORD_ROLES)
 def dog_detail(dog_id):
     """One dog: profile, current team, team history, and the other areas' sections."""
     dog = scoped_get_or_404(Dog, dog_id)
@@ -122,7 +121,7 @@ def dog_detail(dog_id):
 
 
 @bp.route("/dogs/<int:dog_id>/photo")
-@roles_required(*READERS)
+@roles_required(*RECORD_ROLES)
 def dog_photo(dog_id):
     """The dog's photo, only to users who may see the dog."""
     dog = scoped_get_or_404(Dog, dog_id)
@@ -223,7 +222,7 @@ def end_team(team_id):
 # Handlers
 
 @bp.route("/handlers")
-@roles_required(*READERS)
+@roles_required(*RECORD_ROLES)
 def list_handlers():
     """The agency's handlers (all agencies for admins); archived handlers on request."""
     show_archived = request.args.get("archived") == "1"
@@ -268,7 +267,7 @@ def new_handler():
 
 
 @bp.route("/handlers/<int:handler_id>")
-@roles_required(*READERS)
+@roles_required(*RECORD_ROLES)
 def handler_detail(handler_id):
     """One handler: contact, linked account, and the dogs they have worked."""
     handler = scoped_get_or_404(Handler, handler_id)

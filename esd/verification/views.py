@@ -3,7 +3,7 @@ from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 
 from ..extensions import limiter
-from ..scoping import record_agency_ids
+from ..roles import can_manage
 from .forms import VerifyForm
 from .services import KINDS, check_all, display_code, find_issued, issued_on, parse_query
 
@@ -12,10 +12,7 @@ bp = Blueprint("verification", __name__)
 
 def _may_see_changes(agency_id: int) -> bool:
     """The agency's audit-log readers (its managers, administrators) see what changed."""
-    if not current_user.is_authenticated or current_user.role not in ("admin", "manager"):
-        return False
-    scope = record_agency_ids()
-    return scope is None or agency_id in scope
+    return current_user.is_authenticated and can_manage(current_user, agency_id)
 
 
 @bp.route("/verify")
