@@ -140,6 +140,19 @@ def test_archiving_a_dog_hides_it_and_keeps_it(client, login_as, db_session):
     assert entry.changes["archived_at"][0] is None and entry.changes["archived_at"][1]
 
 
+def test_the_reason_typed_is_audited_and_a_second_archive_changes_nothing(client, login_as, db_session):
+    manager = login_as("manager")
+    dog = make_dog(manager.agency, name="Riley")
+    db_session.commit()
+    client.post(f"/dogs/{dog.id}/archive", data={"reason": "  Entered twice by mistake  "})
+    db_session.refresh(dog)
+    first = dog.archived_at
+    client.post(f"/dogs/{dog.id}/archive", data={"reason": "x" * 400})
+    db_session.refresh(dog)
+    (entry,) = audit_entries("dog", dog.id, "archive")
+    assert entry.reason == "Entered twice by mistake" and dog.archived_at == first
+
+
 def test_handler_reads_dogs_but_cannot_change_them(client, login_as, db_session):
     user = login_as("handler")
     dog = make_dog(user.agency, name="Riley")

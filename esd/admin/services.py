@@ -7,11 +7,12 @@ from datetime import date
 from sqlalchemy import Select, and_, or_, select
 
 from ..agency_day import local_days_clause, on_days
-from ..audit import audit_reason, record_event
+from ..archiving import archive
+from ..audit import record_event
 from ..auth.passwords import hash_password
 from ..auth.services import end_all_sessions
 from ..extensions import db
-from ..models import Agency, AuditEntry, User, VocabularyTerm, utcnow
+from ..models import Agency, AuditEntry, User, VocabularyTerm
 from ..models.core import DEFAULT_PROFICIENCY_STANDARD, DEFAULT_READINESS_WINDOW_DAYS
 from ..scoping import scope_clause
 from ..roles import AGENCY_ROLES
@@ -56,8 +57,7 @@ def archive_agency_now(agency: Agency, by: User) -> int:
     Their logins are refused from now on (auth.services.authenticate); administrators still read
     the agency's records.
     """
-    agency.archived_at = utcnow()
-    audit_reason("Agency archived")
+    archive(agency, default="Agency archived")
     users = list(db.session.scalars(select(User).where(User.agency_id == agency.id)))
     for user in users:
         end_all_sessions(user)

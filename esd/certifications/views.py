@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import bindparam, func, select, update
 
 from ..agency_day import viewer_today
+from ..archiving import archive
 from ..audit import audit_reason
 from ..dates import one_year_after
 from ..extensions import db
@@ -232,9 +233,7 @@ def archive_certification(certification_id):
     """Take a certification entered by mistake off the board; it stays in the audit log."""
     cert = scoped_get_or_404(Certification, certification_id)
     require_manage(cert.agency_id)
-    if cert.archived_at is None:
-        audit_reason((request.form.get("reason") or "").strip()[:300] or "Archived from the certification page")
-        cert.archived_at = utcnow()
+    if archive(cert, request.form.get("reason"), "Archived from the certification page"):
         services.cancel_reminders(cert)
         db.session.commit()
         flash("Certification archived.", "success")

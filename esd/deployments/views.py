@@ -5,9 +5,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from ..archiving import archive
 from ..audit import audit_reason
 from ..extensions import db
-from ..models import Deployment, Dog, Find, Handler, terms, utcnow
+from ..models import Deployment, Dog, Find, Handler, terms
 from ..parsing import optional_int, page_number
 from ..roles import MANAGE_ROLES, RECORD_ROLES
 from ..scoping import record_agency_ids, require_manage, roles_required, scope_clause, scoped_get_or_404
@@ -206,9 +207,7 @@ def archive_deployment(deployment_id):
     deployment = scoped_get_or_404(Deployment, deployment_id)
     require_manage(deployment.agency_id)
     if ArchiveForm().validate_on_submit():
-        if deployment.archived_at is None:
-            deployment.archived_at = utcnow()
-            audit_reason((request.form.get("reason") or "").strip()[:300] or "Archived from the deployment page")
+        if archive(deployment, request.form.get("reason"), "Archived from the deployment page"):
             db.session.commit()
             flash("Deployment archived: it no longer counts in any figure.", "success")
     return redirect(url_for("deployments.deployment_detail", deployment_id=deployment.id))

@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import or_, select
 
 from ..extensions import db
-from ..models import Dog, Handler, TeamAssignment, User, utcnow
+from ..models import Dog, Handler, TeamAssignment, User
 
 DOG_FIELDS = ("name", "call_sign", "breed", "sex", "date_of_birth", "microchip_id", "status",
               "acquired_on", "retired_on")
@@ -65,12 +65,6 @@ def save_handler(handler: Handler | None, data: dict, agency_id: int) -> Handler
         setattr(handler, field, data[field])
     handler.user_id = data["user"]
     return handler
-
-
-def archive(record, now=None) -> None:
-    """Archive a dog or handler: hidden from lists and pickers, kept with its history."""
-    if record.archived_at is None:
-        record.archived_at = now or utcnow()
 
 
 def overlapping_team(dog_id: int, starts_on: date, ends_on: date | None,

@@ -13,6 +13,7 @@ from ..audit import audit_reason
 from ..certifications import services as certifications
 from ..deployments import services as deployments
 from ..exports import views as exports
+from ..archiving import archive
 from ..extensions import db
 from ..models import Agency, Dog, Handler, TeamAssignment
 from ..reports import views as reports
@@ -20,7 +21,7 @@ from ..roles import MANAGE_ROLES, RECORD_ROLES
 from ..scoping import can_manage, record_agency_ids, require_manage, roles_required, scoped, scoped_get_or_404
 from ..training import services as training
 from .forms import STATUS_LABELS, ArchiveForm, choices, DogForm, EndTeamForm, HandlerForm, TeamForm
-from .services import (archive, end_team_problem, linkable_users, overlapping_team, save_dog, save_handler,
+from .services import (end_team_problem, linkable_users, overlapping_team, save_dog, save_handler,
                        start_team, store_photo)
 
 bp = Blueprint("dogs", __name__)
@@ -159,8 +160,7 @@ def archive_dog(dog_id):
     dog = scoped_get_or_404(Dog, dog_id)
     require_manage(dog.agency_id)
     if ArchiveForm().validate_on_submit():
-        archive(dog)
-        audit_reason((request.form.get("reason") or "").strip()[:300] or "Dog archived")
+        archive(dog, request.form.get("reason"), "Dog archived")
         db.session.commit()
         flash(f"{dog.name} archived.", "success")
     return redirect(url_for("dogs.dog_detail", dog_id=dog.id))
@@ -304,8 +304,7 @@ def archive_handler(handler_id):
     handler = scoped_get_or_404(Handler, handler_id)
     require_manage(handler.agency_id)
     if ArchiveForm().validate_on_submit():
-        archive(handler)
-        audit_reason("Handler archived")
+        archive(handler, request.form.get("reason"), "Handler archived")
         db.session.commit()
         flash(f"{handler.name} archived.", "success")
     return redirect(url_for("dogs.handler_detail", handler_id=handler.id))
