@@ -57,9 +57,11 @@ def _between(column, dates: DateRange):
     return and_(*clauses) if clauses else None
 
 
-def _on_local_days(column, agency_column, agency_ids, dates: DateRange):
-    """A UTC instant on the range's days as its agency counts them."""
-    return local_days_clause(column, agency_column, agency_ids, dates.start, dates.end)
+def _started_in(stmt: Select, model, agency_ids, dates: DateRange) -> Select:
+    """Rows of the user's agencies whose session or deployment (`model`) started on the range's days,
+    as its agency counts them."""
+    return _scoped(stmt, model, agency_ids,
+                   local_days_clause(model.started_at, model.agency_id, agency_ids, dates.start, dates.end))
 
 
 def _scoped(stmt: Select, model, agency_ids, extra=None) -> Select:
@@ -121,8 +123,7 @@ def _sessions(agency_ids, dates):
             .outerjoin(creator, creator.id == TrainingSession.created_by_id)
             .outerjoin(signer, signer.id == TrainingSession.signed_off_by_id)
             .order_by(TrainingSession.started_at, TrainingSession.id))
-    return _scoped(stmt, TrainingSession, agency_ids,
-                   _on_local_days(TrainingSession.started_at, TrainingSession.agency_id, agency_ids, dates))
+    return _started_in(stmt, TrainingSession, agency_ids, dates)
 
 
 def _hides(agency_ids, dates):
@@ -135,8 +136,7 @@ def _hides(agency_ids, dates):
             .join(Agency, Agency.id == TrainingSession.agency_id)
             .join(device, device.id == Hide.device_type_id).join(spot, spot.id == Hide.hiding_spot_id)
             .order_by(Hide.session_id, Hide.position, Hide.id))
-    return _scoped(stmt, TrainingSession, agency_ids,
-                   _on_local_days(TrainingSession.started_at, TrainingSession.agency_id, agency_ids, dates))
+    return _started_in(stmt, TrainingSession, agency_ids, dates)
 
 
 def _false_alerts(agency_ids, dates):
@@ -148,8 +148,7 @@ def _false_alerts(agency_ids, dates):
             .join(TrainingSession, TrainingSession.id == FalseAlert.session_id)
             .join(Agency, Agency.id == TrainingSession.agency_id)
             .outerjoin(spot, spot.id == FalseAlert.hiding_spot_id).order_by(FalseAlert.id))
-    return _scoped(stmt, TrainingSession, agency_ids,
-                   _on_local_days(TrainingSession.started_at, TrainingSession.agency_id, agency_ids, dates))
+    return _started_in(stmt, TrainingSession, agency_ids, dates)
 
 
 def _deployments(agency_ids, dates):
@@ -165,8 +164,7 @@ def _deployments(agency_ids, dates):
             .join(Dog, Dog.id == Deployment.dog_id).join(Handler, Handler.id == Deployment.handler_id)
             .outerjoin(location, location.id == Deployment.location_type_id)
             .order_by(Deployment.started_at, Deployment.id))
-    return _scoped(stmt, Deployment, agency_ids,
-                   _on_local_days(Deployment.started_at, Deployment.agency_id, agency_ids, dates))
+    return _started_in(stmt, Deployment, agency_ids, dates)
 
 
 def _finds(agency_ids, dates):
@@ -178,8 +176,7 @@ def _finds(agency_ids, dates):
             .join(Agency, Agency.id == Deployment.agency_id)
             .join(device, device.id == Find.device_type_id)
             .outerjoin(spot, spot.id == Find.hiding_spot_id).order_by(Find.id))
-    return _scoped(stmt, Deployment, agency_ids,
-                   _on_local_days(Deployment.started_at, Deployment.agency_id, agency_ids, dates))
+    return _started_in(stmt, Deployment, agency_ids, dates)
 
 
 def _certifications(agency_ids, dates):
