@@ -117,9 +117,7 @@ def get_session(session_id):
 @api_roles(*RECORD_ROLES)
 def update_session(session_id):
     """Edit a session: a reason once it is over 24 hours old or signed off; sign-off is cleared."""
-    session = scoped_get_or_404(TrainingSession, session_id)
-    if not services.may_edit(current_user, session):
-        abort(404)
+    session = services.editable_or_404(current_user, session_id)
     data = _json_body()
     now = utcnow()
     clean = services.load_session(data, current_user, now, session=session)

@@ -46,23 +46,24 @@ def linkable_users(agency_ids: list[int] | None, handler: Handler | None = None)
     return list(db.session.scalars(stmt.order_by(User.name)))
 
 
+def _save(model, record, fields: tuple, data: dict, agency_id: int):
+    """Create a record of `model` in the agency (when `record` is None) or update it, from validated form data."""
+    if record is None:
+        record = model(agency_id=agency_id)
+        db.session.add(record)
+    for field in fields:
+        setattr(record, field, data[field])
+    return record
+
+
 def save_dog(dog: Dog | None, data: dict, agency_id: int) -> Dog:
     """Create or update a dog from validated form data."""
-    if dog is None:
-        dog = Dog(agency_id=agency_id)
-        db.session.add(dog)
-    for field in DOG_FIELDS:
-        setattr(dog, field, data[field])
-    return dog
+    return _save(Dog, dog, DOG_FIELDS, data, agency_id)
 
 
 def save_handler(handler: Handler | None, data: dict, agency_id: int) -> Handler:
-    """Create or update a handler from validated form data."""
-    if handler is None:
-        handler = Handler(agency_id=agency_id)
-        db.session.add(handler)
-    for field in HANDLER_FIELDS:
-        setattr(handler, field, data[field])
+    """Create or update a handler from validated form data, with the account it is linked to."""
+    handler = _save(Handler, handler, HANDLER_FIELDS, data, agency_id)
     handler.user_id = data["user"]
     return handler
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from flask import abort
 from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import joinedload
@@ -16,7 +17,7 @@ from ..rates import rate_text
 from ..models import (Agency, Dog, FalseAlert, Handler, Hide, TrainingSession, User, VocabularyTerm)
 from ..models.training import CONCEALMENTS, HEIGHTS, OUTCOMES, PRECIPITATIONS, PURPOSES, WINDS
 from ..parsing import parse_id
-from ..scoping import record_agency_ids, scope_clause
+from ..scoping import record_agency_ids, scope_clause, scoped_get_or_404
 from . import forms
 from .forms import PayloadError
 
@@ -194,6 +195,14 @@ def vocabulary(agency_ids: list[int] | None) -> dict:
 
 
 # ---------------------------------------------------------------- who may do what
+
+def editable_or_404(user: User, session_id: int) -> TrainingSession:
+    """The session if `user` may edit it (`may_edit`); raises NotFound (404), as for one out of scope, otherwise."""
+    session = scoped_get_or_404(TrainingSession, session_id, user)
+    if not may_edit(user, session):
+        abort(404)
+    return session
+
 
 def may_edit(user: User, session: TrainingSession) -> bool:
     """Handlers edit their own sessions; managers any in their agency; admins all."""

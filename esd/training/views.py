@@ -81,9 +81,7 @@ def session_detail(session_id):
 @roles_required(*RECORD_ROLES)
 def edit_session(session_id):
     """The tablet form filled with a saved session (needs a connection)."""
-    session = scoped_get_or_404(TrainingSession, session_id)
-    if not services.may_edit(current_user, session):
-        abort(404)
+    session = services.editable_or_404(current_user, session_id)
     return render_template("training/session_form.html", mode="edit",
                            dogs=services.dog_choices(current_user, include_id=session.dog_id),
                            handlers=services.handler_choices(current_user), default_dog_id=session.dog_id,
