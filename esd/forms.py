@@ -1,10 +1,16 @@
 """The base of every form: the bounds each field kind gets whatever the form says."""
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, FloatField, IntegerField
 from wtforms.validators import ValidationError
 
 from .models.base import utcnow
 from .parsing import MAX_ID, clamp_day, happened_day, plain_int, within_window
+
+
+def form_status() -> int:
+    """The status of a page showing a form: 400 when it comes back from a POST with errors, else 200."""
+    return 400 if request.method == "POST" else 200
 
 
 def _ascii_raw(field) -> None:

@@ -5,6 +5,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..forms import form_status
 from ..audit import audit_reason
 from ..auth.twofactor import reset_second_factor, rules, set_rules
 from ..auth.twofactor_forms import TwoFactorRulesForm
@@ -40,7 +41,7 @@ def two_factor_rules():
         return redirect(url_for("admin.two_factor_rules"))
     enrolled = db.session.scalar(select(db.func.count(TwoFactor.user_id)).where(TwoFactor.confirmed_at.is_not(None)))
     return render_template("admin/two_factor.html", form=form, enrolled=enrolled), \
-        400 if request.method == "POST" else 200
+        form_status()
 
 
 @bp.route("/admin/users/<int:user_id>/two-factor/reset", methods=["POST"])

@@ -5,11 +5,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from ..forms import form_status
 from ..audit import audit_reason
 from ..auth.twofactor import enrolled_user_ids
 from ..dogs.forms import ArchiveForm, choices
 from ..extensions import db
-from ..models import Agency, Dog, Handler, User, VocabularyTerm, terms, utcnow
+from ..models import Agency, Dog, Handler, User, VocabularyTerm, terms
 from ..models.vocab import VOCAB_KINDS
 from ..parsing import page_number
 from ..scoping import record_agency_ids, roles_required
@@ -23,10 +24,6 @@ from .services import (AuditFilter, add_term, agency_name_taken, archive_agency_
 bp = Blueprint("admin", __name__)
 
 PER_PAGE = 50
-
-
-def _status(post_failed: bool) -> int:
-    return 400 if post_failed else 200
 
 
 @bp.route("/admin")
@@ -73,7 +70,7 @@ def new_agency():
             db.session.commit()
             flash(f"{agency.name} added.", "success")
             return redirect(url_for("admin.list_agencies"))
-    return render_template("admin/agency_form.html", form=form, agency=None), _status(request.method == "POST")
+    return render_template("admin/agency_form.html", form=form, agency=None), form_status()
 
 
 @bp.route("/admin/agencies/<int:agency_id>/edit", methods=["GET", "POST"])
@@ -91,7 +88,7 @@ def edit_agency(agency_id):
             db.session.commit()
             flash(f"{agency.name} saved.", "success")
             return redirect(url_for("admin.list_agencies"))
-    return render_template("admin/agency_form.html", form=form, agency=agency), _status(request.method == "POST")
+    return render_template("admin/agency_form.html", form=form, agency=agency), form_status()
 
 
 @bp.route("/admin/agencies/<int:agency_id>/archive", methods=["POST"])
@@ -148,7 +145,7 @@ def new_user():
         db.session.commit()
         flash(f"Account {user.email} created. Give the person their initial password in person.", "success")
         return redirect(url_for("admin.list_users"))
-    return render_template("admin/user_form.html", form=form, user=None), _status(request.method == "POST")
+    return render_template("admin/user_form.html", form=form, user=None), form_status()
 
 
 @bp.route("/admin/users/<int:user_id>/edit", methods=["GET", "POST"])
@@ -167,7 +164,7 @@ def edit_user(user_id):
             db.session.commit()
             flash(f"Account {user.email} saved.", "success")
             return redirect(url_for("admin.list_users"))
-    return render_template("admin/user_form.html", form=form, user=user), _status(request.method == "POST")
+    return render_template("admin/user_form.html", form=form, user=user), form_status()
 
 
 @bp.route("/admin/users/<int:user_id>/unlock", methods=["POST"])

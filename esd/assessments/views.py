@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ..forms import form_status
 from ..agency_day import viewer_today
 from ..audit import audit_reason
 from ..extensions import db
@@ -12,7 +13,7 @@ from ..models.assessments import BLINDNESS_LABELS, KIND_LABELS
 from ..parsing import optional_int
 from ..roles import MANAGE_ROLES, RECORD_ROLES
 from ..scoping import record_agency_ids, require_manage, roles_required, scoped_get_or_404
-from ..training.services import PURPOSE_LABELS, agency_tz
+from ..training.services import agency_tz
 from . import comparison, services
 from .forms import CloseForm, PlanForm, StandardForm, StartForm
 
@@ -76,7 +77,7 @@ def new_plan():
             flash(f"Planned: {len(plan.areas)} areas for {plan.dog.name} on {plan.planned_on}. "
                   "The handler sees the areas only.", "success")
             return redirect(url_for("assessments.plan_detail", plan_id=plan.id))
-    status = 400 if request.method == "POST" else 200
+    status = form_status()
     return render_template("assessments/plan_form.html", form=form, plan=None), status
 
 
@@ -105,7 +106,7 @@ def edit_plan(plan_id):
         elif _save_plan(form, plan) is not None:
             flash("Plan saved.", "success")
             return redirect(url_for("assessments.plan_detail", plan_id=plan.id))
-    status = 400 if request.method == "POST" else 200
+    status = form_status()
     return render_template("assessments/plan_form.html", form=form, plan=plan), status
 
 
@@ -218,7 +219,7 @@ def _standard_form(standard: AssessmentStandard | None):
         db.session.commit()
         flash(f"Standard “{standard.name}” saved.", "success")
         return redirect(url_for("assessments.standards"))
-    status = 400 if request.method == "POST" else 200
+    status = form_status()
     return render_template("assessments/standard_form.html", form=form, standard=standard), status
 
 

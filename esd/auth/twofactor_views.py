@@ -5,6 +5,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
+from ..forms import form_status
 from ..extensions import db
 from .views import bp
 from .pending import CODE, ENROL, forget, pending, pending_step
@@ -55,7 +56,7 @@ def two_factor_code():
         db.session.commit()
         if error:
             forget()
-    status = 400 if request.method == "POST" else 200
+    status = form_status()
     return render_template("auth/two_factor_code.html", form=form, error=error), status
 
 
@@ -85,7 +86,7 @@ def two_factor_setup():
         form.code.errors.append("This code does not match. Check the app's clock and type the newest code.")
     db.session.commit()  # the secret shown must be the one checked on the next visit
     uri = provisioning_uri(user, factor)
-    status = 400 if request.method == "POST" else 200
+    status = form_status()
     return render_template("auth/two_factor_setup.html", form=form, qr=Markup(qr_svg(uri)),
                            secret=grouped_secret(factor.secret), forced=not current_user.is_authenticated), status
 

@@ -7,6 +7,7 @@ from flask import (Blueprint, Response, abort, flash, redirect, render_template,
 from flask_login import current_user, login_required
 from sqlalchemy import bindparam, func, select, update
 
+from ..forms import form_status
 from ..agency_day import viewer_today
 from ..archiving import archive
 from ..audit import audit_reason
@@ -144,7 +145,7 @@ def new_certification():
         cert = _save(form)
         flash(f"Certification recorded for {cert.dog.name}: expires {cert.expires_on.isoformat()}.", "success")
         return redirect(url_for("certifications.certification_detail", certification_id=cert.id))
-    status = 400 if request.method == "POST" else 200
+    status = form_status()
     return render_template("certifications/form.html", form=form, renewing=None, dog=dog), status
 
 
@@ -176,7 +177,7 @@ def renew_certification(certification_id):
             flash(f"Recorded as failed. The previous certification of {cert.dog.name} stays current "
                   f"until {old.expires_on.isoformat()}.", "warning")
         return redirect(url_for("certifications.certification_detail", certification_id=cert.id))
-    status = 400 if request.method == "POST" else 200
+    status = form_status()
     return render_template("certifications/form.html", form=form, renewing=old, dog=old.dog), status
 
 
@@ -202,7 +203,7 @@ def correct_certification(certification_id):
         else:
             flash("Nothing was changed.", "info")
         return redirect(url_for("certifications.certification_detail", certification_id=cert.id))
-    status = 400 if request.method == "POST" else 200
+    status = form_status()
     return render_template("certifications/form.html", form=form, renewing=None, correcting=cert, dog=cert.dog), status
 
 

@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ..forms import form_status
 from ..assessments import services as assessments
 from ..audit import audit_reason
 from ..certifications import services as certifications
@@ -93,7 +94,7 @@ def new_dog():
             if _commit_or_explain(form, "microchip_id", "This microchip id is already registered to another dog."):
                 flash(f"{dog.name} added.", "success")
                 return redirect(url_for("dogs.dog_detail", dog_id=dog.id))
-    return render_template("dogs/form.html", form=form, dog=None), 400 if request.method == "POST" else 200
+    return render_template("dogs/form.html", form=form, dog=None), form_status()
 
 
 def _photo(form) -> str | None | bool:
@@ -150,7 +151,7 @@ def edit_dog(dog_id):
             if _commit_or_explain(form, "microchip_id", "This microchip id is already registered to another dog."):
                 flash(f"{dog.name} saved.", "success")
                 return redirect(url_for("dogs.dog_detail", dog_id=dog.id))
-    return render_template("dogs/form.html", form=form, dog=dog), 400 if request.method == "POST" else 200
+    return render_template("dogs/form.html", form=form, dog=dog), form_status()
 
 
 @bp.route("/dogs/<int:dog_id>/archive", methods=["POST"])
@@ -194,7 +195,7 @@ def new_team(dog_id):
             db.session.commit()
             flash(f"{handler.name} and {dog.name} are a team from {form.starts_on.data.isoformat()}.", "success")
             return redirect(url_for("dogs.dog_detail", dog_id=dog.id))
-    return render_template("dogs/team_form.html", form=form, dog=dog), 400 if request.method == "POST" else 200
+    return render_template("dogs/team_form.html", form=form, dog=dog), form_status()
 
 
 @bp.route("/teams/<int:team_id>/end", methods=["GET", "POST"])
@@ -216,7 +217,7 @@ def end_team(team_id):
             db.session.commit()
             flash(f"Team of {team.handler.name} and {team.dog.name} ends on {team.ends_on.isoformat()}.", "success")
             return redirect(url_for("dogs.dog_detail", dog_id=team.dog_id))
-    return render_template("dogs/end_team.html", form=form, team=team), 400 if request.method == "POST" else 200
+    return render_template("dogs/end_team.html", form=form, team=team), form_status()
 
 
 # Handlers
@@ -263,7 +264,7 @@ def new_handler():
             flash(f"{handler.name} added.", "success")
             return redirect(url_for("dogs.handler_detail", handler_id=handler.id))
     return render_template("dogs/handler_form.html", form=form, handler=None), \
-        400 if request.method == "POST" else 200
+        form_status()
 
 
 @bp.route("/handlers/<int:handler_id>")
@@ -294,7 +295,7 @@ def edit_handler(handler_id):
             flash(f"{handler.name} saved.", "success")
             return redirect(url_for("dogs.handler_detail", handler_id=handler.id))
     return render_template("dogs/handler_form.html", form=form, handler=handler), \
-        400 if request.method == "POST" else 200
+        form_status()
 
 
 @bp.route("/handlers/<int:handler_id>/archive", methods=["POST"])

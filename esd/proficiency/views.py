@@ -8,6 +8,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
+from ..forms import form_status
 from ..admin.forms import StandardsForm
 from ..admin.services import save_standards
 from ..audit import audit_reason
@@ -188,4 +189,4 @@ def standards():
               f"{agency.readiness_window_days} days.", "success")
         return redirect(url_for("proficiency.matrix", **({"agency": agency.id} if current_user.role == "admin" else {})))
     return render_template("proficiency/standards.html", form=form, agency=agency), \
-        400 if request.method == "POST" else 200
+        form_status()
