@@ -10,7 +10,7 @@ from . import config, db_events, roles, security_headers
 from .extensions import bootstrap, cache, csrf, db, limiter, login_manager, mail, migrate
 from .models.base import utcnow
 from .parsing import IdConverter, has_nul
-from .rates import rate_html
+from .rates import rate_html, rate_words
 
 # One list of the product's areas: each is a package with a blueprint named `bp` in its views.py.
 BLUEPRINTS = ("main", "auth", "admin", "dogs", "training", "certifications", "deployments", "proficiency",
@@ -46,6 +46,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_error_handlers(app)
     # Every find rate on a page is written by this one filter: `{{ rate|rate }}`.
     app.add_template_filter(rate_html, "rate")
+    # …or placed apart where a layout needs it (a matrix cell): `{% set w = rate|rate_words %}`.
+    app.add_template_filter(rate_words, "rate_words")
     # Templates show a link or a button to the roles that may use it, by the same names as the views.
     app.jinja_env.globals.update(RECORD_ROLES=roles.RECORD_ROLES, MANAGE_ROLES=roles.MANAGE_ROLES,
                                  AGGREGATE_ROLES=roles.AGGREGATE_ROLES)

@@ -59,20 +59,38 @@ class Rate:
 NO_TRIALS = "no hides"
 
 
+@dataclass(frozen=True)
+class RateWords:
+    """The parts of a written rate, for a layout that places them apart (a matrix cell)."""
+
+    percent: str  # "67%"; "–" without trials
+    count: str  # "2 of 3"
+    interval: str  # "95% CI 21–94%"; "no hides" without trials
+
+
+def rate_words(rate: Rate, digits: int = 0) -> RateWords:
+    """The parts of `rate_text` (templates: the `rate_words` filter)."""
+    if not rate.n:
+        return RateWords("–", "0 of 0", NO_TRIALS)
+    return RateWords(f"{100 * rate.rate:.{digits}f}%", f"{rate.found} of {rate.n}",
+                     f"95% CI {100 * rate.low:.{digits}f}–{100 * rate.high:.{digits}f}%")
+
+
 def rate_text(rate: Rate, digits: int = 0) -> str:
     """Write a rate with its count and interval: '67% (2 of 3; 95% CI 21–94%)'."""
     if not rate.n:
         return NO_TRIALS
-    return (f"{100 * rate.rate:.{digits}f}% ({rate.found} of {rate.n}; "
-            f"95% CI {100 * rate.low:.{digits}f}–{100 * rate.high:.{digits}f}%)")
+    words = rate_words(rate, digits)
+    return f"{words.percent} ({words.count}; {words.interval})"
 
 
 def rate_html(rate: Rate) -> Markup:
     """Write `rate_text` for a page: the percentage prominent, the count and interval muted."""
     if not rate.n:
         return Markup.escape(NO_TRIALS)
-    percentage, _, detail = rate_text(rate).partition(" ")
-    return Markup('{} <span class="text-muted small">{}</span>').format(percentage, detail)
+    words = rate_words(rate)
+    return Markup('{} <span class="text-muted small">({}; {})</span>').format(words.percent, words.count,
+                                                                              words.interval)
 
 
 def interval_words(rate: Rate) -> str:

@@ -196,7 +196,7 @@ def test_the_matrix_page_shows_each_cell_with_its_count_and_a_word(client, login
     assert response.status_code == 200
     page = words(response)
     assert "proficiency standard 90%" in page and "fewer than 5 hides" in page
-    assert "9 of 20" in page and "Below standard" in page and "60 of 60" in page and "Meets standard" in page
+    assert "9 of 20" in page and "95% CI 26–66%" in page and "Below standard" in page and "60 of 60" in page and "Meets standard" in page
     assert "Old Timer" not in page and "Stranger" not in page
     csv = client.get("/proficiency.csv?by=device_type&days=90").get_data(as_text=True)
     assert "Maverick,microSD card,20,9,45.0,25.8,65.8,Below standard," in csv

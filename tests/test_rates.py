@@ -49,3 +49,11 @@ def test_the_rate_filter_is_what_templates_use(app):
     with app.app_context():
         rendered = app.jinja_env.from_string("{{ r|rate }}").render(r=Rate(87, 100))
     assert rendered == '87% <span class="text-muted small">(87 of 100; 95% CI 79–92%)</span>'
+
+
+def test_a_matrix_cell_places_the_same_words_apart(app):
+    with app.app_context():
+        rendered = app.jinja_env.from_string(
+            "{% set w = r|rate_words %}{{ w.percent }}|{{ w.count }}|{{ w.interval }}").render(r=Rate(2, 3))
+    assert rendered == "67%|2 of 3|95% CI 21–94%"
+    assert rate_text(Rate(2, 3)).startswith("67% (2 of 3; 95% CI 21–94%")
