@@ -4,6 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, FloatField, IntegerField
 from wtforms.validators import ValidationError
 
+from .extensions import db
 from .models.base import utcnow
 from .parsing import MAX_ID, clamp_day, happened_day, plain_int, within_window
 
@@ -11,6 +12,13 @@ from .parsing import MAX_ID, clamp_day, happened_day, plain_int, within_window
 def form_status() -> int:
     """The status of a page showing a form: 400 when it comes back from a POST with errors, else 200."""
     return 400 if request.method == "POST" else 200
+
+
+def named_record(model, record_id):
+    """The record a form's id field names; None when the field is empty or holds an id no record has."""
+    if not record_id or not 0 < record_id <= MAX_ID:
+        return None
+    return db.session.get(model, record_id)
 
 
 def _ascii_raw(field) -> None:

@@ -10,7 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..extensions import db
-from ..forms import SafeForm, sane_date
+from ..forms import SafeForm, named_record, sane_date
 from ..models import AssessmentStandard, Dog, Handler, User, VocabularyTerm
 from ..models.assessments import BLINDNESS, BLINDNESS_LABELS, KIND_LABELS, KINDS
 from ..models.training import CONCEALMENTS, HEIGHTS, MAX_DURATION_MINUTES, PURPOSES
@@ -36,7 +36,7 @@ def _terms(kind: str, keep: set[int] | None = None) -> list[SelectChoice]:
 def _term_ok(field, kind: str, keep: set[int]) -> None:
     if field.data is None:
         return
-    term = db.session.get(VocabularyTerm, field.data) if 0 < field.data < 2**31 else None
+    term = named_record(VocabularyTerm, field.data)
     if term is None or term.kind != kind or (not term.active and term.id not in keep):
         raise ValidationError("Choose one from the list.")
 
@@ -129,17 +129,18 @@ class PlanForm(SafeForm):
             entry.form.device_type_id.choices = [SelectChoice("", "Nothing (negative area)")] + devices
             entry.form.hiding_spot_id.choices = [SelectChoice("", "—")] + spots
 
-    def _dog(self):
-        return db.session.get(Dog, self.dog_id.data) if self.dog_id.data and 0 < self.dog_id.data < 2**31 else None
+    def chosen_dog(self):
+        """The dog the form names, or None."""
+        return named_record(Dog, self.dog_id.data)
 
     def validate_dog_id(self, field):
-        dog = self._dog()
+        dog = self.chosen_dog()
         if dog is None or dog.archived_at is not None or not can_manage(self.user, dog.agency_id):
             raise ValidationError("This dog is not one of your agency's dogs: choose one from the list.")
 
     def validate_handler_id(self, field):
-        handler = db.session.get(Handler, field.data) if field.data and 0 < field.data < 2**31 else None
-        dog = self._dog()
+        handler = named_record(Handler, field.data)
+        dog = self.chosen_dog()
         if handler is None or handler.archived_at is not None or (dog and handler.agency_id != dog.agency_id) \
                 or not can_manage(self.user, handler.agency_id):
             raise ValidationError("Choose a handler of the dog's agency.")
@@ -149,8 +150,8 @@ class PlanForm(SafeForm):
             if self.blindness.data == "double_blind":
                 raise ValidationError("A double-blind session names its observer: nobody present knows the plan.")
             return
-        observer = db.session.get(User, field.data) if 0 < field.data < 2**31 else None
-        dog = self._dog()
+        observer = named_record(User, field.data)
+        dog = self.chosen_dog()
         if observer is None or not observer.active or (dog and observer.agency_id != dog.agency_id):
             raise ValidationError("Choose a user of the dog's agency.")
         trainer_id = self.plan.trainer_id if self.plan is not None else self.user.id
@@ -178,8 +179,8 @@ class PlanForm(SafeForm):
                 raise ValidationError("An assessment must name the standard it is judged against; "
                                       "an agency manager sets standards up under Standards.")
             return
-        standard = db.session.get(AssessmentStandard, field.data) if 0 < field.data < 2**31 else None
-        dog = self._dog()
+        standard = named_record(AssessmentStandard, field.data)
+        dog = self.chosen_dog()
         if standard is None or standard.archived_at is not None or (dog and standard.agency_id != dog.agency_id):
             raise ValidationError("Choose a standard of the dog's agency.")
         if self.kind.data == "training":
@@ -297,7 +298,7 @@ class StandardForm(SafeForm):
 
     def validate_agency_id(self, field):
         from ..models import Agency
-        agency = db.session.get(Agency, field.data) if field.data and 0 < field.data < 2**31 else None
+        agency = named_record(Agency, field.data)
         if agency is None:
             raise ValidationError("Choose the agency.")
 

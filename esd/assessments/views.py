@@ -40,7 +40,7 @@ def list_plans():
 
 
 def _save_plan(form: PlanForm, plan: PlannedSession):
-    dog = form._dog()
+    dog = form.chosen_dog()
     try:
         services.save_plan(plan, form.plan_values(), form.area_values(agency_tz(dog.agency)), current_user,
                            utcnow(), form.reason.data)

@@ -6,7 +6,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from ..extensions import db
-from ..forms import SafeForm, happened
+from ..forms import SafeForm, happened, named_record
 from ..models import Dog, Handler, VocabularyTerm
 from ..parsing import optional_int
 from ..scoping import can_manage
@@ -69,7 +69,7 @@ class CertificationForm(SafeForm):
         self.certifying_body_id.choices = [SelectChoice("", "Choose …")] + [SelectChoice(t.id, t.name) for t in bodies]
 
     def validate_dog_id(self, field):
-        dog = db.session.get(Dog, field.data) if field.data and field.data > 0 else None
+        dog = named_record(Dog, field.data)
         if dog is None or dog.archived_at is not None or not can_manage(self.user, dog.agency_id):
             raise ValidationError("This dog is not one of your agency's dogs: choose one from the list.")
         if self.fixed_dog is not None and dog.id != self.fixed_dog.id:
@@ -78,15 +78,15 @@ class CertificationForm(SafeForm):
     def validate_handler_id(self, field):
         if field.data is None:
             return
-        handler = db.session.get(Handler, field.data) if field.data > 0 else None
-        dog = db.session.get(Dog, self.dog_id.data) if self.dog_id.data and self.dog_id.data > 0 else None
+        handler = named_record(Handler, field.data)
+        dog = named_record(Dog, self.dog_id.data)
         if handler is None or handler.archived_at is not None or not can_manage(self.user, handler.agency_id):
             raise ValidationError("This handler is not one of your agency's handlers: choose one from the list.")
         if dog is not None and handler.agency_id != dog.agency_id:
             raise ValidationError("The handler must belong to the dog's agency.")
 
     def validate_certifying_body_id(self, field):
-        body = db.session.get(VocabularyTerm, field.data) if field.data and field.data > 0 else None
+        body = named_record(VocabularyTerm, field.data)
         if body is None or body.kind != "certifying_body" or not body.active:
             raise ValidationError("Unknown certifying body: choose one from the list.")
 

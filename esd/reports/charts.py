@@ -641,7 +641,7 @@ def cached_table(name: str, filters: Filters, version: tuple | None = None) -> C
 
 def chart_bytes(name: str, fmt: str, filters: Filters) -> bytes:
     """The chart drawn for these filters, from the shared cache while the data are unchanged."""
-    metrics._checked(filters)
+    metrics.in_scope_or_404(filters)
     version = data_version(filters)
     return report_cache.report(("chart", name, fmt), filters,
                                lambda: render(cached_table(name, filters, version), fmt), version)

@@ -143,7 +143,7 @@ def build_filters(user, agency_id: int | None = None, dog_id: int | None = None,
 _AGENCY_ZONE = select(Agency.timezone).where(Agency.id == bindparam("id"))
 
 
-def _checked(filters: Filters) -> Filters:
+def in_scope_or_404(filters: Filters) -> Filters:
     """Abort 404 when the named dog or handler is not in the filter's agencies."""
     for model, record_id in ((Dog, filters.dog_id), (Handler, filters.handler_id)):
         if record_id is None:
@@ -209,7 +209,7 @@ def _found_sum():
 
 def find_rate(filters: Filters, raw: bool = False) -> Rate:
     """The overall find rate of the hides the filters cover."""
-    _checked(filters)
+    in_scope_or_404(filters)
     n, found = _hide_groups(filters, (), raw).get((), (0, 0))
     return Rate(found, n, "All hides")
 
@@ -220,7 +220,7 @@ def _sorted_weakest_first(rates: list[Rate]) -> list[Rate]:
 
 def find_rates(filters: Filters, by: str = "device_type", raw: bool = False) -> list[Rate]:
     """Find rate per device type or per hiding spot, weakest first (lowest rate, then most hides)."""
-    _checked(filters)
+    in_scope_or_404(filters)
     key = {"device_type": "device_type_id", "hiding_spot": "hiding_spot_id"}[by]
     groups = _hide_groups(filters, (key,), raw)
     names = _term_names({k[0] for k in groups})
@@ -248,7 +248,7 @@ class Matrix:
 
 def device_spot_matrix(filters: Filters, raw: bool = False) -> Matrix:
     """Find rate for every device type × hiding spot pair that has hides; rows and columns weakest first."""
-    _checked(filters)
+    in_scope_or_404(filters)
     groups = _hide_groups(filters, ("device_type_id", "hiding_spot_id"), raw)
     names = _term_names({i for key in groups for i in key})
     cells = {(names[d], names[p]): Rate(found, n, f"{names[d]} × {names[p]}")
@@ -291,7 +291,7 @@ def dog_hide_groups(filters: Filters, aspects: tuple[str, ...]) -> dict[tuple, D
     From the raw rows, grouped in SQL: the rollups hold no dog. A hide whose aspect was not
     recorded (a height left blank) is left out of that aspect's groups.
     """
-    _checked(filters)
+    in_scope_or_404(filters)
     columns = [HIDE_ASPECTS[a] for a in aspects]
     stmt = (select(TrainingSession.dog_id, *columns, func.count(Hide.id), _found_sum(),
                    func.max(TrainingSession.started_at))
@@ -304,7 +304,7 @@ def dog_hide_groups(filters: Filters, aspects: tuple[str, ...]) -> dict[tuple, D
 
 def cell_hides(filters: Filters, aspect: str, value, limit: int = 500) -> list[tuple[Hide, TrainingSession]]:
     """The hides one (dog, value) cell of `dog_hide_groups` counts, newest first, at most `limit`."""
-    _checked(filters)
+    in_scope_or_404(filters)
     stmt = (select(Hide, TrainingSession).join(TrainingSession, Hide.session_id == TrainingSession.id)
             .where(*_hide_where(filters), HIDE_ASPECTS[aspect] == value)
             .order_by(TrainingSession.started_at.desc(), Hide.position).limit(limit))
@@ -328,7 +328,7 @@ def dog_training(filters: Filters) -> dict[int, DogTraining]:
     A blank search is a session with at least one blank area (`TrainingSession.blank_areas`: an
     area searched where nothing was hidden).
     """
-    _checked(filters)
+    in_scope_or_404(filters)
     every = replace(filters, blind_only=False)
     hides = {dog: (int(n), int(blind or 0)) for dog, n, blind in db.session.execute(
         select(TrainingSession.dog_id, func.count(Hide.id), func.sum(case((Hide.blind.is_(True), 1), else_=0)))
@@ -421,7 +421,7 @@ class Month:
 
 def monthly_training(filters: Filters, raw: bool = False) -> list[Month]:
     """Per calendar month (in each agency's time zone): hides, found, false alerts, session minutes."""
-    _checked(filters)
+    in_scope_or_404(filters)
     split = None if raw else _split(filters)
     if split is None:
         return _monthly_training_raw(filters)
@@ -531,7 +531,7 @@ def false_alerts_per_hour(filters: Filters) -> float | None:
 
 def training_totals(filters: Filters, raw: bool = False, hides: bool = True) -> TrainingTotals:
     """Sessions, minutes, hides, found and false alerts (rollups for whole months, raw rows at the edges)."""
-    _checked(filters)
+    in_scope_or_404(filters)
     split = None if raw else _split(filters)
     sessions = minutes = alerts = 0
     if split is None:
@@ -752,7 +752,7 @@ class Impact:
 
 def deployment_impact(filters: Filters, raw: bool = False) -> Impact:
     """Deployments, finds, finds after the human search, evidence, agencies served, unverified alerts."""
-    _checked(filters)
+    in_scope_or_404(filters)
     split = None if raw else _split(filters)
     if split is None:
         counts, names = _deployment_counts_raw(filters).get(None), _served_names_raw(filters)
@@ -784,7 +784,7 @@ class ImpactMonth:
 
 def monthly_impact(filters: Filters, raw: bool = False) -> list[ImpactMonth]:
     """Deployments, finds, finds the human search missed, evidence and unverified alerts per month."""
-    _checked(filters)
+    in_scope_or_404(filters)
     split = None if raw else _split(filters)
     if split is None:
         months = _month_starts(filters, Deployment)
@@ -814,7 +814,7 @@ def monthly_impact(filters: Filters, raw: bool = False) -> list[ImpactMonth]:
 
 def evidence_breakdown(filters: Filters, raw: bool = False) -> dict[str, int]:
     """Finds by forensic result: yes, no, pending."""
-    _checked(filters)
+    in_scope_or_404(filters)
     split = None if raw else _split(filters)
     if split is None:
         counts = _deployment_counts_raw(filters).get(None)
@@ -888,7 +888,7 @@ def _served_names_raw(filters: Filters) -> set[str]:
 
 def dogs_certified(filters: Filters, on: date) -> int:
     """Dogs holding a passed certification valid on `on` (not archived)."""
-    _checked(filters)
+    in_scope_or_404(filters)
     clauses = [Certification.archived_at.is_(None), Certification.result == "pass",
                Certification.issued_on <= on, Certification.expires_on >= on,
                Dog.archived_at.is_(None), *_scope(Certification, filters)]
@@ -901,7 +901,7 @@ def with_period(filters: Filters, start: date | None, end: date | None) -> Filte
     return replace(filters, start=start, end=end)
 
 
-__all__ = ["DogGroup", "DogTraining", "Filters", "HIDE_ASPECTS", "cell_hides", "Impact", "ImpactMonth", "MIN_CELL_HIDES", "Matrix", "Month", "Rate",
+__all__ = ["DogGroup", "DogTraining", "Filters", "HIDE_ASPECTS", "cell_hides", "in_scope_or_404", "Impact", "ImpactMonth", "MIN_CELL_HIDES", "Matrix", "Month", "Rate",
            "TrainingTotals", "build_filters", "deployment_impact", "device_spot_matrix",
            "dog_hide_groups", "dog_training", "dogs_certified", "evidence_breakdown", "false_alerts_per_hour", "find_rate", "find_rates",
            "monthly_impact", "monthly_training", "training_hours", "training_totals",
