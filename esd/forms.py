@@ -1,12 +1,14 @@
 """The base of every form: the bounds each field kind gets whatever the form says."""
+from datetime import timedelta
+
 from flask import request
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, FloatField, IntegerField
 from wtforms.validators import ValidationError
 
+from . import agency_day
 from .extensions import db
-from .models.base import utcnow
-from .parsing import MAX_ID, clamp_day, happened_day, plain_int, within_window
+from .parsing import EARLIEST_DAY, MAX_ID, clamp_day, plain_int, within_window
 
 
 def form_status() -> int:
@@ -50,11 +52,16 @@ def sane_number(form, field):
 
 
 def happened(form, field):
-    """A day on which something already happened: no earlier than 1990, no later than tomorrow."""
+    """A day on which something already happened: from 1990 to the record's agency's tomorrow.
+
+    The agency is the form's `agency_for_day()`; when the form does not know it (yet), the viewer's day.
+    """
     if field.data is None:
         return
+    agency_id = form.agency_for_day() if isinstance(form, SafeForm) else None
+    today = agency_day.today_of([agency_id]) if agency_id else agency_day.viewer_today()
     try:
-        happened_day(field.data, utcnow())
+        within_window(field.data, EARLIEST_DAY, today + timedelta(days=1))
     except ValueError as error:
         raise ValidationError(str(error).replace("Enter a date", "Enter a day that has passed,")) from None
 
@@ -72,6 +79,10 @@ class SafeForm(FlaskForm):
 
     # A filter (a GET form) clamps its dates into the window; a record's form refuses a date outside it.
     clamp_dates = False
+
+    def agency_for_day(self) -> int | None:
+        """The agency whose day bounds this form's `happened` dates; None: the viewer's day."""
+        return None
 
     def validate(self, extra_validators=None):
         extra = {name: list(checks) for name, checks in (extra_validators or {}).items()}

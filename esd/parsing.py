@@ -8,7 +8,7 @@ rest of the code only ever sees ids the databases hold and days the calendar can
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 
 from werkzeug.routing import IntegerConverter
 
@@ -98,20 +98,6 @@ def within_window(day: date, earliest: date = EARLIEST_DAY, latest: date = LATES
 def clamp_day(day: date) -> date:
     """`day` moved into [EARLIEST_DAY, LATEST_DAY]: how a filter reads "from 0001-01-01" or "to 9999-12-31"."""
     return min(max(day, EARLIEST_DAY), LATEST_DAY)
-
-
-def latest_tomorrow(now: datetime) -> date:
-    """The latest "tomorrow" of any agency at `now`: the bound of a day that has happened.
-
-    Forms do not always know the agency yet; the zone furthest ahead is UTC+14, so no agency's
-    tomorrow is later than this.
-    """
-    return (now.astimezone(timezone.utc) + timedelta(hours=14)).date() + timedelta(days=1)
-
-
-def happened_day(day: date, now: datetime) -> date:
-    """`day` if a thing could have happened on it (1990 to the agency's tomorrow); ValueError otherwise."""
-    return within_window(day, EARLIEST_DAY, latest_tomorrow(now))
 
 
 class IdConverter(IntegerConverter):

@@ -212,3 +212,19 @@ def test_notifications_are_timed_in_the_agencys_zone(client, login_as, pacific_t
                                 created_at=EVENING_IN_LOS_ANGELES))
     db.session.commit()
     assert "2026-11-30 19:30 PST" in client.get("/notifications").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("acquired_on, accepted", [("2026-12-01", True), ("2026-12-02", False)])
+def test_a_dogs_dates_end_at_its_agencys_tomorrow(client, login_as, acquired_on, accepted):
+    """At 19:30 on 30 November in Los Angeles, 1 December is the agency's tomorrow and 2 December is not
+    (the furthest zone ahead, UTC+14, is already in 1 December: its tomorrow was the bound before)."""
+    agency = make_agency(timezone=PACIFIC)
+    db.session.commit()
+    with at(EVENING_IN_LOS_ANGELES):
+        login_as("manager", agency)
+        response = client.post("/dogs/new", data={"name": "Juno", "status": "active", "acquired_on": acquired_on})
+        if accepted:
+            assert response.status_code == 302
+        else:
+            assert response.status_code == 400
+            assert "Enter a day that has passed, from 1990-01-01 to 2026-12-01." in response.get_data(as_text=True)

@@ -68,6 +68,11 @@ class CertificationForm(SafeForm):
             .order_by(VocabularyTerm.position, VocabularyTerm.name))
         self.certifying_body_id.choices = [SelectChoice("", "Choose …")] + [SelectChoice(t.id, t.name) for t in bodies]
 
+    def agency_for_day(self) -> int | None:
+        """The certified dog's agency (its day bounds the date of issue)."""
+        dog = db.session.get(Dog, self.dog_id.data) if isinstance(self.dog_id.data, int) and self.dog_id.data > 0 else None
+        return dog.agency_id if dog is not None else None
+
     def validate_dog_id(self, field):
         dog = named_record(Dog, field.data)
         if dog is None or dog.archived_at is not None or not can_manage(self.user, dog.agency_id):

@@ -67,6 +67,13 @@ class DogForm(SafeForm):
                       validators=[FileAllowed(["jpg", "jpeg", "png"], "The photo must be a JPEG or PNG file.")])
 
     editing_id = None  # the dog being edited: its own microchip id is not a duplicate
+    editing_agency_id = None  # its agency (the form has no agency field when editing)
+
+    def agency_for_day(self) -> int | None:
+        """The dog's agency: the one chosen for a new dog, the dog's own when editing."""
+        if "agency" in self and isinstance(self.agency.data, int) and self.agency.data > 0:
+            return self.agency.data
+        return self.editing_agency_id
 
     def validate_microchip_id(self, field):
         from .services import microchip_owner

@@ -140,7 +140,7 @@ def edit_dog(dog_id):
     require_manage(dog.agency_id)
     form = DogForm(obj=dog) if request.method == "GET" else DogForm()
     del form.agency  # a dog does not move between agencies
-    form.editing_id = dog.id
+    form.editing_id, form.editing_agency_id = dog.id, dog.agency_id
     if form.validate_on_submit():
         photo = _photo(form)
         if photo is not False:
