@@ -1,6 +1,7 @@
 """ESD K9 Tracker: the application factory."""
 import os
 from datetime import timedelta
+from functools import lru_cache
 
 from flask import Flask, abort, g, jsonify, render_template, request, session
 from flask_login import current_user, logout_user
@@ -83,10 +84,25 @@ def _load_user(token: str):
     user_id, _, version = token.partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or user.session_version != int(version) or not user.active or user.is_locked:
+    row = db.session.execute(_user_statement(), {"user_id": int(user_id)}).first()
+    if row is None:
         return None
+    user, unread = row
+    if user.session_version != int(version) or not user.active or user.is_locked:
+        return None
+    g.unread_notifications = (user.id, unread)  # the bell's number (esd/certifications/views.py)
     return user
+
+
+@lru_cache(maxsize=None)
+def _user_statement():
+    """The signed-in user, their agency and the bell's number in one statement (every page needs all three)."""
+    from sqlalchemy import bindparam, select
+    from sqlalchemy.orm import joinedload
+
+    from .models import Notification, User
+    return (select(User, Notification.unread_count(User.id)).options(joinedload(User.agency))
+            .where(User.id == bindparam("user_id")))
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -103,6 +119,7 @@ def _register_security_hooks(app: Flask) -> None:
         """Load the user afresh on every request, even when an app context outlives a request (tests)."""
         from flask import g
         g.pop("_login_user", None)
+        g.pop("unread_notifications", None)
 
     @app.before_request
     def refuse_nul():

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (CheckConstraint, Date, ForeignKey, Index, Integer, String, Text,
+from sqlalchemy import (CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, func, select,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -126,3 +126,9 @@ class Notification(db.Model):
     user: Mapped[User] = relationship()
 
     __table_args__ = (Index("ix_notification_user_read", "user_id", "read_at"),)
+
+    @classmethod
+    def unread_count(cls, user_id):
+        """SQL: the number of unread notifications of `user_id` (a column or a bound parameter): the bell."""
+        return (select(func.count(cls.id)).where(cls.user_id == user_id, cls.read_at.is_(None))
+                .scalar_subquery())

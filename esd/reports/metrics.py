@@ -115,7 +115,10 @@ def build_filters(user, agency_id: int | None = None, dog_id: int | None = None,
     if agency_id is not None:
         if allowed is not None and agency_id not in allowed:
             abort(404)
-        zone = db.session.scalar(_AGENCY_ZONE, {"id": agency_id})
+        if agency_id == user.agency_id:  # the user's own, loaded with the user (esd/__init__.py)
+            zone = user.agency.timezone
+        else:
+            zone = db.session.scalar(_AGENCY_ZONE, {"id": agency_id})
         if zone is None:
             abort(404)
         ids: tuple[int, ...] | None = (agency_id,)
