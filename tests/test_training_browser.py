@@ -129,6 +129,7 @@ def test_log_a_session_of_five_hides_and_a_false_alert_with_taps(page, live_serv
     assert summary.locator("[data-summary=hides]").inner_text() == "5"
     assert summary.locator("[data-summary=found]").inner_text() == "3"
     assert summary.locator("[data-summary=false-alerts]").inner_text() == "1"
+    assert summary.locator("[data-summary=find-rate]").count() == 0  # the rate is the server's (below)
     screenshot(page, "tablet-log")
 
     tap(page.locator("[data-test=save]"))

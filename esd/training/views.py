@@ -18,7 +18,7 @@ from .queue_forms import QueueFilterForm, SignOffForm
 
 bp = Blueprint("training", __name__)
 
-SW_VERSION = "training-v2"  # v2: the shell holds limits.js
+SW_VERSION = "training-v3"  # v2: the shell holds limits.js; v3: app.js without its own find rate
 BOOTSTRAP_ICONS_QUERY = "?e34853135f9e39acf64315236852cd5a"  # as bootstrap-icons.min.css asks for it
 
 

@@ -305,9 +305,10 @@
     var total = state.hides.length;
     var found = state.hides.filter(function (h) { return h.outcome === "found"; }).length;
     var missed = state.hides.filter(function (h) { return h.outcome === "missed"; }).length;
-    var rate = total ? Math.round(100 * found / total) + "% (" + found + " of " + total + ")" : "–";
+    // Counts only: the find rate (with its count and interval) is the server's rule (esd/rates.py) and
+    // shows on the saved session's page, not as a bare percentage worked out here.
     $("#live-summary").innerHTML = '<div class="d-flex flex-wrap gap-4 justify-content-around text-center">' +
-      [["Hides", total], ["Found", found], ["Missed", missed], ["Find rate", rate],
+      [["Hides", total], ["Found", found], ["Missed", missed],
        ["False alerts", state.false_alerts.length], ["Blank areas", state.blank_areas || 0],
        ["Minutes", state.duration_minutes || "–"]].map(function (p) {
         return '<div><div class="small text-muted">' + p[0] + '</div><div class="fs-5 fw-semibold" data-summary="' +
