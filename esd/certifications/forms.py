@@ -70,7 +70,7 @@ class CertificationForm(SafeForm):
 
     def agency_for_day(self) -> int | None:
         """The certified dog's agency (its day bounds the date of issue)."""
-        dog = db.session.get(Dog, self.dog_id.data) if isinstance(self.dog_id.data, int) and self.dog_id.data > 0 else None
+        dog = named_record(Dog, self.dog_id.data)
         return dog.agency_id if dog is not None else None
 
     def validate_dog_id(self, field):
