@@ -52,8 +52,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     # Templates show a link or a button to the roles that may use it, by the same names as the views.
     app.jinja_env.globals.update(RECORD_ROLES=roles.RECORD_ROLES, MANAGE_ROLES=roles.MANAGE_ROLES,
                                  AGGREGATE_ROLES=roles.AGGREGATE_ROLES)
-    # Templates link to an area only once its endpoint exists.
-    app.context_processor(lambda: {"url_rules": app.view_functions})
     from .cli import register_cli
     register_cli(app)
     return app
