@@ -15,7 +15,7 @@ from .rates import rate_html, rate_words
 
 # One list of the product's areas: each is a package with a blueprint named `bp` in its views.py.
 BLUEPRINTS = ("main", "auth", "admin", "dogs", "training", "certifications", "deployments", "proficiency",
-              "reports", "exports", "verification", "api", "assessments")
+              "reports", "exports", "verification", "api", "assessments", "imports")
 # Modules that add routes to their area's `bp` beside views.py, imported before it is registered
 # (importing them from views.py would be an import cycle).
 MORE_ROUTES = {"auth": ("twofactor_views",), "admin": ("twofactor",), "deployments": ("outcome_views",),
@@ -66,6 +66,9 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = "Please log in to see this page."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
+    # A view may take a larger body than MAX_CONTENT_LENGTH (an import's file): its limit is set
+    # before CSRF protection reads the form, which is when werkzeug enforces it.
+    app.before_request(_view_request_limit)
     csrf.init_app(app)
     bootstrap.init_app(app)
     mail.init_app(app)
@@ -73,6 +76,14 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     # The database hooks (pragmas, write lock, rollups, audit, report versions), in their written order.
     db_events.register()
+
+
+def _view_request_limit() -> None:
+    """Apply the `max_content_length` a view function declares, instead of the app's default."""
+    from flask import current_app
+    limit = getattr(current_app.view_functions.get(request.endpoint), "max_content_length", None)
+    if limit:
+        request.max_content_length = limit
 
 
 @login_manager.user_loader
