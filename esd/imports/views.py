@@ -16,6 +16,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db
+from ..forms import form_status
 from ..models import Agency
 from ..models.vocab import terms
 from ..roles import MANAGE_ROLES
@@ -174,7 +175,7 @@ def mapping(token):
     names = {key: name for name, key in keys.items()}
     return render_template("imports/mapping.html", upload=upload, form=form, sheets=sheets, values=values,
                            fields=fields, names=names, scope_label=lambda s: uploads.value_scope(s)[0],
-                           kinds=KINDS), (400 if form.is_submitted() else 200)
+                           kinds=KINDS), form_status()
 
 
 # --------------------------------------------------------------------------- preview and confirm
