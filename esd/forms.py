@@ -23,6 +23,15 @@ def named_record(model, record_id):
     return db.session.get(model, record_id)
 
 
+def not_before(start_field: str, message: str = "The end date is before the start date."):
+    """A validator: this date is empty, or on or after the form's `start_field` date (a range or a span)."""
+    def check(form, field):
+        start = form[start_field].data
+        if field.data and start and field.data < start:
+            raise ValidationError(message)
+    return check
+
+
 def _ascii_raw(field) -> None:
     raw = (field.raw_data or [""])[0]
     if isinstance(raw, str) and not raw.isascii():

@@ -11,7 +11,7 @@ from ..auth.passwords import MAX_LENGTH, password_problem
 from ..dates import zone_label
 from ..periods import FISCAL_START_CHOICES
 from ..dogs.forms import choice_values, choices, none_if_blank, one_of_choices, optional_int, strip
-from ..forms import SafeForm
+from ..forms import SafeForm, not_before
 from ..models.core import DEFAULT_PROFICIENCY_STANDARD, DEFAULT_READINESS_WINDOW_DAYS, DEFAULT_THRESHOLDS
 from ..models.vocab import VOCAB_KINDS
 from ..units import UNIT_LABELS
@@ -172,8 +172,4 @@ class AuditFilterForm(SafeForm):
     user = SelectField("User", coerce=optional_int, validate_choice=False,
                        validators=[one_of_choices("Choose a user from the list.")])
     start = DateField("From", validators=[Optional()])
-    end = DateField("To", validators=[Optional()])
-
-    def validate_end(self, field):
-        if field.data and self.start.data and field.data < self.start.data:
-            raise ValidationError("The end date is before the start date.")
+    end = DateField("To", validators=[Optional(), not_before("start")])

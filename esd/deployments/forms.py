@@ -4,7 +4,7 @@ from wtforms import (BooleanField, DateField, FieldList, Form, FormField, Hidden
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..forms import SafeForm, happened
+from ..forms import SafeForm, happened, not_before
 from ..models.deployments import EVIDENCE
 from ..parsing import optional_int
 
@@ -99,11 +99,7 @@ class DeploymentFilterForm(SafeForm):
     dog = SelectField("Dog", coerce=optional_int, validate_choice=False, validators=[Optional()])
     handler = SelectField("Handler", coerce=optional_int, validate_choice=False, validators=[Optional()])
     start = DateField("From", validators=[Optional()])
-    end = DateField("To", validators=[Optional()])
+    end = DateField("To", validators=[Optional(), not_before("start")])
     q = StringField("Case number or requesting agency", validators=[Optional(), Length(max=80)])
     with_finds = BooleanField("Only with finds")
     archived = BooleanField("Show archived")
-
-    def validate_end(self, field):
-        if field.data and self.start.data and field.data < self.start.data:
-            raise ValidationError("The end date is before the start date.")

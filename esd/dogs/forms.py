@@ -4,7 +4,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms import DateField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from ..forms import SafeForm, happened
+from ..forms import SafeForm, happened, not_before
 from ..models.core import DOG_STATUSES, SEXES
 from ..parsing import optional_int
 
@@ -130,12 +130,9 @@ class TeamForm(SafeForm):
                           validators=[DataRequired("Choose the handler."),
                                       one_of_choices("Choose a handler of this dog's agency.")])
     starts_on = DateField("Starts on", validators=[DataRequired("Give the first day of the team.")])
-    ends_on = DateField("Ends on (leave empty while the team works)", validators=[Optional()])
+    ends_on = DateField("Ends on (leave empty while the team works)",
+                        validators=[Optional(), not_before("starts_on", "The end date cannot be before the start date.")])
     notes = TextAreaField("Notes", filters=[none_if_blank], validators=[Optional(), Length(max=2000)])
-
-    def validate_ends_on(self, field):
-        if field.data and self.starts_on.data and field.data < self.starts_on.data:
-            raise ValidationError("The end date cannot be before the start date.")
 
 
 class EndTeamForm(SafeForm):

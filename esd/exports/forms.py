@@ -1,8 +1,8 @@
 """The export filter: a date range, sent by GET so a download link can be bookmarked."""
 from wtforms import DateField
-from wtforms.validators import Optional, ValidationError
+from wtforms.validators import Optional
 
-from ..forms import SafeForm
+from ..forms import SafeForm, not_before
 
 
 class ExportForm(SafeForm):
@@ -11,8 +11,4 @@ class ExportForm(SafeForm):
 
     clamp_dates = True
     start = DateField("From", validators=[Optional()])
-    end = DateField("To", validators=[Optional()])
-
-    def validate_end(self, field):
-        if field.data and self.start.data and field.data < self.start.data:
-            raise ValidationError("The end date is before the start date.")
+    end = DateField("To", validators=[Optional(), not_before("start")])

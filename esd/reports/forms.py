@@ -1,9 +1,9 @@
 """The filter shared by every dashboard and chart: agency, dog, handler, period, blind hides only."""
 from markupsafe import Markup, escape
 from wtforms import BooleanField, DateField, SelectField
-from wtforms.validators import Optional, ValidationError
+from wtforms.validators import Optional
 
-from ..forms import SafeForm
+from ..forms import SafeForm, not_before
 from ..parsing import optional_int
 
 
@@ -37,9 +37,5 @@ class ReportFilterForm(SafeForm):
     handler = SelectField("Handler", coerce=optional_int, validate_choice=False, validators=[Optional()],
                           widget=PlainSelect())
     start = DateField("From", validators=[Optional()])
-    end = DateField("To", validators=[Optional()])
+    end = DateField("To", validators=[Optional(), not_before("start")])
     blind = BooleanField("Blind hides only")
-
-    def validate_end(self, field):
-        if field.data and self.start.data and field.data < self.start.data:
-            raise ValidationError("The end date is before the start date.")

@@ -2,7 +2,7 @@
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional, ValidationError
 
-from ..forms import SafeForm
+from ..forms import SafeForm, not_before
 from ..parsing import NOT_AN_ID, optional_int
 from ..reports.forms import PlainSelect
 
@@ -23,11 +23,7 @@ class QueueFilterForm(SafeForm):
     handler = SelectField("Handler", coerce=optional_int, validate_choice=False, validators=[Optional(), _listed],
                           widget=PlainSelect())
     start = DateField("From", validators=[Optional()])
-    end = DateField("To", validators=[Optional()])
-
-    def validate_end(self, field):
-        if field.data and self.start.data and field.data < self.start.data:
-            raise ValidationError("The end date is before the start date.")
+    end = DateField("To", validators=[Optional(), not_before("start")])
 
 
 class SignOffForm(SafeForm):
