@@ -52,9 +52,7 @@ def mapping_form(sheets: list[dict], values: list, terms_of, layout: str) -> tup
     for i, sheet in enumerate(sheets):
         name = f"kind_{i}"
         keys[name] = sheet["key"]
-        setattr(Form, name, SelectField(f"{sheet['file']}" + (f" — sheet {sheet['name']}" if sheet["file"]
-                                        != sheet["name"] and not sheet["file"].endswith(f"{sheet['name']}.csv")
-                                        else "") + ": holds", choices=_choices(kind_choices()), default=sheet["kind"]))
+        setattr(Form, name, SelectField("This sheet holds", choices=_choices(kind_choices()), default=sheet["kind"]))
         for j, header in enumerate(sheet["headers"]):
             name = f"column_{i}_{j}"
             keys[name] = header.key
