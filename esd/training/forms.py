@@ -6,13 +6,14 @@ queueing a session offline are derived from the same fields, so a field is added
 (beside its model column). Rules that need the database or the user (the dog in scope,
 active vocabulary terms, the handler of the day) are in `services.load_session`.
 
-Field paths: WTForms names a hide's field `hides-2-device_type_id`; the API and the tablet
-speak the JSON path `hides[2].device_type_id` (see `json_path`).
+Field paths: the API and the tablet speak the JSON path `hides[2].device_type_id`; a list's rows
+are read one by one through the row's form (see `read`).
 """
 from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 
@@ -214,11 +215,6 @@ def row_columns(list_name: str) -> tuple[tuple[str, type], ...]:
     return fields_of(LISTS[list_name][0])
 
 
-def json_path(name: str) -> str:
-    """`hides-2-device_type_id` (the WTForms name) → `hides[2].device_type_id` (the JSON path)."""
-    return re.sub(r"^(\w+?)-(\d+)-(\w+)$", r"\1[\2].\3", name)
-
-
 # ---------------------------------------------------------------- reading JSON
 
 def _formvalue(value):
@@ -234,27 +230,32 @@ def _formvalue(value):
     return None
 
 
-def _flatten(values: dict, form_class: type[Form], prefix: str, path: str, out: list, errors: list) -> None:
+def _flatten(values: dict, form_class: type[Form], path: str, errors: list) -> MultiDict:
+    """One object of the body as form data for `form_class` (a list's row when `path` is set)."""
     known = {name for name, _ in fields_of(form_class)}
     for key in values:
-        if key not in known and (prefix or key not in READ_ONLY_KEYS | EXTRA_KEYS):
+        if key not in known and (path or key not in READ_ONLY_KEYS | EXTRA_KEYS):
             errors.append({"field": f"{path}{key}", "error": f"Unknown field: {str(key)[:40]}."})
+    out = []
     for name, _ in fields_of(form_class):
-        if name in LISTS and not prefix:
+        if name in LISTS and not path:
             continue
         text = _formvalue(values.get(name))
         if text is None:
             errors.append({"field": f"{path}{name}", "error": "Must be a single value, not a list or an object."})
             text = ""
-        out.append((prefix + name, text))
+        out.append((name, text))
+    return MultiDict(out)
 
 
-def formdata_from_json(data: dict) -> tuple[MultiDict, list[dict]]:
-    """The JSON body as WTForms form data, and the errors of its shape (lists, objects, unknown keys)."""
-    out: list = []
+def formdata_from_json(data: dict) -> tuple[MultiDict, dict[str, list[MultiDict]], list[dict]]:
+    """The JSON body as WTForms form data (the session's, and each list's rows'), and the errors of its
+    shape (lists, objects, unknown keys)."""
     errors: list[dict] = []
-    _flatten(data, SessionForm, "", "", out, errors)
+    session = _flatten(data, SessionForm, "", errors)
+    rows: dict[str, list[MultiDict]] = {}
     for list_name, (form_class, limit, title, noun) in LISTS.items():
+        rows[list_name] = []
         items = data.get(list_name)
         if items is None:
             continue
@@ -266,51 +267,74 @@ def formdata_from_json(data: dict) -> tuple[MultiDict, list[dict]]:
                 errors.append({"field": f"{list_name}[{i}]", "error": f"Each {noun} must be an object."})
                 item = {}
             # Every field is sent, blank when absent, so that an empty row keeps its position.
-            _flatten(item, form_class, f"{list_name}-{i}-", f"{list_name}[{i}].", out, errors)
-    return MultiDict(out), errors
+            rows[list_name].append(_flatten(item, form_class, f"{list_name}[{i}].", errors))
+    return session, rows, errors
 
 
-def form_errors(form: SessionForm) -> list[dict]:
-    """Each field's first error, by JSON path, in the order of the form."""
-    errors = []
-    for field in form:
-        if field.short_name in LISTS:
-            for entry in field.entries:
-                errors += [{"field": json_path(sub.name), "error": sub.errors[0]} for sub in entry.form if sub.errors]
-        elif field.errors:
-            errors.append({"field": field.name, "error": field.errors[0]})
-    return errors
+@dataclass(frozen=True)
+class TermUse:
+    """A vocabulary term a body names, where (its JSON path), of which kind, read without error."""
+
+    path: str
+    kind: str
+    label: str
+    value: int
 
 
-def read(data: dict) -> tuple[SessionForm, list[dict]]:
-    """Validate a JSON body against the schema; return the form and its errors by JSON path."""
-    formdata, errors = formdata_from_json(data)
+@dataclass
+class Reading:
+    """A body read through the schema: the session's form, each list's rows' values, every error, the terms."""
+
+    form: SessionForm
+    rows: dict[str, list[dict]] = field(default_factory=dict)
+    errors: list[dict] = field(default_factory=list)
+    terms: list[TermUse] = field(default_factory=list)
+
+
+def _note_fields(fields, path: str, reading: Reading) -> None:
+    """Note the first error of each field, and each term named without error."""
+    for f in fields:
+        if f.errors:
+            reading.errors.append({"field": f"{path}{f.short_name}", "error": f.errors[0]})
+        elif isinstance(f, TermField) and f.data is not None:
+            reading.terms.append(TermUse(f"{path}{f.short_name}", f.kind, f.label.text, f.data))
+
+
+def read(data: dict) -> Reading:
+    """Validate a JSON body against the schema; its values, and its errors by JSON path in the form's order.
+
+    Each list's rows are read by one form of the row's class, processed again for each row (WTForms'
+    `Form.process`): the same fields and validators as a FieldList of FormFields, without building
+    ten forms of eight fields for ten hides.
+    """
+    formdata, rows, shape_errors = formdata_from_json(data)
     form = SessionForm(formdata)
     form.validate()
-    return form, errors + form_errors(form)
+    reading = Reading(form, errors=shape_errors)
+    _note_fields((f for f in form if f.short_name not in LISTS), "", reading)
+    for list_name, (form_class, *_rest) in LISTS.items():
+        row_form, values = form_class(), []
+        for i, row in enumerate(rows[list_name]):
+            row_form.process(row)
+            row_form.validate()
+            values.append(dict(row_form.data))
+            _note_fields(row_form, f"{list_name}[{i}].", reading)
+        reading.rows[list_name] = values
+    return reading
 
 
-def clean_values(form: SessionForm) -> dict:
-    """The form's values as the record stores them."""
+def clean_values(reading: Reading) -> dict:
+    """The body's values as the record stores them."""
+    form = reading.form
     values = {name: form[name].data for name in record_columns()}
     values["blank_areas"] = values["blank_areas"] or 0
     values["client_uuid"] = form.client_uuid.data or None
-    values["hides"] = [dict(entry.data) for entry in form.hides.entries]
+    values["hides"] = reading.rows["hides"]
     for hide in values["hides"]:
         if hide["outcome"] == "missed":
             hide["seconds_to_find"] = None  # a missed hide has no time to find
-    values["false_alerts"] = [dict(entry.data) for entry in form.false_alerts.entries]
+    values["false_alerts"] = reading.rows["false_alerts"]
     return values
-
-
-def term_fields(form: SessionForm):
-    """(JSON path, field) of every vocabulary term the body names."""
-    for field in form:
-        if field.short_name in LISTS:
-            for entry in field.entries:
-                yield from ((json_path(sub.name), sub) for sub in entry.form if isinstance(sub, TermField))
-        elif isinstance(field, TermField):
-            yield field.name, field
 
 
 # ---------------------------------------------------------------- limits for the tablet

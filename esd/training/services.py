@@ -239,15 +239,14 @@ def parse_started_at(moment: datetime, tz: ZoneInfo) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
-def _check_terms(form: forms.SessionForm, kept: set[int], errors: list) -> None:
+def _check_terms(named: list[forms.TermUse], kept: set[int], errors: list) -> None:
     """Every vocabulary term the body names exists, is of its kind, and is active (or already in use)."""
-    named = [(path, field) for path, field in forms.term_fields(form) if field.data is not None and not field.errors]
-    ids = {field.data for _, field in named}
+    ids = {use.value for use in named}
     terms = {t.id: t for t in db.session.scalars(select(VocabularyTerm).where(VocabularyTerm.id.in_(ids)))} if ids else {}
-    for path, field in named:
-        term = terms.get(field.data)
-        if term is None or term.kind != field.kind or (not term.active and field.data not in kept):
-            errors.append({"field": path, "error": f"Unknown {field.label.text}."})
+    for use in named:
+        term = terms.get(use.value)
+        if term is None or term.kind != use.kind or (not term.active and use.value not in kept):
+            errors.append({"field": use.path, "error": f"Unknown {use.label}."})
 
 
 def load_session(data, user: User, now: datetime, session: TrainingSession | None = None) -> dict:
@@ -259,7 +258,8 @@ def load_session(data, user: User, now: datetime, session: TrainingSession | Non
     from flask import abort
     if not isinstance(data, dict):
         raise PayloadError([{"field": None, "error": "The body must be a JSON object."}], status=400)
-    form, errors = forms.read(data)
+    reading = forms.read(data)
+    form, errors = reading.form, reading.errors
     if form.dog_id.data is None:
         raise PayloadError(errors)
     dog = (db.session.get(Dog, form.dog_id.data, options=[joinedload(Dog.agency)])  # its zone is needed next
@@ -269,7 +269,7 @@ def load_session(data, user: User, now: datetime, session: TrainingSession | Non
         abort(404)
     if dog.archived_at is not None and (session is None or session.dog_id != dog.id):
         errors.append({"field": "dog_id", "error": "This dog is archived."})
-    clean = forms.clean_values(form)
+    clean = forms.clean_values(reading)
     clean["dog"] = dog
     clean["started_at"] = None
     if form.started_at.data is not None:
@@ -290,7 +290,7 @@ def load_session(data, user: User, now: datetime, session: TrainingSession | Non
     if session is not None:
         kept = ({session.environment_id} | {h.device_type_id for h in session.hides}
                 | {h.hiding_spot_id for h in session.hides} | {f.hiding_spot_id for f in session.false_alerts})
-    _check_terms(form, kept, errors)
+    _check_terms(reading.terms, kept, errors)
     clean["handler"] = _resolve_handler(form.handler_id.data, dog, user, clean["started_at"] or now,
                                         errors, session)
     if errors:
