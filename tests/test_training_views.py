@@ -89,7 +89,14 @@ def test_bad_filter_dates_are_reported_not_fatal(client, login_as):
     db.session.commit()
     response = client.get(f"/dogs/{dog.id}/sessions?start=31/12/2026&after=garbage")
     assert response.status_code == 200
-    assert "Start date must look like" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    # The message stands beside the field, which keeps what was typed; the list is still shown.
+    assert re.search(r'class="form-control is-invalid" id="start" name="start" type="date" value="31/12/2026">'
+                     r'<div class="invalid-feedback d-block">Not a valid date value.</div>', html)
+    assert 'data-test="sessions"' in html
+    backwards = client.get(f"/dogs/{dog.id}/sessions?start=2026-03-09&end=2026-03-01&purpose=nonsense")
+    html = backwards.get_data(as_text=True)
+    assert "The end date is before the start date." in html and "Not a valid choice." in html
 
 
 def test_overview_shows_dogs_behind_the_monthly_target(client, login_as):

@@ -1,5 +1,6 @@
-"""The sign-off queue's forms: its filter (a GET form) and the bulk sign-off (CSRF only; the chosen ids are read apart)."""
-from wtforms import DateField, SelectField
+"""The training lists' forms: the sign-off queue's filter (a GET form) and bulk sign-off (CSRF only; the
+chosen ids are read apart), and the filter of a dog's session list."""
+from wtforms import BooleanField, DateField, SelectField
 from wtforms.validators import Optional, ValidationError
 
 from ..forms import SafeForm, not_before
@@ -24,6 +25,19 @@ class QueueFilterForm(SafeForm):
                           widget=PlainSelect())
     start = DateField("From", validators=[Optional()])
     end = DateField("To", validators=[Optional(), not_before("start")])
+
+
+class SessionListFilterForm(SafeForm):
+    """A dog's sessions by dates, purpose and blind hides; a bad value is shown beside its field and ignored."""
+
+    class Meta:
+        csrf = False  # a GET form that changes nothing; its URL can be bookmarked
+
+    clamp_dates = True  # "to 9999-12-31" means to the end
+    start = DateField("From", validators=[Optional()])
+    end = DateField("To", validators=[Optional(), not_before("start")])
+    purpose = SelectField("Purpose", validators=[Optional()])  # choices: the view's, "Any" first
+    blind = BooleanField("Blind hides only")
 
 
 class SignOffForm(SafeForm):

@@ -1,5 +1,4 @@
 """Training pages: the tablet log, session lists and detail, sign-off, the agency overview, offline support."""
-from datetime import date
 
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for)
 from flask_login import current_user, login_required
@@ -7,14 +6,13 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Agency, Dog, Handler, TrainingSession, utcnow
-from ..models.training import PURPOSES
-from ..parsing import clamp_day, parse_day, parse_id
+from ..parsing import parse_id
 from ..proficiency import readiness
 from ..roles import MANAGE_ROLES, RECORD_ROLES
 from ..scoping import record_agency_ids, roles_required, scoped_get_or_404
 from . import forms, services
 from . import queue as sign_off_queue
-from .queue_forms import QueueFilterForm, SignOffForm
+from .queue_forms import QueueFilterForm, SessionListFilterForm, SignOffForm
 
 bp = Blueprint("training", __name__)
 
@@ -171,28 +169,17 @@ def sign_off_many():
     return redirect(url_for("training.queue", **_queue_args()))
 
 
-def _filters() -> tuple[services.SessionFilters, list[str]]:
-    """Filters from the query string; bad values are reported, not fatal."""
-    errors = []
+def _session_filters() -> tuple[SessionListFilterForm, services.SessionFilters]:
+    """The session list's filter form and what it filters by: a field with an error filters nothing."""
+    form = SessionListFilterForm(request.args)
+    form.purpose.choices = [("", "Any")] + list(services.PURPOSE_LABELS.items())
+    form.validate()
 
-    def day(name):
-        raw = request.args.get(name, "").strip()
-        if not raw:
-            return None
-        try:
-            return clamp_day(parse_day(raw, date.min, date.max))  # "to 9999-12-31" means to the end
-        except ValueError:
-            errors.append(f"{name.title()} date must look like 2026-03-31.")
-            return None
+    def valid(field):
+        return None if field.errors else field.data or None
 
-    purpose = request.args.get("purpose") or None
-    if purpose not in PURPOSES:
-        purpose = None
-    filters = services.SessionFilters(start=day("start"), end=day("end"), purpose=purpose,
-                                      blind_only=request.args.get("blind") in ("1", "on", "true"))
-    if filters.start and filters.end and filters.end < filters.start:
-        errors.append("The end date is before the start date.")
-    return filters, errors
+    return form, services.SessionFilters(start=valid(form.start), end=valid(form.end),
+                                         purpose=valid(form.purpose), blind_only=bool(form.blind.data))
 
 
 @bp.route("/dogs/<int:dog_id>/sessions")
@@ -200,10 +187,10 @@ def _filters() -> tuple[services.SessionFilters, list[str]]:
 def dog_sessions(dog_id):
     """A dog's sessions, newest first, filtered by dates, purpose and blind hides, page by page."""
     dog = scoped_get_or_404(Dog, dog_id)
-    filters, errors = _filters()
+    form, filters = _session_filters()
     rows, next_cursor = services.dog_sessions_page(dog, filters, request.args.get("after"))
     args = {k: v for k, v in request.args.items() if k not in ("after", "dog_id")}  # dog_id is the path's
-    return render_template("training/dog_sessions.html", dog=dog, rows=rows, filters=filters, errors=errors,
+    return render_template("training/dog_sessions.html", dog=dog, rows=rows, form=form,
                            next_url=url_for("training.dog_sessions", dog_id=dog.id, after=next_cursor, **args)
                            if next_cursor else None,
                            first_url=url_for("training.dog_sessions", dog_id=dog.id, **args)
