@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ..models.certifications import DISCIPLINES, RESULTS
 from ..models.core import DOG_STATUSES, SEXES
@@ -164,8 +165,9 @@ IGNORE = "-"  # a column mapped to nothing
 IGNORED_EXPORT_COLUMNS = {"time_zone"}
 
 
+@lru_cache(maxsize=65536)
 def normal(text) -> str:
-    """A header or value as compared: lower case, words joined by single underscores."""
+    """A header or value as compared: lower case, words joined by single underscores (a file repeats its values)."""
     return re.sub(r"[^0-9a-z]+", "_", str(text).strip().lower()).strip("_")
 
 

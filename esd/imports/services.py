@@ -11,10 +11,13 @@ second time, and a corrected file updates the rows it matches.
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import re
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Callable, Iterable
 
@@ -293,6 +296,8 @@ class Planner:
         self.unmatched_users: set[str] = set()
         self.records: dict[str, list[Rec]] = defaultdict(list)
         self.new_terms: dict[tuple[str, str], Rec] = {}
+        self.forms: dict = {}  # the training schema's forms, bound once (_verdict)
+        self.verdicts: dict = {}
         self._load()
 
     # -- what the database holds -----------------------------------------------------------------
@@ -332,7 +337,7 @@ class Planner:
     def _rows(self, model, *where) -> list[dict]:
         if self.agency.id is None:
             return []
-        return [dict(r._mapping) for r in db.session.execute(select(model.__table__).where(*where))]
+        return [r._mapping for r in db.session.execute(select(model.__table__).where(*where))]
 
     def _index_dog(self, rec: Rec) -> None:
         v = rec.values
@@ -421,8 +426,9 @@ class Planner:
     def convert(self, kind: Kind, raw: dict, utc_of: dict, where: tuple) -> dict | None:
         """Typed values of a row's cells; None (with the row's problems noted) when any is wrong."""
         values, ok = {}, True
+        columns = _columns_of(kind.name)
         for name, cell in raw.items():
-            column = kind.column(name)
+            column = columns[name]
             try:
                 values[name] = self.cell(kind, column, cell, utc_of.get(name, False))
             except RowError as error:
@@ -438,7 +444,7 @@ class Planner:
         if isinstance(text, str) and "\x00" in text:
             raise RowError(name, training_forms.NUL_MESSAGE)
         if t in ("text", "ref"):
-            limit = TEXT_LIMITS.get((kind.name, name)) or _column_length(kind.name, name)
+            limit = _text_limit(kind.name, name)
             if limit and len(text) > limit:
                 raise RowError(name, f"at most {limit} characters (this one has {len(text)}).")
             return text
@@ -767,8 +773,14 @@ class Planner:
                                                Rec("teams", row, None, "same", row["id"])))
 
     # sessions
-    def _plan_sessions(self, sp: SheetPlan) -> None:
-        kind = KINDS["sessions"]
+    def _plan_started(self, sp: SheetPlan, kind_name: str, keys: dict, own_rules) -> None:
+        """Sessions and deployments: a dog's record starting at an instant, by its handler of the day.
+
+        `own_rules(values, where)` checks what only the kind has (the training schema, the legal
+        authority …) and says whether the row is imported; `keys` finds the record by dog + start.
+        """
+        kind = KINDS[kind_name]
+        new_uuids: dict = {}
         for where, raw, utc_of in self.read_sheet(sp):
             values = self.convert(kind, raw, utc_of, where)
             if values is None:
@@ -784,31 +796,54 @@ class Planner:
                 self.problem(where, "started_at", "the start cannot be in the future.")
                 continue
             handler = self.handler_of(values, where, dog, started.astimezone(zone(self.tz)).date())
-            if not handler:
-                continue
-            if not self._schema_ok("sessions", values, where):
+            if not handler or not own_rules(values, where):
                 continue
             values["dog"], values["handler"] = dog, handler
-            values["blank_areas"] = values.get("blank_areas") or 0
             key = (dog.id, started) if dog.id else (id(dog), started)
-            existing = self.session_by_uuid.get(values.get("client_uuid")) if values.get("client_uuid") else None
-            existing = existing or self.session_keys.get(key)
+            uuid = values.get("client_uuid")
+            existing = (self.session_by_uuid.get(uuid) if uuid else None) or keys.get(key)
             if existing is not None and existing.where is not None:
                 self.problem(where, "started_at", f"duplicate of row {existing.where[2]} (same dog and start): "
                                                   "not imported twice.")
                 continue
-            rec = Rec("sessions", values, where)
-            if not self._remember_source("sessions", values, rec, where):
+            rec = Rec(kind_name, values, where)
+            if not self._remember_source(kind_name, values, rec, where):
                 continue
-            self._match("sessions", rec, existing, raw)
-            if values.get("client_uuid") and existing is None:
-                if db.session.scalar(select(TrainingSession.id).where(TrainingSession.client_uuid == values["client_uuid"])):
-                    self.problem(where, "client_uuid", "a session of another agency has this tablet id: not imported.")
-                    continue
-            self.session_keys[key] = rec
-            if values.get("client_uuid"):
-                self.session_by_uuid[values["client_uuid"]] = rec
-            self.records["sessions"].append(rec)
+            self._match(kind_name, rec, existing, raw)
+            keys[key] = rec
+            if uuid:
+                self.session_by_uuid[uuid] = rec
+                if existing is None:
+                    new_uuids[uuid] = (rec, key)
+            self.records[kind_name].append(rec)
+        self._refuse_other_agencies_uuids(new_uuids, keys)
+
+    def _refuse_other_agencies_uuids(self, new_uuids: dict, keys: dict) -> None:
+        """New sessions whose tablet id a session of another agency has: refused (asked in chunks, not per row)."""
+        taken = set()
+        pending = list(new_uuids)
+        for start in range(0, len(pending), 1000):
+            taken.update(db.session.scalars(select(TrainingSession.client_uuid).where(
+                TrainingSession.client_uuid.in_(pending[start:start + 1000]))))
+        if not taken:
+            return
+        refused = set()
+        for uuid in taken:
+            rec, key = new_uuids[uuid]
+            self.problem(rec.where, "client_uuid", "a session of another agency has this tablet id: not imported.")
+            refused.add(id(rec))
+            keys.pop(key, None)
+            self.session_by_uuid.pop(uuid, None)
+            if rec.values.get("id") is not None:
+                self.source["sessions"].pop(rec.values["id"], None)
+        self.records["sessions"] = [r for r in self.records["sessions"] if id(r) not in refused]
+
+    def _plan_sessions(self, sp: SheetPlan) -> None:
+        def own_rules(values: dict, where) -> bool:
+            values["blank_areas"] = values.get("blank_areas") or 0
+            return self._schema_ok("sessions", values, where)
+
+        self._plan_started(sp, "sessions", self.session_keys, own_rules)
 
     def _schema_ok(self, kind: str, values: dict, where) -> bool:
         """Check a session, hide or false alert row against the training schema (its bounds and messages)."""
@@ -825,39 +860,59 @@ class Planner:
             if isinstance(value, Rec) or (ours != name and value is not None):
                 value = 1  # a vocabulary term, found or to be created: its name was checked already
             data[name] = "" if value is None else ("true" if value is True else "false" if value is False else str(value))
-        form = form_class(MultiDict(data))
-        if form.validate():
-            return True
-        for field_ in form:
-            if field_.errors and not isinstance(field_, (training_forms.FieldList,)):
-                name = field_.short_name
-                self.problem(where, name[:-3] if name.endswith("_id") and name not in ("client_uuid",) else name,
-                             field_.errors[0])
-        return False
+        errors = self._verdict(form_class, data)
+        for name, message in errors:
+            self.problem(where, name[:-3] if name.endswith("_id") and name not in ("client_uuid",) else name, message)
+        return not errors
 
-    def session_of(self, values: dict, where, kind: str) -> Rec | None:
-        """The session a hide or false alert belongs to: the file's session id, else dog + start."""
-        if values.get("session_id") is not None:
-            rec = self.source["sessions"].get(values["session_id"])
+    def _verdict(self, form_class, data: dict) -> tuple[tuple[str, str], ...]:
+        """The schema's (field, first error) of a row's data; the same data is judged once.
+
+        Ten thousands of hides repeat a few hundred combinations of values, and the schema's
+        fields are judged each on its own value, so the verdict of one is the verdict of all.
+        One form per schema is bound once and given each new row (`Form.process`).
+        """
+        key = (form_class, tuple(data.items()))
+        verdict = self.verdicts.get(key)
+        if verdict is None:
+            form = self.forms.get(form_class)
+            if form is None:
+                form = self.forms[form_class] = form_class()
+            form.process(MultiDict(data))
+            form.validate()
+            verdict = tuple((f.short_name, f.errors[0]) for f in form
+                            if f.errors and not isinstance(f, training_forms.FieldList))
+            if len(self.verdicts) < 100_000:
+                self.verdicts[key] = verdict
+        return verdict
+
+    def parent_of(self, parent_kind: str, values: dict, where) -> Rec | None:
+        """The session (of a hide or false alert) or deployment (of a find) a row belongs to.
+
+        The file's id of it first; else the dog and its start (`session_started_at`, …).
+        """
+        singular = parent_kind[:-1]
+        id_column, start_column = f"{singular}_id", f"{singular}_started_at"
+        if values.get(id_column) is not None:
+            rec = self.source[parent_kind].get(values[id_column])
             if rec is not None:
                 return rec
-            if values.get("session_started_at") is None:
-                self.problem(where, "session_id", f"session {values['session_id']} is missing from the file's "
-                                                  "sessions (or was refused): this row is not imported.")
+            if values.get(start_column) is None:
+                self.problem(where, id_column, f"{singular} {values[id_column]} is missing from the file's "
+                                               f"{parent_kind} (or was refused): this row is not imported.")
                 return None
-        started = values.get("session_started_at")
+        started = values.get(start_column)
         if started is None:
-            self.problem(where, "session_started_at", "the session is required (its id or its start with the dog).")
+            self.problem(where, start_column, f"the {singular} is required (its id or its start with the dog).")
             return None
-        saved = self.problems[:]
         dog = self.dog_of(values, where)
         if dog is None:
             return None
-        self.problems = saved
-        rec = self.session_keys.get((dog.id, started) if dog.id else (id(dog), started))
+        keys = self.session_keys if parent_kind == "sessions" else self.deployment_keys
+        rec = keys.get((dog.id, started) if dog.id else (id(dog), started))
         if rec is None:
-            self.problem(where, "session_started_at", f"no session of {dog.values.get('name')} starts at "
-                                                      f"{self.agency.format_time(started)}: this row is not imported.")
+            self.problem(where, start_column, f"no {singular} of {dog.values.get('name')} starts at "
+                                              f"{self.agency.format_time(started)}: this row is not imported.")
         return rec
 
     # hides and false alerts
@@ -873,11 +928,11 @@ class Planner:
                 stmt = (select(model.__table__).join(parent_model, parent_model.id == parent_col)
                         .where(parent_model.agency_id == self.agency.id).order_by(parent_col, *order))
                 for row in db.session.execute(stmt):
-                    out[row._mapping[parent_col.key]].append(dict(row._mapping))
+                    out[row._mapping[parent_col.key]].append(row._mapping)  # a row, lighter than a dict
             self.existing_children[parent_kind] = out
         return self.existing_children[parent_kind]
 
-    def _plan_child(self, sp: SheetPlan, kind_name: str, parent_of, positioned: bool) -> None:
+    def _plan_child(self, sp: SheetPlan, kind_name: str, parent_kind: str, positioned: bool) -> None:
         kind = KINDS[kind_name]
         existing_all = self._children(kind_name)
         seen: dict = defaultdict(dict)  # parent -> position -> rec
@@ -886,7 +941,7 @@ class Planner:
             values = self.convert(kind, raw, utc_of, where)
             if values is None:
                 continue
-            parent = parent_of(values, where, kind_name)
+            parent = self.parent_of(parent_kind, values, where)
             if parent is None:
                 continue
             if kind_name in ("hides", "false_alerts") and not self._schema_ok(kind_name, values, where):
@@ -923,10 +978,122 @@ class Planner:
             self.records[kind_name].append(rec)
 
     def _plan_hides(self, sp: SheetPlan) -> None:
-        self._plan_child(sp, "hides", self.session_of, positioned=True)
+        self._plan_child(sp, "hides", "sessions", positioned=True)
 
     def _plan_false_alerts(self, sp: SheetPlan) -> None:
-        self._plan_child(sp, "false_alerts", self.session_of, positioned=False)
+        self._plan_child(sp, "false_alerts", "sessions", positioned=False)
+
+    # deployments and finds
+    def _plan_deployments(self, sp: SheetPlan) -> None:
+        def own_rules(values: dict, where) -> bool:
+            if not values.get("legal_authority"):
+                self.problem(where, "legal_authority", "choose the legal authority: "
+                                                       f"{', '.join(KINDS['deployments'].column('legal_authority').choices)}.")
+                return False
+            if values.get("duration_minutes") is not None and not 1 <= values["duration_minutes"] <= 1440:
+                self.problem(where, "duration_minutes", "a search lasts between 1 and 1440 minutes.")
+                return False
+            values["unverified_alert"] = bool(values.get("unverified_alert"))
+            return True
+
+        self._plan_started(sp, "deployments", self.deployment_keys, own_rules)
+
+    def parent_of(self, parent_kind: str, values: dict, where) -> Rec | None:
+        """The session (of a hide or false alert) or deployment (of a find) a row belongs to.
+
+        The file's id of it first; else the dog and its start (`session_started_at`, …).
+        """
+        singular = parent_kind[:-1]
+        id_column, start_column = f"{singular}_id", f"{singular}_started_at"
+        if values.get(id_column) is not None:
+            rec = self.source[parent_kind].get(values[id_column])
+            if rec is not None:
+                return rec
+            if values.get(start_column) is None:
+                self.problem(where, id_column, f"{singular} {values[id_column]} is missing from the file's "
+                                               f"{parent_kind} (or was refused): this row is not imported.")
+                return None
+        started = values.get(start_column)
+        if started is None:
+            self.problem(where, start_column, f"the {singular} is required (its id or its start with the dog).")
+            return None
+        dog = self.dog_of(values, where)
+        if dog is None:
+            return None
+        keys = self.session_keys if parent_kind == "sessions" else self.deployment_keys
+        rec = keys.get((dog.id, started) if dog.id else (id(dog), started))
+        if rec is None:
+            self.problem(where, start_column, f"no {singular} of {dog.values.get('name')} starts at "
+                                              f"{self.agency.format_time(started)}: this row is not imported.")
+        return rec
+
+    # hides and false alerts
+    def _children(self, parent_kind: str) -> dict:
+        """Existing hides, false alerts or finds of the agency, by parent id, in their order."""
+        if parent_kind not in self.existing_children:
+            model, parent_col, order, parent_model = {
+                "hides": (Hide, Hide.session_id, (Hide.position, Hide.id), TrainingSession),
+                "false_alerts": (FalseAlert, FalseAlert.session_id, (FalseAlert.id,), TrainingSession),
+                "finds": (Find, Find.deployment_id, (Find.id,), Deployment)}[parent_kind]
+            out = defaultdict(list)
+            if self.agency.id is not None:
+                stmt = (select(model.__table__).join(parent_model, parent_model.id == parent_col)
+                        .where(parent_model.agency_id == self.agency.id).order_by(parent_col, *order))
+                for row in db.session.execute(stmt):
+                    out[row._mapping[parent_col.key]].append(row._mapping)  # a row, lighter than a dict
+            self.existing_children[parent_kind] = out
+        return self.existing_children[parent_kind]
+
+    def _plan_child(self, sp: SheetPlan, kind_name: str, parent_kind: str, positioned: bool) -> None:
+        kind = KINDS[kind_name]
+        existing_all = self._children(kind_name)
+        seen: dict = defaultdict(dict)  # parent -> position -> rec
+        ordinal: dict = defaultdict(int)
+        for where, raw, utc_of in self.read_sheet(sp):
+            values = self.convert(kind, raw, utc_of, where)
+            if values is None:
+                continue
+            parent = self.parent_of(parent_kind, values, where)
+            if parent is None:
+                continue
+            if kind_name in ("hides", "false_alerts") and not self._schema_ok(kind_name, values, where):
+                continue
+            if kind_name == "hides" and values.get("outcome") == "missed":
+                values["seconds_to_find"] = None  # the schema's rule: a missed hide has no time to find
+            if kind_name == "hides":
+                values["blind"] = bool(values.get("blind"))
+            if kind_name == "finds":
+                values["evidence"] = values.get("evidence") or "pending"
+                values["missed_by_human_search"] = bool(values.get("missed_by_human_search"))
+            position = values.get("position") if positioned and values.get("position") is not None else ordinal[id(parent)]
+            ordinal[id(parent)] += 1
+            if position in seen[id(parent)]:
+                self.problem(where, "position", f"duplicate of row {seen[id(parent)][position].where[2]} "
+                                                "(same session and position): not imported twice.")
+                continue
+            if positioned:
+                values["position"] = position
+            rec = Rec(kind_name, values, where)
+            rec.parent = parent
+            seen[id(parent)][position] = rec
+            if not self._remember_source(kind_name, values, rec, where):
+                continue
+            if parent.id is not None:
+                rows = existing_all.get(parent.id, [])
+                if positioned and raw.get("position") is not None:
+                    match = next((r for r in rows if r["position"] == position), None)
+                else:
+                    match = rows[position] if position < len(rows) else None
+                if match is not None:
+                    self._match(kind_name, rec, Rec(kind_name, match, None, "same", match["id"]),
+                                [c for c in raw if c not in ("dog", "position") or (c == "position" and positioned)])
+            self.records[kind_name].append(rec)
+
+    def _plan_hides(self, sp: SheetPlan) -> None:
+        self._plan_child(sp, "hides", "sessions", positioned=True)
+
+    def _plan_false_alerts(self, sp: SheetPlan) -> None:
+        self._plan_child(sp, "false_alerts", "sessions", positioned=False)
 
     # deployments and finds
     def _plan_deployments(self, sp: SheetPlan) -> None:
@@ -967,29 +1134,8 @@ class Planner:
             self.deployment_keys[key] = rec
             self.records["deployments"].append(rec)
 
-    def deployment_of(self, values: dict, where, kind: str) -> Rec | None:
-        if values.get("deployment_id") is not None:
-            rec = self.source["deployments"].get(values["deployment_id"])
-            if rec is not None:
-                return rec
-            if values.get("deployment_started_at") is None:
-                self.problem(where, "deployment_id", f"deployment {values['deployment_id']} is missing from the "
-                                                     "file's deployments (or was refused): this row is not imported.")
-                return None
-        started = values.get("deployment_started_at")
-        if started is None:
-            self.problem(where, "deployment_started_at", "the deployment is required (its id or its start with the dog).")
-            return None
-        dog = self.dog_of(values, where)
-        if dog is None:
-            return None
-        rec = self.deployment_keys.get((dog.id, started) if dog.id else (id(dog), started))
-        if rec is None:
-            self.problem(where, "deployment_started_at", "no deployment of this dog starts then: not imported.")
-        return rec
-
     def _plan_finds(self, sp: SheetPlan) -> None:
-        self._plan_child(sp, "finds", self.deployment_of, positioned=False)
+        self._plan_child(sp, "finds", "deployments", positioned=False)
 
     # certifications
     def _plan_certifications(self, sp: SheetPlan) -> None:
@@ -1077,16 +1223,43 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
-def _column_length(kind: str, name: str) -> int | None:
+@lru_cache(maxsize=None)
+def _text_limit(kind: str, name: str) -> int | None:
+    """The most characters a text column holds: our bound, else the database's String(n)."""
+    if (kind, name) in TEXT_LIMITS:
+        return TEXT_LIMITS[(kind, name)]
     model = MODELS.get(kind)
     column = model.__table__.c.get(MODEL_COLUMN.get(name, name)) if model is not None else None
     return getattr(column.type, "length", None) if column is not None else None
 
 
+@lru_cache(maxsize=None)
+def _columns_of(kind_name: str) -> dict[str, Column]:
+    """A kind's columns by name (looked up for every cell of every row)."""
+    return {column.name: column for column in KINDS[kind_name].columns}
+
+
+@contextmanager
+def gc_paused():
+    """Pause the cyclic garbage collector while a plan of a hundred thousand rows is built or written.
+
+    Its full collections scan every object alive, and a plan keeps each row alive until it is
+    written: with it running, the collector takes a quarter of the time. The rows make no cycles.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def plan(sheets: list[Sheet], agency: Agency, mapping: Mapping | None = None, now: datetime | None = None,
          progress: Callable[[int], None] | None = None) -> Plan:
     """Read every sheet and match every row; write nothing (the dry run)."""
-    return Planner(agency, mapping or Mapping(), now or utcnow(), progress).run(sheets)
+    with gc_paused():
+        return Planner(agency, mapping or Mapping(), now or utcnow(), progress).run(sheets)
 
 
 def file_sha256(path: str) -> str:

@@ -22,7 +22,7 @@ from ..extensions import db
 from ..models import AuditEntry, Certification, User, VocabularyTerm
 from ..models.base import utcnow
 from ..models.versions import GLOBAL
-from .services import MODEL_COLUMN, MODELS, NOT_STORED, Plan, Rec
+from .services import MODEL_COLUMN, MODELS, NOT_STORED, Plan, Rec, gc_paused
 
 CHUNK = 5000
 BULK_KINDS = ("sessions", "hides", "false_alerts")
@@ -252,5 +252,6 @@ def _pg(value):
 def apply(plan: Plan, user: User | None, filename: str, sha256: str, size: int,
           progress: Callable[[int], None] | None = None) -> AuditEntry:
     """Write the plan in the current transaction (the caller commits); the import's audit event."""
-    return Writer(plan, user, progress).write(filename, sha256, size)
+    with gc_paused():
+        return Writer(plan, user, progress).write(filename, sha256, size)
 
