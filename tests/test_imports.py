@@ -19,14 +19,14 @@ from esd.imports import readers
 from esd.imports.readers import Refused, read_upload
 from esd.imports.services import Mapping, plan, remember
 from esd.imports.writer import apply
-from esd.models import (Agency, AuditEntry, Certification, Deployment, Dog, FalseAlert, Find, Handler, Hide,
+from esd.models import (Agency, AuditEntry, CaseOutcome, Certification, Deployment, Dog, FalseAlert, Find, Handler, Hide,
                         TeamAssignment, TrainingSession, User, VocabularyTerm, seed_vocabularies)
 from esd.reports import metrics
 from esd.rollups import differences
 from tests.helpers import (make_agency, make_certification, make_deployment, make_dog, make_handler, make_session,
                            make_team, make_user, password_hash, term)
 
-KINDS = (Dog, Handler, TeamAssignment, TrainingSession, Hide, FalseAlert, Deployment, Find, Certification)
+KINDS = (Dog, Handler, TeamAssignment, TrainingSession, Hide, FalseAlert, Deployment, Find, CaseOutcome, Certification)
 
 
 def write(tmp_path, name: str, data: bytes | str, encoding: str = "utf-8") -> str:
@@ -261,6 +261,30 @@ def test_a_certification_of_a_dog_in_another_agency_is_refused(program, tmp_path
     assert db.session.scalar(select(func.count()).select_from(Certification)) == 0
 
 
+def test_case_outcomes_import_by_their_deployment_update_when_corrected_and_refuse_impossible_counts(program, tmp_path):
+    dog = db.session.scalar(select(Dog).where(Dog.agency_id == program.id))
+    search = make_deployment(dog, db.session.scalar(select(Handler).where(Handler.agency_id == program.id)),
+                             started_at=datetime(2024, 9, 2, 14, 0, tzinfo=timezone.utc))
+    db.session.commit()
+    header = "dog,deployment_started_at_utc,devices_examined,devices_with_evidence,arrests\n"
+    the_plan = run_import(write(tmp_path, "outcomes.csv", header + "Rex,2024-09-02 14:00,5,3,1\n"), program)
+    assert messages(the_plan) == []
+    outcome = db.session.scalar(select(CaseOutcome).where(CaseOutcome.deployment_id == search.id))
+    assert (outcome.devices_examined, outcome.devices_with_evidence, outcome.arrests) == (5, 3, 1)
+    # The same deployment again, corrected: the one outcome is updated (and audited), not doubled.
+    run_import(write(tmp_path, "outcomes.csv", header + "Rex,2024-09-02 14:00,5,3,2\n"), program)
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(CaseOutcome)) == 1
+    assert db.session.get(CaseOutcome, outcome.id).arrests == 2
+    change = db.session.scalar(select(AuditEntry).where(AuditEntry.entity == "case_outcome", AuditEntry.action == "update"))
+    assert change.changes["arrests"] == [1, 2]
+    # More devices with evidence than examined is refused by row; the file's other rows are not the point.
+    refused = run_import(write(tmp_path, "outcomes.csv", header + "Rex,2024-09-02 14:00,2,3,1\n"), program,
+                         confirm=False)
+    assert messages(refused) == ["outcomes.csv, row 2, column devices_with_evidence: more devices with evidence "
+                                 "than devices examined."]
+
+
 def test_a_zip_with_paths_outside_its_folder_is_refused_whole(tmp_path):
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as z:
@@ -308,8 +332,10 @@ def _history(agency: Agency) -> None:
                              "seconds_to_find": 30 + i if (day + i) % 4 else None, "blind": i % 2 == 0}
                             for i, name in enumerate(("microSD card", "USB drive", "SIM card")[: 1 + day % 3])],
                      temperature_c=12.5, created_by_id=manager.id, notes="+1 trained well")
-    make_deployment(dog, second, started_at=datetime(2024, 8, 1, 13, 0, tzinfo=timezone.utc),
-                    finds=[{"device": "Phone", "missed_by_human_search": True, "evidence": "yes"}])
+    search = make_deployment(dog, second, started_at=datetime(2024, 8, 1, 13, 0, tzinfo=timezone.utc),
+                             finds=[{"device": "Phone", "missed_by_human_search": True, "evidence": "yes"}])
+    db.session.add(CaseOutcome(deployment_id=search.id, agency_id=agency.id, devices_examined=4,
+                               devices_with_evidence=2, arrests=1, children_safeguarded=None, updated_by_id=manager.id))
     new = make_certification(dog, second, issued_on=date(2024, 5, 1))
     make_certification(dog, first, issued_on=date(2023, 5, 1), replaced_by_id=new.id)
     db.session.commit()
@@ -317,7 +343,9 @@ def _history(agency: Agency) -> None:
 
 def _figures(agency_name: str, as_of: date) -> dict:
     agency = db.session.scalar(select(Agency).where(Agency.name == agency_name))
-    out = {"counts": {m.__tablename__: db.session.scalar(select(func.count()).select_from(m)) for m in KINDS}}
+    out = {"counts": {m.__tablename__: db.session.scalar(select(func.count()).select_from(m)) for m in KINDS},
+           "outcomes": sorted((o.devices_examined, o.devices_with_evidence, o.arrests, o.charges, o.children_safeguarded)
+                              for o in db.session.scalars(select(CaseOutcome).where(CaseOutcome.agency_id == agency.id)))}
     for dog in db.session.scalars(select(Dog).where(Dog.agency_id == agency.id)):
         filters = metrics.Filters(agency_ids=(agency.id,), dog_id=dog.id, tz=agency.timezone)
         rates = metrics.find_rates(filters, by="device_type")
@@ -361,6 +389,7 @@ def test_round_trip_export_import_gives_identical_figures_and_digests(app, tmp_p
         db.engine.dispose()
     assert after == before
     assert after["Juno"]["rate"][1] > 100
+    assert after["outcomes"] == [(4, 2, 1, None, None)]
     # And back again into this database's second agency: the same export, row for row.
     assert _csv_rows(back) == _csv_rows(data)
 

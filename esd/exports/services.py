@@ -21,8 +21,9 @@ from .. import spreadsheets
 from ..agency_day import local_days_clause
 from ..dates import format_local
 from ..extensions import db
-from ..models import (Agency, Certification, Deployment, Dog, FalseAlert, Find, Handler, Hide,
+from ..models import (Agency, CaseOutcome, Certification, Deployment, Dog, FalseAlert, Find, Handler, Hide,
                       TeamAssignment, TrainingSession, User, VocabularyTerm)
+from ..models.outcomes import OUTCOME_COUNTS
 from ..scoping import scope_clause
 
 LOCAL_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -179,6 +180,20 @@ def _finds(agency_ids, dates):
     return _started_in(stmt, Deployment, agency_ids, dates)
 
 
+def _outcomes(agency_ids, dates):
+    """The case outcome of each deployment (counts only), by the deployment it belongs to."""
+    updater = aliased(User)
+    stmt = (select(CaseOutcome.id, CaseOutcome.deployment_id,
+                   Deployment.started_at.label("deployment_started_at_utc"), Deployment.dog_id,
+                   *(getattr(CaseOutcome, c) for c in OUTCOME_COUNTS), updater.email.label("updated_by"),
+                   CaseOutcome.updated_at.label("updated_at_utc"), Agency.timezone.label("time_zone"))
+            .join(Deployment, Deployment.id == CaseOutcome.deployment_id)
+            .join(Agency, Agency.id == Deployment.agency_id)
+            .outerjoin(updater, updater.id == CaseOutcome.updated_by_id).order_by(CaseOutcome.id))
+    return _scoped(stmt, Deployment, agency_ids,
+                   _on_local_days(Deployment.started_at, Deployment.agency_id, agency_ids, dates))
+
+
 def _certifications(agency_ids, dates):
     body, creator = aliased(VocabularyTerm), aliased(User)
     stmt = (select(Certification.id, Certification.dog_id, Dog.name.label("dog"),
@@ -206,7 +221,7 @@ def _vocabulary(agency_ids, dates):
 # The export kinds, in the order the ZIP lists them.
 EXPORTS: dict[str, Callable[[list[int] | None, DateRange], Select]] = {
     "dogs": _dogs, "handlers": _handlers, "teams": _teams, "sessions": _sessions, "hides": _hides,
-    "false_alerts": _false_alerts, "deployments": _deployments, "finds": _finds,
+    "false_alerts": _false_alerts, "deployments": _deployments, "finds": _finds, "outcomes": _outcomes,
     "certifications": _certifications, "vocabulary": _vocabulary,
 }
 

@@ -14,6 +14,7 @@ from functools import lru_cache
 from ..models.certifications import DISCIPLINES, RESULTS
 from ..models.core import DOG_STATUSES, SEXES
 from ..models.deployments import EVIDENCE, LEGAL_AUTHORITIES
+from ..models.outcomes import MAX_OUTCOME_COUNT, OUTCOME_COUNTS
 from ..models.training import CONCEALMENTS, HEIGHTS, OUTCOMES, PRECIPITATIONS, PURPOSES, WINDS
 from ..models.vocab import VOCAB_KINDS
 
@@ -145,6 +146,13 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         _c("device_type", "term", True, vocab="device_type"), _c("hiding_spot", "term", vocab="hiding_spot"),
         _c("missed_by_human_search", "bool"), _c("evidence", "choice", choices=EVIDENCE), _c("notes"),
     ), key_help="deployment + order in the file"),
+    Kind("outcomes", "Case outcomes", (
+        SOURCE_ID, _c("deployment_id", "int", help="The deployment's id in the file's deployments sheet."),
+        _c("deployment_started_at", "instant", help="Or: the deployment's start (with the dog)."), *DOG_REF,
+        *(_c(count, "int", help=f"{count.replace('_', ' ').capitalize()}: 0 to {MAX_OUTCOME_COUNT}, empty when "
+                                "not known yet.") for count in OUTCOME_COUNTS),
+        _c("updated_by", "email", help="Who last recorded it (an account here)."), _c("updated_at", "instant"),
+    ), aliases=("case outcomes",), key_help="deployment (one outcome each)"),
     Kind("certifications", "Certifications", (
         SOURCE_ID, *DOG_REF, *HANDLER_REF,
         _c("body", "term", True, vocab="certifying_body", aliases=("certifying body",)),
@@ -159,7 +167,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
 
 # Written in this order: each kind's references are to kinds before it.
 ORDER = ("vocabulary", "handlers", "dogs", "teams", "sessions", "hides", "false_alerts", "deployments",
-         "finds", "certifications")
+         "finds", "outcomes", "certifications")
 IGNORE = "-"  # a column mapped to nothing
 # Columns of the export that an import reads from another column (the zone) or ignores (a name beside an id).
 IGNORED_EXPORT_COLUMNS = {"time_zone"}

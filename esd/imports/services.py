@@ -26,9 +26,10 @@ from werkzeug.datastructures import MultiDict
 
 from ..dates import zone
 from ..extensions import db
-from ..models import (Agency, Certification, Deployment, Dog, FalseAlert, Find, Handler, Hide, ImportMapping,
+from ..models import (Agency, CaseOutcome, Certification, Deployment, Dog, FalseAlert, Find, Handler, Hide, ImportMapping,
                       TeamAssignment, TrainingSession, User, VocabularyTerm)
 from ..models.base import utcnow
+from ..models.outcomes import MAX_OUTCOME_COUNT, OUTCOME_COUNTS
 from ..parsing import EARLIEST_DAY, LATEST_DAY, MAX_ID, within_window
 from ..training import forms as training_forms
 from .kinds import IGNORE, KINDS, ORDER, Column, Kind, kind_of_sheet, match_header, normal
@@ -42,13 +43,15 @@ TEXT_LIMITS = {("sessions", "notes"): training_forms.MAX_NOTES, ("false_alerts",
                ("deployments", "notes"): 5000, ("finds", "notes"): 500, ("certifications", "notes"): 4000,
                ("teams", "notes"): 2000}
 MODELS = {"handlers": Handler, "dogs": Dog, "teams": TeamAssignment, "sessions": TrainingSession, "hides": Hide,
-          "false_alerts": FalseAlert, "deployments": Deployment, "finds": Find, "certifications": Certification,
+          "false_alerts": FalseAlert, "deployments": Deployment, "finds": Find, "outcomes": CaseOutcome,
+          "certifications": Certification,
           "vocabulary": VocabularyTerm}
 # Our column -> the model's column, where they differ.
 MODEL_COLUMN = {"dog": "dog_id", "handler": "handler_id", "environment": "environment_id", "device_type": "device_type_id",
                 "hiding_spot": "hiding_spot_id", "location_type": "location_type_id", "body": "certifying_body_id",
                 "created_by": "created_by_id", "signed_off_by": "signed_off_by_id", "user": "user_id",
-                "replaced_by_id": "replaced_by_id", "session": "session_id", "deployment": "deployment_id"}
+                "replaced_by_id": "replaced_by_id", "session": "session_id", "deployment": "deployment_id",
+                "updated_by": "updated_by_id"}
 # Columns read to find a record's parent or identity, not stored as they are.
 NOT_STORED = {"id", "agency", "dog_id", "handler_id", "session_id", "session_started_at", "deployment_id",
               "deployment_started_at"}
@@ -998,144 +1001,47 @@ class Planner:
 
         self._plan_started(sp, "deployments", self.deployment_keys, own_rules)
 
-    def parent_of(self, parent_kind: str, values: dict, where) -> Rec | None:
-        """The session (of a hide or false alert) or deployment (of a find) a row belongs to.
-
-        The file's id of it first; else the dog and its start (`session_started_at`, …).
-        """
-        singular = parent_kind[:-1]
-        id_column, start_column = f"{singular}_id", f"{singular}_started_at"
-        if values.get(id_column) is not None:
-            rec = self.source[parent_kind].get(values[id_column])
-            if rec is not None:
-                return rec
-            if values.get(start_column) is None:
-                self.problem(where, id_column, f"{singular} {values[id_column]} is missing from the file's "
-                                               f"{parent_kind} (or was refused): this row is not imported.")
-                return None
-        started = values.get(start_column)
-        if started is None:
-            self.problem(where, start_column, f"the {singular} is required (its id or its start with the dog).")
-            return None
-        dog = self.dog_of(values, where)
-        if dog is None:
-            return None
-        keys = self.session_keys if parent_kind == "sessions" else self.deployment_keys
-        rec = keys.get((dog.id, started) if dog.id else (id(dog), started))
-        if rec is None:
-            self.problem(where, start_column, f"no {singular} of {dog.values.get('name')} starts at "
-                                              f"{self.agency.format_time(started)}: this row is not imported.")
-        return rec
-
-    # hides and false alerts
-    def _children(self, parent_kind: str) -> dict:
-        """Existing hides, false alerts or finds of the agency, by parent id, in their order."""
-        if parent_kind not in self.existing_children:
-            model, parent_col, order, parent_model = {
-                "hides": (Hide, Hide.session_id, (Hide.position, Hide.id), TrainingSession),
-                "false_alerts": (FalseAlert, FalseAlert.session_id, (FalseAlert.id,), TrainingSession),
-                "finds": (Find, Find.deployment_id, (Find.id,), Deployment)}[parent_kind]
-            out = defaultdict(list)
-            if self.agency.id is not None:
-                stmt = (select(model.__table__).join(parent_model, parent_model.id == parent_col)
-                        .where(parent_model.agency_id == self.agency.id).order_by(parent_col, *order))
-                for row in db.session.execute(stmt):
-                    out[row._mapping[parent_col.key]].append(row._mapping)  # a row, lighter than a dict
-            self.existing_children[parent_kind] = out
-        return self.existing_children[parent_kind]
-
-    def _plan_child(self, sp: SheetPlan, kind_name: str, parent_kind: str, positioned: bool) -> None:
-        kind = KINDS[kind_name]
-        existing_all = self._children(kind_name)
-        seen: dict = defaultdict(dict)  # parent -> position -> rec
-        ordinal: dict = defaultdict(int)
-        for where, raw, utc_of in self.read_sheet(sp):
-            values = self.convert(kind, raw, utc_of, where)
-            if values is None:
-                continue
-            parent = self.parent_of(parent_kind, values, where)
-            if parent is None:
-                continue
-            if kind_name in ("hides", "false_alerts") and not self._schema_ok(kind_name, values, where):
-                continue
-            if kind_name == "hides" and values.get("outcome") == "missed":
-                values["seconds_to_find"] = None  # the schema's rule: a missed hide has no time to find
-            if kind_name == "hides":
-                values["blind"] = bool(values.get("blind"))
-            if kind_name == "finds":
-                values["evidence"] = values.get("evidence") or "pending"
-                values["missed_by_human_search"] = bool(values.get("missed_by_human_search"))
-            position = values.get("position") if positioned and values.get("position") is not None else ordinal[id(parent)]
-            ordinal[id(parent)] += 1
-            if position in seen[id(parent)]:
-                self.problem(where, "position", f"duplicate of row {seen[id(parent)][position].where[2]} "
-                                                "(same session and position): not imported twice.")
-                continue
-            if positioned:
-                values["position"] = position
-            rec = Rec(kind_name, values, where)
-            rec.parent = parent
-            seen[id(parent)][position] = rec
-            if not self._remember_source(kind_name, values, rec, where):
-                continue
-            if parent.id is not None:
-                rows = existing_all.get(parent.id, [])
-                if positioned and raw.get("position") is not None:
-                    match = next((r for r in rows if r["position"] == position), None)
-                else:
-                    match = rows[position] if position < len(rows) else None
-                if match is not None:
-                    self._match(kind_name, rec, Rec(kind_name, match, None, "same", match["id"]),
-                                [c for c in raw if c not in ("dog", "position") or (c == "position" and positioned)])
-            self.records[kind_name].append(rec)
-
-    def _plan_hides(self, sp: SheetPlan) -> None:
-        self._plan_child(sp, "hides", "sessions", positioned=True)
-
-    def _plan_false_alerts(self, sp: SheetPlan) -> None:
-        self._plan_child(sp, "false_alerts", "sessions", positioned=False)
-
-    # deployments and finds
-    def _plan_deployments(self, sp: SheetPlan) -> None:
-        kind = KINDS["deployments"]
-        for where, raw, utc_of in self.read_sheet(sp):
-            values = self.convert(kind, raw, utc_of, where)
-            if values is None:
-                continue
-            dog = self.dog_of(values, where)
-            if dog is None:
-                continue
-            started = values.get("started_at")
-            if started is None or started > self.now + FUTURE_SKEW:
-                self.problem(where, "started_at", "the date and start time are required, and not in the future.")
-                continue
-            handler = self.handler_of(values, where, dog, started.astimezone(zone(self.tz)).date())
-            if not handler:
-                continue
-            if not values.get("legal_authority"):
-                self.problem(where, "legal_authority", "choose the legal authority: "
-                                                       f"{', '.join(KINDS['deployments'].column('legal_authority').choices)}.")
-                continue
-            if values.get("duration_minutes") is not None and not 1 <= values["duration_minutes"] <= 1440:
-                self.problem(where, "duration_minutes", "a search lasts between 1 and 1440 minutes.")
-                continue
-            values["dog"], values["handler"] = dog, handler
-            values["unverified_alert"] = bool(values.get("unverified_alert"))
-            key = (dog.id, started) if dog.id else (id(dog), started)
-            existing = self.deployment_keys.get(key)
-            if existing is not None and existing.where is not None:
-                self.problem(where, "started_at", f"duplicate of row {existing.where[2]} (same dog and start): "
-                                                  "not imported twice.")
-                continue
-            rec = Rec("deployments", values, where)
-            if not self._remember_source("deployments", values, rec, where):
-                continue
-            self._match("deployments", rec, existing, raw)
-            self.deployment_keys[key] = rec
-            self.records["deployments"].append(rec)
-
     def _plan_finds(self, sp: SheetPlan) -> None:
         self._plan_child(sp, "finds", "deployments", positioned=False)
+
+    # case outcomes
+    def _plan_outcomes(self, sp: SheetPlan) -> None:
+        """One outcome per deployment: matched by its deployment, so a corrected file updates it."""
+        kind = KINDS["outcomes"]
+        existing_by_deployment = {r["deployment_id"]: Rec("outcomes", r, None, "same", r["id"])
+                                  for r in self._rows(CaseOutcome, CaseOutcome.agency_id == self.agency.id)}
+        seen: dict = {}
+        for where, raw, utc_of in self.read_sheet(sp):
+            values = self.convert(kind, raw, utc_of, where)
+            if values is None:
+                continue
+            deployment = self.parent_of("deployments", values, where)
+            if deployment is None or not self._outcome_ok(values, where):
+                continue
+            if id(deployment) in seen:
+                self.problem(where, "deployment_id", f"duplicate of row {seen[id(deployment)].where[2]} (one outcome "
+                                                     "a deployment): not imported twice.")
+                continue
+            rec = Rec("outcomes", values, where)
+            rec.parent = deployment
+            seen[id(deployment)] = rec
+            if not self._remember_source("outcomes", values, rec, where):
+                continue
+            if deployment.id is not None:
+                self._match("outcomes", rec, existing_by_deployment.get(deployment.id), [c for c in raw if c != "dog"])
+            self.records["outcomes"].append(rec)
+
+    def _outcome_ok(self, values: dict, where) -> bool:
+        """The outcome's bounds (the model's checks, as messages): counts 0 to the maximum, evidence of examined."""
+        for count in OUTCOME_COUNTS:
+            if values.get(count) is not None and not 0 <= values[count] <= MAX_OUTCOME_COUNT:
+                self.problem(where, count, f"a count from 0 to {MAX_OUTCOME_COUNT}.")
+                return False
+        examined, evidence = values.get("devices_examined"), values.get("devices_with_evidence")
+        if examined is not None and evidence is not None and evidence > examined:
+            self.problem(where, "devices_with_evidence", "more devices with evidence than devices examined.")
+            return False
+        return True
 
     # certifications
     def _plan_certifications(self, sp: SheetPlan) -> None:

@@ -26,7 +26,7 @@ from .services import MODEL_COLUMN, MODELS, NOT_STORED, Plan, Rec, gc_paused
 
 CHUNK = 5000
 BULK_KINDS = ("sessions", "hides", "false_alerts")
-PARENT = {"hides": "session", "false_alerts": "session", "finds": "deployment"}
+PARENT = {"hides": "session", "false_alerts": "session", "finds": "deployment", "outcomes": "deployment"}
 
 
 def _id(value):
@@ -83,7 +83,7 @@ class Writer:
             self._orm(kind)
         session.flush()
         self._bulk_sessions()
-        for kind in ("deployments", "finds"):
+        for kind in ("deployments", "finds", "outcomes"):
             self._orm(kind)
             session.flush()
         self._certifications()
