@@ -15,7 +15,7 @@ from ..forms import SafeForm, not_before
 from ..models.core import DEFAULT_PROFICIENCY_STANDARD, DEFAULT_READINESS_WINDOW_DAYS, DEFAULT_THRESHOLDS
 from ..models.vocab import VOCAB_KINDS
 from ..units import UNIT_LABELS
-from ..roles import AGENCY_ROLES, ROLE_LABELS, ROLES
+from ..roles import AGENCY_ROLES, ROLE_LABELS, ROLES, TRAINER_RIGHT_ROLES
 
 KIND_LABELS = {"device_type": "Device types", "hiding_spot": "Hiding spots", "environment": "Environments",
                "certifying_body": "Certifying bodies", "location_type": "Location types"}
@@ -101,6 +101,8 @@ class UserForm(SafeForm):
     fiscal_year_start = SelectField("Fiscal year starts in (funders)", coerce=optional_int, default=1,
                                     choices=choices(FISCAL_START_CHOICES), validate_choice=False,
                                     validators=[one_of_choices("Choose a month from January to December.")])
+    trainer = BooleanField("Trainer right (a handler who plans, sees and closes the agency's sealed sessions; "
+                           "managers are trainers already)", default=False)
     active = BooleanField("Active (may log in)", default=True)
     password = PasswordField("Initial password", validators=[Length(max=MAX_LENGTH)])
 
@@ -130,6 +132,11 @@ class UserForm(SafeForm):
             raise ValidationError("Choose agencies from the list.")
         if field.data and self.role.data != "funder":
             raise ValidationError("Only funders are granted agencies.")
+
+    def validate_trainer(self, field):
+        if field.data and self.role.data not in TRAINER_RIGHT_ROLES:
+            raise ValidationError("Only a handler is given the trainer right: managers are trainers already; "
+                                  "administrators and funders train no team.")
 
     def validate_password(self, field):
         if not field.data:

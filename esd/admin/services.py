@@ -15,7 +15,7 @@ from ..extensions import db
 from ..models import Agency, AuditEntry, User, VocabularyTerm
 from ..models.core import DEFAULT_PROFICIENCY_STANDARD, DEFAULT_READINESS_WINDOW_DAYS
 from ..scoping import scope_clause
-from ..roles import AGENCY_ROLES
+from ..roles import AGENCY_ROLES, TRAINER_RIGHT_ROLES
 
 AGENCY_FIELDS = ("name", "timezone", "warning_window_days", "reminder_thresholds", "monthly_training_target_hours",
                  "temperature_unit", "proficiency_standard", "readiness_window_days",
@@ -85,6 +85,7 @@ def save_user(user: User | None, data: dict, agencies_by_id: dict[int, Agency]) 
     user.role = data["role"]
     user.agency_id = data["agency"] if data["role"] in AGENCY_ROLES else None
     user.active = data["active"]
+    user.trainer = bool(data.get("trainer")) and data["role"] in TRAINER_RIGHT_ROLES
     user.fiscal_year_start = data.get("fiscal_year_start") or 1
     user.granted_agencies = [agencies_by_id[i] for i in (data["grants"] or [])] if data["role"] == "funder" else []
     if data.get("password"):

@@ -117,7 +117,7 @@ def list_users():
 def _user_form(user: User | None) -> tuple[UserForm, dict[int, Agency]]:
     if request.method == "GET" and user is not None:
         form = UserForm(data={"email": user.email, "name": user.name, "role": user.role,
-                              "agency": user.agency_id, "active": user.active,
+                              "agency": user.agency_id, "active": user.active, "trainer": user.trainer,
                               "grants": [a.id for a in user.granted_agencies],
                               "fiscal_year_start": user.fiscal_year_start})
     else:

@@ -15,7 +15,7 @@ from ..models import AssessmentStandard, Dog, Handler, User, VocabularyTerm
 from ..models.assessments import BLINDNESS, BLINDNESS_LABELS, KIND_LABELS, KINDS
 from ..models.training import CONCEALMENTS, HEIGHTS, MAX_DURATION_MINUTES, PURPOSES
 from ..parsing import optional_int
-from ..scoping import can_manage
+from ..roles import is_trainer
 from ..training.services import PURPOSE_LABELS
 from .services import MAX_AREAS, MAX_REASON
 
@@ -135,15 +135,19 @@ class PlanForm(SafeForm):
 
     def validate_dog_id(self, field):
         dog = self.chosen_dog()
-        if dog is None or dog.archived_at is not None or not can_manage(self.user, dog.agency_id):
+        if dog is None or dog.archived_at is not None or not is_trainer(self.user, dog.agency_id):
             raise ValidationError("This dog is not one of your agency's dogs: choose one from the list.")
 
     def validate_handler_id(self, field):
         handler = named_record(Handler, field.data)
         dog = self.chosen_dog()
         if handler is None or handler.archived_at is not None or (dog and handler.agency_id != dog.agency_id) \
-                or not can_manage(self.user, handler.agency_id):
+                or not is_trainer(self.user, handler.agency_id):
             raise ValidationError("Choose a handler of the dog's agency.")
+        if handler.user_id is not None and handler.user_id == self.user.id:
+            # The seal hides a plan from its handler: the trainer who planned it could not see it again.
+            raise ValidationError("You cannot plan a session in which you are the handler: "
+                                  "another trainer plans it, so that you do not know where the aids are.")
 
     def validate_observer_id(self, field):
         if field.data is None:

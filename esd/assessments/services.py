@@ -18,7 +18,7 @@ from ..models import AssessmentStandard, Dog, PlannedArea, PlannedSession, Train
 from ..models.assessments import AREA_OUTCOMES
 from ..models.training import MAX_DURATION_MINUTES, MAX_SECONDS_TO_FIND
 from ..parsing import MAX_ID
-from ..roles import MANAGE_ROLES
+from ..roles import is_trainer  # the one rule of who is a trainer (managers, handlers given the right)
 from ..scoping import require_manage, scope_clause, scoped_get_or_404
 from ..training import forms as training_forms
 from ..training import services as training_services
@@ -40,11 +40,6 @@ class PlanError(Exception):
 
 
 # ---------------------------------------------------------------- who may do what
-
-def is_trainer(user: User, agency_id: int) -> bool:
-    """Trainers are the agency's managers (and admins): they plan, see and close sealed sessions."""
-    return user.role == "admin" or (user.role in MANAGE_ROLES and user.agency_id == agency_id)
-
 
 def _is_handler_of(user: User, plan: PlannedSession) -> bool:
     return user.handler is not None and user.handler.id == plan.handler_id

@@ -1,8 +1,10 @@
 """Planned, sealed sessions and assessments: plan, record at the site (offline too), close and compare; standards."""
 from __future__ import annotations
 
+from functools import wraps
+
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from ..forms import form_status
 from ..agency_day import viewer_today
@@ -11,7 +13,7 @@ from ..extensions import db
 from ..models import AssessmentStandard, Dog, PlannedSession, terms, utcnow
 from ..models.assessments import BLINDNESS_LABELS, KIND_LABELS
 from ..parsing import optional_int
-from ..roles import MANAGE_ROLES, RECORD_ROLES
+from ..roles import MANAGE_ROLES, RECORD_ROLES, is_trainer
 from ..scoping import record_agency_ids, require_manage, roles_required, scoped_get_or_404
 from ..training.services import agency_tz
 from . import comparison, services
@@ -29,6 +31,22 @@ def _plan_or_404(plan_id: int) -> PlannedSession:
     return scoped_get_or_404(PlannedSession, plan_id)
 
 
+def _may_plan(user) -> bool:
+    """A trainer of their own agency (an admin of any): managers, and handlers given the trainer right."""
+    return user.role in RECORD_ROLES and is_trainer(user, user.agency_id)
+
+
+def trainer_required(view):
+    """Allow a view to trainers only; everyone else gets 404, anonymous users the login page."""
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not _may_plan(current_user):
+            abort(404)
+        return view(*args, **kwargs)
+    return wrapped
+
+
 @bp.route("/planned")
 @roles_required(*RECORD_ROLES)
 def list_plans():
@@ -36,7 +54,7 @@ def list_plans():
     plans = services.plans_in_scope(record_agency_ids())
     return render_template("assessments/list.html", plans=plans,
                            may_see={p.id: services.may_see_plan(current_user, p) for p in plans},
-                           may_plan=current_user.role in MANAGE_ROLES)
+                           may_plan=_may_plan(current_user))
 
 
 def _save_plan(form: PlanForm, plan: PlannedSession):
@@ -57,7 +75,7 @@ def _save_plan(form: PlanForm, plan: PlannedSession):
 
 
 @bp.route("/planned/new", methods=["GET", "POST"])
-@roles_required(*MANAGE_ROLES)
+@trainer_required
 def new_plan():
     """A trainer plans a session: the dog, the areas and what is placed in each (sealed from the handler)."""
     form = PlanForm(user=current_user)
@@ -65,7 +83,8 @@ def new_plan():
         dog_id = optional_int(request.args.get("dog_id"))
         if dog_id is not None:
             dog = scoped_get_or_404(Dog, dog_id)
-            require_manage(dog.agency_id)
+            if not is_trainer(current_user, dog.agency_id):
+                abort(404)
             form.dog_id.data = dog.id
             team = dog.current_team()
             form.handler_id.data = team.handler_id if team else None
@@ -82,7 +101,7 @@ def new_plan():
 
 
 @bp.route("/planned/<int:plan_id>/edit", methods=["GET", "POST"])
-@roles_required(*MANAGE_ROLES)
+@trainer_required
 def edit_plan(plan_id):
     """Change a plan: freely before the start; after it only its trainer, with a reason (audited)."""
     plan = _plan_or_404(plan_id)
@@ -121,7 +140,7 @@ def plan_detail(plan_id):
                            verdict_labels=comparison.VERDICT_LABELS,
                            may_record=services.may_record(current_user, plan),
                            may_edit=services.may_edit_plan(current_user, plan),
-                           may_close=services.is_trainer(current_user, plan.agency_id) and not plan.is_closed
+                           may_close=is_trainer(current_user, plan.agency_id) and not plan.is_closed
                            and revealed, close_form=CloseForm(duration_minutes=services.default_duration(plan, utcnow())),
                            recorded=sum(1 for a in plan.areas if a.outcome is not None))
 
@@ -170,11 +189,11 @@ def record_outcome(plan_id, area_id):
 
 
 @bp.route("/planned/<int:plan_id>/close", methods=["POST"])
-@roles_required(*MANAGE_ROLES)
+@trainer_required
 def close(plan_id):
     """Reveal and compare: the plan becomes a training session with its hides and false alerts."""
     plan = _plan_or_404(plan_id)
-    if not services.is_trainer(current_user, plan.agency_id) or not services.may_see_plan(current_user, plan):
+    if not is_trainer(current_user, plan.agency_id) or not services.may_see_plan(current_user, plan):
         abort(404)
     form = CloseForm()
     if not form.validate_on_submit():

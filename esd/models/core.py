@@ -102,6 +102,8 @@ class User(UserMixin, db.Model):
     email_reminders: Mapped[bool] = mapped_column(Boolean, default=True)
     # A funder's fiscal year starts on the first of this month (1: the calendar year).
     fiscal_year_start: Mapped[int] = mapped_column(Integer, default=1)
+    # The trainer right: a handler who plans, sees and closes the agency's sealed sessions (roles.is_trainer).
+    trainer: Mapped[bool] = mapped_column(Boolean, default=False)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -114,6 +116,8 @@ class User(UserMixin, db.Model):
         # Managers and handlers belong to exactly one agency; admins and funders to none.
         CheckConstraint("(role IN ('manager', 'handler')) = (agency_id IS NOT NULL)", name="role_agency"),
         CheckConstraint("fiscal_year_start BETWEEN 1 AND 12", name="fiscal_year_start"),
+        # Only a handler is given the trainer right: managers are trainers already, admins and funders train no team.
+        CheckConstraint("NOT trainer OR role = 'handler'", name="trainer_handler"),
     )
 
     @property
