@@ -4,6 +4,9 @@ Each area lists its routes in `tests/access_cases/<area>.py` as `CASES = [Route(
 `tests/test_access_matrix.py` runs them all and fails for any endpoint of the app that no
 case names, so a route added without thinking about scoping cannot slip in.
 
+A fifth user, "trainer", is a handler of the user's agency given the trainer right: unless a case names
+"trainer", it is expected to answer as a handler does (so every manager-only page stays closed to it).
+
 Expectations per role are "ok" (any answer but 401/403/404/500 and not the login page) or
 "deny" (exactly 404). Anonymous users always get the login page (HTML) or 401 (API).
 For a record of the *other* agency every role but admin is denied, whatever "own" says,
@@ -19,7 +22,7 @@ from typing import Callable
 from esd.extensions import db
 from tests import helpers as h
 
-ROLES = ("admin", "manager", "handler", "funder")
+ROLES = ("admin", "manager", "handler", "trainer", "funder")
 
 
 @dataclass
@@ -35,21 +38,29 @@ class Route:
 
     def expectation(self, role: str, side: str) -> str:
         if side == "own":
-            return self.own[role]
+            return _of(self.own, role)
         if self.other is not None:
-            return self.other[role]
+            return _of(self.other, role)
         if self.params is None:
-            return self.own[role]
+            return _of(self.own, role)
         return self.own[role] if role == "admin" else "deny"
 
 
+def _of(table: dict[str, str], role: str) -> str:
+    return table.get(role, table["handler"]) if role == "trainer" else table[role]
+
+
 def ok_for(*roles: str) -> dict[str, str]:
-    """Expectation dict: these roles are allowed, the others denied."""
-    return {role: ("ok" if role in roles else "deny") for role in ROLES}
+    """Expectation dict: these roles are allowed, the others denied (a trainer as a handler, unless named)."""
+    allowed = set(roles) | ({"trainer"} if "handler" in roles else set())
+    return {role: ("ok" if role in allowed else "deny") for role in ROLES}
 
 
 RECORD_READERS = ok_for("admin", "manager", "handler")
 MANAGERS = ok_for("admin", "manager")
+TRAINERS = ok_for("admin", "manager", "trainer")  # plan, edit and close sealed sessions
+# A record the own handler created (the world's session): they may change it; another handler (the trainer) not.
+CREATOR = {**RECORD_READERS, "trainer": "deny"}
 ADMINS = ok_for("admin")
 EVERYONE = ok_for(*ROLES)
 
@@ -82,7 +93,20 @@ def build_world() -> SimpleNamespace:
     return SimpleNamespace(own=own, other=other, admin=admin, funder=funder)
 
 
+def trainer_of(side: SimpleNamespace) -> SimpleNamespace:
+    """A handler of the side's agency given the trainer right, with a dog of their own (made once per side)."""
+    if not hasattr(side, "trainer_user"):
+        side.trainer_user = h.make_user("handler", side.agency, trainer=True, name=f"Trainer {side.name}")
+        side.trainer_handler = h.make_handler(side.agency, user_id=side.trainer_user.id)
+        side.trainer_dog = h.make_dog(side.agency)
+        h.make_team(side.trainer_dog, side.trainer_handler)
+        db.session.commit()
+    return side
+
+
 def user_for(world: SimpleNamespace, role: str):
+    if role == "trainer":
+        return trainer_of(world.own).trainer_user
     return {"admin": world.admin, "manager": world.own.manager,
             "handler": world.own.handler_user, "funder": world.funder}[role]
 

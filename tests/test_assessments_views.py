@@ -188,12 +188,16 @@ def _sealed_world():
     return world, observer, plan
 
 
-@pytest.mark.parametrize("who", ["handler", "observer"])
+@pytest.mark.parametrize("who", ["handler", "observer", "trainer handler", "trainer observer"])
 def test_the_handler_and_the_observer_read_nothing_of_the_plan_anywhere(app, who):
     """Walk every GET route, export and API of the access matrix, the service worker and the page it keeps
-    offline, as the handler of the dog and as the observer: no placement detail shows before closing."""
+    offline, as the handler of the dog and as the observer: no placement detail shows before closing, even
+    when they hold the trainer right."""
     world, observer, plan = _sealed_world()
-    user = world.own.handler_user if who == "handler" else observer
+    user = world.own.handler_user if who.endswith("handler") else observer
+    if who.startswith("trainer"):
+        user.trainer = True
+        db.session.commit()
     client = app.test_client()
     login(client, user)
     seen, answered = [], {}
@@ -214,7 +218,7 @@ def test_the_handler_and_the_observer_read_nothing_of_the_plan_anywhere(app, who
         response = client.get(extra)
         seen += [(extra, text) for text in _texts(response)]
     assert answered["assessments.plan_detail"] == 200 and answered["assessments.list_plans"] == 200
-    assert answered["assessments.record"] == (200 if who == "observer" else 404)
+    assert answered["assessments.record"] == (200 if who.endswith("observer") else 404)
     for url, text in seen:
         for secret in SECRETS:
             assert secret not in text, f"{secret!r} shows at {url}"
