@@ -3,9 +3,10 @@ from datetime import date
 
 from sqlalchemy import select
 
-from esd.demo import seed_demo
+from esd.demo import demo_logins, seed_demo
 from esd.extensions import db
-from esd.models import PlannedSession
+from esd.models import PlannedSession, User
+from esd.roles import is_trainer
 
 
 def test_the_demo_has_a_failed_then_passed_assessment_and_a_sealed_plan_for_today():
@@ -21,3 +22,11 @@ def test_the_demo_has_a_failed_then_passed_assessment_and_a_sealed_plan_for_toda
     closed = [p for p in plans if p.is_closed]
     assert len(closed) == 4 and all(p.training_session.hide_count > 0 for p in closed)
     assert sum(p.training_session.blank_areas for p in closed) == 6
+
+
+def test_the_demo_has_a_handler_with_the_trainer_right_among_its_printed_logins():
+    seed_demo(date(2026, 5, 1))
+    trainers = list(db.session.scalars(select(User).where(User.trainer.is_(True))))
+    assert [(u.name, u.role) for u in trainers] == [("Ray Kowalski", "handler")]
+    assert is_trainer(trainers[0], trainers[0].agency_id)
+    assert ("handler with the trainer right, Great Plains ICAC Task Force", trainers[0].email) in demo_logins()

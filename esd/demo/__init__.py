@@ -32,7 +32,7 @@ def database_counts() -> dict[str, int]:
 
 def demo_logins() -> list[tuple[str, str]]:
     """The demo accounts to try, as (role, e-mail): admin, a manager and a handler of the first
-    three task forces, the funder."""
+    three task forces, a handler with the trainer right, the funder."""
     users = db.session.scalars(select(User).where(User.email.like(f"%@{DEMO_DOMAIN}"))
                                .order_by(User.id)).all()
     agencies: list = []
@@ -46,6 +46,9 @@ def demo_logins() -> list[tuple[str, str]]:
     logins = [("admin", u.email) for u in users if u.role == "admin"]
     for role in ("manager", "handler"):
         logins += [(f"{role}, {u.agency.name}", u.email) for (r, a), u in picked.items() if r == role]
+    trainer = next((u for u in users if u.role == "handler" and u.trainer), None)
+    if trainer is not None:
+        logins.append((f"handler with the trainer right, {trainer.agency.name}", trainer.email))
     for u in users:
         if u.role == "funder":
             granted = u.granted_agencies

@@ -107,7 +107,9 @@ def demo_plan(today: date, rng: random.Random) -> Plan:
     managers = [UserPlan(f"manager.{a.code.lower()}@{DEMO_DOMAIN}", name, "manager", a)
                 for a, name in ((cascade, "Lt. Sarah Cole"), (plains, "Sgt. Dwayne Harris"),
                                 (chesapeake, "Lt. Karen Wu"))]
-    handler_users = [UserPlan(h.email, h.name, "handler", h.agency, h) for h in handlers if h.email]
+    # Ray Kowalski, the Great Plains' most senior handler, plans and closes sealed sessions (the trainer right).
+    handler_users = [UserPlan(h.email, h.name, "handler", h.agency, h, trainer=h is kowalski)
+                     for h in handlers if h.email]
     funder = UserPlan(FUNDER_EMAIL, "Grace Holloway (Bright Path Foundation)", "funder",
                       grants=(cascade, plains))
     users = [admin, *managers, *handler_users, funder]

@@ -73,6 +73,7 @@ class UserPlan:
     handler: HandlerPlan | None = None
     grants: tuple = ()
     id: int | None = None
+    trainer: bool = False  # a handler given the trainer right
 
 
 @dataclass

@@ -134,7 +134,7 @@ class Writer:
                      created_at=created) for a in plan.agencies], ids=True)):
             agency.id, agency.zone = agency_id, ZoneInfo(agency.tz)
         user_rows = [dict(email=u.email, name=u.name, role=u.role, password_hash=password_hash,
-                          agency_id=u.agency.id if u.agency else None, created_at=created)
+                          agency_id=u.agency.id if u.agency else None, trainer=u.trainer, created_at=created)
                      for u in plan.users]
         for user, user_id in zip(plan.users, self.insert(User, user_rows, ids=True)):
             user.id = user_id
