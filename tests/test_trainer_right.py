@@ -130,6 +130,8 @@ def test_a_handler_trainer_cannot_plan_for_their_own_dog_nor_see_its_plan(app):
     world = build_world()
     side = trainer_of(world.own)
     client = login(app, side.trainer_user)
+    assert "Plan a session" not in page(client.get(f"/dogs/{side.trainer_dog.id}"))
+    assert "Plan a session" in page(client.get(f"/dogs/{world.own.dog.id}"))
     response = client.post("/planned/new", data=plan_form(side.trainer_dog, side.trainer_handler))
     assert response.status_code == 400
     assert "You cannot plan a session in which you are the handler" in page(response)

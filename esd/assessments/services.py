@@ -397,4 +397,10 @@ def dog_section(dog: Dog, today: date, user: User) -> dict:
         PlannedSession.planned_on.desc(), PlannedSession.id.desc()).limit(20)))
     return {"open": [p for p in plans if not p.is_closed],
             "assessments": [p for p in plans if p.is_closed and p.is_assessment][:5],
-            "can_plan": is_trainer(user, dog.agency_id)}
+            "can_plan": is_trainer(user, dog.agency_id) and not _works(user, dog, today)}
+
+
+def _works(user: User, dog: Dog, today: date) -> bool:
+    """Whether the user is the dog's handler today (a trainer does not plan a session they would handle)."""
+    team = dog.current_team(today) if user.handler is not None else None
+    return team is not None and team.handler_id == user.handler.id
