@@ -184,3 +184,20 @@ def test_the_right_opens_no_manager_page(app):
                 f"/dogs/{world.other.dog.id}", "/training/queue"):
         assert client.get(url).status_code == 404, url
     assert "New standard" not in page(client.get("/standards"))
+
+
+def test_a_handler_trainers_home_lists_the_open_plans_they_may_close(app):
+    world = build_world()
+    side = trainer_of(world.own)
+    theirs = make_plan(world.own.dog, world.own.handler, world.own.manager, blindness="single_blind",
+                       areas=[area("Office 1", "USB drive", "Book")])
+    own_dog = make_plan(side.trainer_dog, side.trainer_handler, world.own.manager, blindness="single_blind",
+                        areas=[area("Garage", "USB drive", "Book")])
+    elsewhere = make_plan(world.other.dog, world.other.handler, world.other.manager, blindness="single_blind",
+                          areas=[area("Shed", "USB drive", "Book")])
+    db.session.commit()
+    home = page(login(app, side.trainer_user).get("/"))
+    assert "Planned sessions to close" in home
+    assert f"/planned/{theirs.id}\"" in home
+    assert f"/planned/{own_dog.id}\"" not in home and f"/planned/{elsewhere.id}\"" not in home
+    assert "Planned sessions to close" not in page(login(app, world.own.handler_user).get("/"))

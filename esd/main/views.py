@@ -3,6 +3,7 @@ from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from ..assessments import home as assessments
 from ..certifications import home as certifications
 from ..dates import format_local
 from ..extensions import db
@@ -24,6 +25,7 @@ HOME_SECTIONS = (
     ("hours", training.hours_section),
     ("readiness", proficiency.readiness_section),
     ("failed_reminders", certifications.failed_reminders_section),
+    ("trainer", assessments.trainer_section),
     ("last_sessions", training.last_sessions_section),
 )
 
