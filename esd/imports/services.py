@@ -873,7 +873,8 @@ class Planner:
 
         Ten thousands of hides repeat a few hundred combinations of values, and the schema's
         fields are judged each on its own value, so the verdict of one is the verdict of all.
-        One form per schema is bound once and given each new row (`Form.process`).
+        One form per schema is bound once and given each new row (`Form.process`). Sessions are
+        not remembered: each has its own start.
         """
         key = (form_class, tuple(data.items()))
         verdict = self.verdicts.get(key)
@@ -885,8 +886,8 @@ class Planner:
             form.validate()
             verdict = tuple((f.short_name, f.errors[0]) for f in form
                             if f.errors and not isinstance(f, training_forms.FieldList))
-            if len(self.verdicts) < 100_000:
-                self.verdicts[key] = verdict
+            if form_class is not training_forms.SessionForm and len(self.verdicts) < 100_000:
+                self.verdicts[key] = verdict  # (a session's start and tablet id are its own: never seen again)
         return verdict
 
     def parent_of(self, parent_kind: str, values: dict, where) -> Rec | None:
@@ -978,6 +979,8 @@ class Planner:
                 if match is not None:
                     self._match(kind_name, rec, Rec(kind_name, match, None, "same", match["id"]),
                                 [c for c in raw if c not in ("dog", "position") or (c == "position" and positioned)])
+                    if rec.action == "same":
+                        rec.values = {}  # nothing to write, and nothing refers to a hide: a repeat stays small
             self.records[kind_name].append(rec)
 
     def _plan_hides(self, sp: SheetPlan) -> None:
