@@ -190,8 +190,7 @@ def _outcomes(agency_ids, dates):
             .join(Deployment, Deployment.id == CaseOutcome.deployment_id)
             .join(Agency, Agency.id == Deployment.agency_id)
             .outerjoin(updater, updater.id == CaseOutcome.updated_by_id).order_by(CaseOutcome.id))
-    return _scoped(stmt, Deployment, agency_ids,
-                   _on_local_days(Deployment.started_at, Deployment.agency_id, agency_ids, dates))
+    return _started_in(stmt, Deployment, agency_ids, dates)
 
 
 def _certifications(agency_ids, dates):
