@@ -129,6 +129,7 @@ def _register_security_hooks(app: Flask) -> None:
         from flask import g
         g.pop("_login_user", None)
         g.pop("unread_notifications", None)
+        g.pop("granted_agency_ids", None)  # esd/scoping.py's per-request memo
 
     @app.before_request
     def refuse_nul():
