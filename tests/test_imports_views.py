@@ -198,6 +198,16 @@ def test_refused_rows_are_listed_with_file_row_column_and_reason_paged_and_as_cs
     assert rows[1][:4] == ["log.csv", "log", "2", "started_at"]
 
 
+def test_a_file_named_in_any_script_is_previewed_and_its_refused_rows_downloaded(client, manager, program):
+    token = token_of(upload(client, "训练日志 “2024”.csv", "dog,started_at,duration_minutes,purpose\nGhost,2024-03-10 09:30,45,maintenance\n"))
+    assert "训练日志 “2024”.csv" in client.get(f"/imports/{token}").get_data(as_text=True)
+    response = client.get(f"/imports/{token}/refused.csv")
+    assert response.status_code == 200 and "unknown dog 'Ghost'" in response.get_data(as_text=True)
+    # A real server writes headers in Latin-1: the name in the header is ASCII (the page keeps the user's).
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="refused-rows-')
+    assert response.headers["Content-Disposition"].isascii()
+
+
 @pytest.mark.parametrize("encoding", ["latin-1", "utf-16"])
 def test_a_file_in_another_encoding_is_read_and_its_bad_rows_shown(client, manager, program, encoding):
     text = ("dog;started_at;duration_minutes;purpose;notes\n"

@@ -13,6 +13,7 @@ from math import ceil
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.utils import secure_filename
 from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db
@@ -205,7 +206,7 @@ def refused_csv(token):
     upload = _owned(token)
     summary = _summary(upload)
     rows = [["file", "sheet", "row", "column", "reason"], *summary["problems"]]
-    stem = upload.filename.rsplit(".", 1)[0][:60].replace('"', "")
+    stem = secure_filename(upload.filename.rsplit(".", 1)[0])[:60] or "upload"  # a header holds Latin-1 only
     return Response(csv_chunks(rows, bom=True), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="refused-rows-{stem}.csv"'})
 
