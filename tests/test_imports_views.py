@@ -300,6 +300,20 @@ def test_foreign_headers_and_values_go_through_the_mapping_step_and_are_remember
     assert value_fields(page) == {}
 
 
+def test_thousands_of_unknown_values_come_a_round_at_a_time(client, manager, program):
+    rows = "".join(f"1,USB drive,Spot {n},found\n" for n in range(160))
+    token = token_of(upload(client, "hides.csv", "session_id,device_type,hiding_spot,outcome\n" + rows))
+    page = client.get(f"/imports/{token}/mapping").get_data(as_text=True)
+    assert len(value_fields(page)) == 150 and "10 more values after these" in page
+    response = client.post(f"/imports/{token}/mapping", data=form_fields(page))
+    assert response.headers["Location"].endswith("/mapping")
+    page = client.get(f"/imports/{token}/mapping").get_data(as_text=True)
+    shown = value_fields(page)
+    assert len(shown) == 150 and {f"Spot {n}" for n in range(150, 160)} <= set(shown)  # the ten not seen yet
+    response = client.post(f"/imports/{token}/mapping", data=form_fields(page))
+    assert response.headers["Location"].endswith(f"/imports/{token}")  # every value shown once: the preview
+
+
 def test_a_hostile_mapping_choice_is_refused_beside_the_field(client, manager, program):
     token = token_of(upload(client, "log.csv", FOREIGN_CSV))
     page = client.get(f"/imports/{token}/mapping").get_data(as_text=True)

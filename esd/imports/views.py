@@ -31,6 +31,7 @@ from .templates import TEMPLATE_KINDS, template_csv, template_workbook
 
 bp = Blueprint("imports", __name__)
 PER_PAGE = 100  # refused rows per page of the preview; all of them are in its CSV
+MAX_VALUES = 150  # unknown values per round of the mapping step; the next round shows those left
 
 
 def _upload_form(formdata=True) -> UploadForm:
@@ -151,6 +152,10 @@ def mapping(token):
     upload = _owned(token)
     summary = _summary(upload)
     sheets, values = uploads.decisions(upload, summary)
+    asked = set(upload.meta.get("asked", []))
+    values.sort(key=lambda v: v.key in asked)  # those not yet shown first (the sort keeps the order within)
+    more_values = max(0, len(values) - MAX_VALUES)
+    values = values[:MAX_VALUES]
     layout = _layout(sheets, values)
     form, keys = mapping_form(sheets, values, _term_names, layout)
     if form.validate_on_submit():
@@ -175,7 +180,7 @@ def mapping(token):
     fields = {name: form[name] for name in keys}
     names = {key: name for name, key in keys.items()}
     return render_template("imports/mapping.html", upload=upload, form=form, sheets=sheets, values=values,
-                           fields=fields, names=names, scope_label=lambda s: uploads.value_scope(s)[0],
+                           fields=fields, names=names, more_values=more_values, scope_label=lambda s: uploads.value_scope(s)[0],
                            kinds=KINDS), form_status()
 
 
