@@ -298,7 +298,7 @@ class StandardForm(SafeForm):
     def target_agency_id(self) -> int | None:
         if self.standard is not None:
             return self.standard.agency_id
-        return self.agency_id.data if "agency_id" in self._fields else self.user.agency_id
+        return self.agency_id.data if "agency_id" in self else self.user.agency_id
 
     def validate_agency_id(self, field):
         from ..models import Agency
