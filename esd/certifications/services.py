@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import aliased, selectinload
 
-from ..dates import next_month, one_year_after
+from ..dates import months_between, one_year_after
 from ..extensions import db
 from ..models import Agency, Certification, Dog, Handler, Reminder, TeamAssignment, User
 from ..scoping import can_manage
@@ -269,11 +269,7 @@ def upcoming(agency_ids: list[int] | None, today: date, days: int = UPCOMING_DAY
             .order_by(Certification.expires_on, Certification.id))
     if agency_ids is not None:
         stmt = stmt.where(Certification.agency_id.in_(agency_ids or [-1]))
-    months = []
-    first = today.replace(day=1)
-    while first <= end:
-        months.append(Month(first))
-        first = next_month(first)
+    months = [Month(first) for first in months_between(today, end)]
     by_month = {(m.first.year, m.first.month): m for m in months}
     for cert in db.session.scalars(stmt):
         by_month[(cert.expires_on.year, cert.expires_on.month)].certifications.append(cert)

@@ -42,7 +42,7 @@ from ..models import (Agency, Certification, Deployment, DeploymentRollup, Devic
 from ..models.base import aggregate_utc
 from ..models.rollups import DEPLOYMENT_COUNTS
 from ..agency_day import days_in_zones, on_days, zone_groups
-from ..dates import months_between, next_month
+from ..dates import add_months, month_end, month_start, months_between, next_month
 from ..rates import Rate, wilson_interval
 from ..rollups import served_name
 from ..scoping import aggregate_agency_ids
@@ -571,16 +571,16 @@ def _split(filters: Filters):
     start, end, edges = filters.start, filters.end, []
     lo = hi = None
     if start:
-        lo = start if start.day == 1 else next_month(start.replace(day=1))
+        lo = start if start.day == 1 else next_month(start)
         if start.day != 1:
             edge_end = lo - timedelta(days=1)
             edges.append(with_period(filters, start, min(end, edge_end) if end else edge_end))
     if end:
-        if (end + timedelta(days=1)).day == 1:
-            hi = end.replace(day=1)
+        if end == month_end(end):
+            hi = month_start(end)
         else:
-            hi = (end.replace(day=1) - timedelta(days=1)).replace(day=1)
-            edge_start = end.replace(day=1)
+            hi = add_months(end, -1)
+            edge_start = month_start(end)
             edges.append(with_period(filters, max(start, edge_start) if start else edge_start, end))
     if lo and hi and lo > hi:
         return None
