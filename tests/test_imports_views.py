@@ -144,6 +144,7 @@ def test_upload_preview_confirm_then_a_repeat_creates_nothing(client, manager, p
     assert event.changes["file"] == "sessions.csv" and event.changes["counts"]["sessions"]["create"] == 2
     assert len(event.changes["sha256"]) == 64 and f"Audit event #{event.id}" in done
     assert not os.path.exists(stored)  # the file is gone once imported
+    assert 'data-test="waiting"' not in done
     assert client.get(f"/imports/{token}").status_code == 404  # and its id with it
 
     again = token_of(upload(client, "sessions.csv", SESSIONS_CSV))
@@ -359,6 +360,8 @@ def test_another_users_or_a_stale_or_made_up_upload_id_is_404(client, manager, p
     assert other.post(f"/imports/{token}/confirm", data={"fingerprint": fp}).status_code == 404
     assert other.post(f"/imports/{token}/discard").status_code == 404
     assert count(TrainingSession) == 0
+    assert f"/imports/{token}" in client.get("/imports").get_data(as_text=True)  # offered to its owner to go on
+    assert f"/imports/{token}" not in other.get("/imports").get_data(as_text=True)  # and to nobody else
     for made_up in ("A" * 24, "../../../../etc/passwd", "x"):
         assert client.get(f"/imports/{made_up}").status_code == 404
 

@@ -64,6 +64,10 @@ class Upload:
         return self.meta["filename"]
 
     @property
+    def created_at(self) -> datetime:
+        return datetime.fromisoformat(self.meta["created_at"])
+
+    @property
     def mapping(self) -> Mapping:
         return Mapping.from_json(self.meta.get("mapping"))
 
@@ -146,6 +150,15 @@ def load(token: str, user, now: datetime | None = None) -> Upload | None:
     if db.session.get(Agency, meta["agency_id"]) is None:
         return None
     return Upload(token, folder, meta)
+
+
+def waiting(user, now: datetime | None = None) -> list[Upload]:
+    """The user's uploads not yet imported nor discarded, newest first (the index offers to go on with them)."""
+    root = _root()
+    if not os.path.isdir(root):
+        return []
+    found = [load(name, user, now) for name in os.listdir(root) if TOKEN.fullmatch(name)]
+    return sorted((u for u in found if u is not None), key=lambda u: u.meta["created_at"], reverse=True)
 
 
 def discard(upload: Upload) -> None:
@@ -375,4 +388,4 @@ def apply_choices(upload: Upload, summary: dict, kinds: dict[str, str], columns:
 
 __all__ = ["CREATE_TERM", "REQUEST_LIMIT", "UPLOAD_LIMIT", "Upload", "UploadRefused", "apply_choices", "claim",
            "column_choices", "confirm", "decisions", "discard", "dry_run", "kind_choices", "load", "pending",
-           "release", "store", "summarize", "value_scope"]
+           "release", "store", "summarize", "value_scope", "waiting"]

@@ -46,7 +46,8 @@ def _upload_form(formdata=True) -> UploadForm:
 
 def _index(form: UploadForm, status: int = 200):
     return render_template("imports/index.html", form=form, kinds=[KINDS[k] for k in TEMPLATE_KINDS],
-                           limit_mb=LIMIT_MB, limit_bytes=uploads.UPLOAD_LIMIT), status
+                           limit_mb=LIMIT_MB, limit_bytes=uploads.UPLOAD_LIMIT,
+                           waiting=uploads.waiting(current_user._get_current_object())), status
 
 
 def _owned(token: str) -> uploads.Upload:
