@@ -422,6 +422,22 @@ class Planner:
             yield (sp.sheet.file, sp.sheet.name, number), raw, utc_of
         self.progress(sp.rows % 1000)
 
+    def converted(self, sp: SheetPlan, kind_name: str):
+        """(where, raw cells, typed values) of each row of a sheet whose cells all read (the others noted)."""
+        kind = KINDS[kind_name]
+        for where, raw, utc_of in self.read_sheet(sp):
+            values = self.convert(kind, raw, utc_of, where)
+            if values is not None:
+                yield where, raw, values
+
+    def keep(self, kind: str, rec: Rec, existing: Rec | None, compared: Iterable[str]) -> bool:
+        """Add a row's record to the plan, matched to `existing`; False when its file id was seen already."""
+        if not self._remember_source(kind, rec.values, rec, rec.where):
+            return False
+        self._match(kind, rec, existing, compared)
+        self.records[kind].append(rec)
+        return True
+
     def problem(self, where: tuple, column: str | None, message: str) -> None:
         header = getattr(self, "header_of", {}).get(column, column)
         self.problems.append(Problem(where[0], where[1], where[2], header, message))
@@ -585,10 +601,8 @@ class Planner:
 
     # handlers
     def _plan_handlers(self, sp: SheetPlan) -> None:
-        kind = KINDS["handlers"]
-        for where, raw, utc_of in self.read_sheet(sp):
-            values = self.convert(kind, raw, utc_of, where)
-            if values is None or not self._agency_ok(values, where):
+        for where, raw, values in self.converted(sp, "handlers"):
+            if not self._agency_ok(values, where):
                 continue
             if not values.get("name"):
                 self.problem(where, "name", "the handler's name is required.")
@@ -604,18 +618,13 @@ class Planner:
                     self.problem(where, "user", "that account is already linked to another handler.")
                     continue
             rec = Rec("handlers", values, where)
-            if not self._remember_source("handlers", values, rec, where):
-                continue
-            self._match("handlers", rec, existing, raw)
-            self._index_handler(rec)
-            self.records["handlers"].append(rec)
+            if self.keep("handlers", rec, existing, raw):
+                self._index_handler(rec)
 
     # dogs
     def _plan_dogs(self, sp: SheetPlan) -> None:
-        kind = KINDS["dogs"]
-        for where, raw, utc_of in self.read_sheet(sp):
-            values = self.convert(kind, raw, utc_of, where)
-            if values is None or not self._agency_ok(values, where):
+        for where, raw, values in self.converted(sp, "dogs"):
+            if not self._agency_ok(values, where):
                 continue
             if not values.get("name"):
                 self.problem(where, "name", "the dog's name is required.")
@@ -647,11 +656,8 @@ class Planner:
                 self.problem(where, "name", f"duplicate of row {existing.where[2]} (same dog): not imported twice.")
                 continue
             rec = Rec("dogs", values, where)
-            if not self._remember_source("dogs", values, rec, where):
-                continue
-            self._match("dogs", rec, existing, raw)
-            self._index_dog(rec)
-            self.records["dogs"].append(rec)
+            if self.keep("dogs", rec, existing, raw):
+                self._index_dog(rec)
 
     def dog_of(self, values: dict, where) -> Rec | None:
         """The dog a row names: by the file's dog id, else by microchip, call sign or name; noted when unknown."""
@@ -704,7 +710,6 @@ class Planner:
 
     # teams
     def _plan_teams(self, sp: SheetPlan) -> None:
-        kind = KINDS["teams"]
         self.teams_of: dict = defaultdict(list)  # dog rec id -> [(starts, ends, handler rec, team rec)]
         handlers_by_id = {r.id: r for r in self.handler_keys["badge"].values()} | \
             {r.id: r for r in self.handler_keys["name"].values()}
@@ -716,10 +721,7 @@ class Planner:
             if dog is not None:
                 self.teams_of[id(dog)].append((row["starts_on"], row["ends_on"], handler, rec))
             existing_by_key[(row["dog_id"], row["handler_id"], row["starts_on"])] = rec
-        for where, raw, utc_of in self.read_sheet(sp):
-            values = self.convert(kind, raw, utc_of, where)
-            if values is None:
-                continue
+        for where, raw, values in self.converted(sp, "teams"):
             dog = self.dog_of(values, where)
             handler = self.handler_of(values, where, required=True) if dog else None
             if not dog or not handler:
@@ -750,11 +752,8 @@ class Planner:
                                                                              " already recorded") + ".")
                 continue
             rec = Rec("teams", values, where)
-            if not self._remember_source("teams", values, rec, where):
-                continue
-            self._match("teams", rec, existing, [c for c in raw if c not in ("dog", "handler")])
-            self.teams_of[id(dog)].append((starts, ends, handler, rec))
-            self.records["teams"].append(rec)
+            if self.keep("teams", rec, existing, [c for c in raw if c not in ("dog", "handler")]):
+                self.teams_of[id(dog)].append((starts, ends, handler, rec))
 
     def team_on(self, dog: Rec, day: date) -> Rec | None:
         teams = getattr(self, "teams_of", None)
@@ -782,12 +781,8 @@ class Planner:
         `own_rules(values, where)` checks what only the kind has (the training schema, the legal
         authority …) and says whether the row is imported; `keys` finds the record by dog + start.
         """
-        kind = KINDS[kind_name]
         new_uuids: dict = {}
-        for where, raw, utc_of in self.read_sheet(sp):
-            values = self.convert(kind, raw, utc_of, where)
-            if values is None:
-                continue
+        for where, raw, values in self.converted(sp, kind_name):
             dog = self.dog_of(values, where)
             if dog is None:
                 continue
@@ -810,15 +805,13 @@ class Planner:
                                                   "not imported twice.")
                 continue
             rec = Rec(kind_name, values, where)
-            if not self._remember_source(kind_name, values, rec, where):
+            if not self.keep(kind_name, rec, existing, raw):
                 continue
-            self._match(kind_name, rec, existing, raw)
             keys[key] = rec
             if uuid:
                 self.session_by_uuid[uuid] = rec
                 if existing is None:
                     new_uuids[uuid] = (rec, key)
-            self.records[kind_name].append(rec)
         self._refuse_other_agencies_uuids(new_uuids, keys)
 
     def _refuse_other_agencies_uuids(self, new_uuids: dict, keys: dict) -> None:
@@ -937,14 +930,10 @@ class Planner:
         return self.existing_children[parent_kind]
 
     def _plan_child(self, sp: SheetPlan, kind_name: str, parent_kind: str, positioned: bool) -> None:
-        kind = KINDS[kind_name]
         existing_all = self._children(kind_name)
         seen: dict = defaultdict(dict)  # parent -> position -> rec
         ordinal: dict = defaultdict(int)
-        for where, raw, utc_of in self.read_sheet(sp):
-            values = self.convert(kind, raw, utc_of, where)
-            if values is None:
-                continue
+        for where, raw, values in self.converted(sp, kind_name):
             parent = self.parent_of(parent_kind, values, where)
             if parent is None:
                 continue
@@ -968,20 +957,17 @@ class Planner:
             rec = Rec(kind_name, values, where)
             rec.parent = parent
             seen[id(parent)][position] = rec
-            if not self._remember_source(kind_name, values, rec, where):
-                continue
+            match = None
             if parent.id is not None:
                 rows = existing_all.get(parent.id, [])
                 if positioned and raw.get("position") is not None:
                     match = next((r for r in rows if r["position"] == position), None)
                 else:
                     match = rows[position] if position < len(rows) else None
-                if match is not None:
-                    self._match(kind_name, rec, Rec(kind_name, match, None, "same", match["id"]),
-                                [c for c in raw if c not in ("dog", "position") or (c == "position" and positioned)])
-                    if rec.action == "same":
-                        rec.values = {}  # nothing to write, and nothing refers to a hide: a repeat stays small
-            self.records[kind_name].append(rec)
+            existing = Rec(kind_name, match, None, "same", match["id"]) if match is not None else None
+            compared = [c for c in raw if c not in ("dog", "position") or (c == "position" and positioned)]
+            if self.keep(kind_name, rec, existing, compared) and rec.action == "same":
+                rec.values = {}  # nothing to write, and nothing refers to a hide: a repeat stays small
 
     def _plan_hides(self, sp: SheetPlan) -> None:
         self._plan_child(sp, "hides", "sessions", positioned=True)
@@ -1010,14 +996,10 @@ class Planner:
     # case outcomes
     def _plan_outcomes(self, sp: SheetPlan) -> None:
         """One outcome per deployment: matched by its deployment, so a corrected file updates it."""
-        kind = KINDS["outcomes"]
         existing_by_deployment = {r["deployment_id"]: Rec("outcomes", r, None, "same", r["id"])
                                   for r in self._rows(CaseOutcome, CaseOutcome.agency_id == self.agency.id)}
         seen: dict = {}
-        for where, raw, utc_of in self.read_sheet(sp):
-            values = self.convert(kind, raw, utc_of, where)
-            if values is None:
-                continue
+        for where, raw, values in self.converted(sp, "outcomes"):
             deployment = self.parent_of("deployments", values, where)
             if deployment is None or not self._outcome_ok(values, where):
                 continue
@@ -1028,11 +1010,8 @@ class Planner:
             rec = Rec("outcomes", values, where)
             rec.parent = deployment
             seen[id(deployment)] = rec
-            if not self._remember_source("outcomes", values, rec, where):
-                continue
-            if deployment.id is not None:
-                self._match("outcomes", rec, existing_by_deployment.get(deployment.id), [c for c in raw if c != "dog"])
-            self.records["outcomes"].append(rec)
+            self.keep("outcomes", rec, existing_by_deployment.get(deployment.id) if deployment.id is not None else None,
+                      [c for c in raw if c != "dog"])
 
     def _outcome_ok(self, values: dict, where) -> bool:
         """The outcome's bounds (the model's checks, as messages): counts 0 to the maximum, evidence of examined."""
@@ -1048,14 +1027,10 @@ class Planner:
 
     # certifications
     def _plan_certifications(self, sp: SheetPlan) -> None:
-        kind = KINDS["certifications"]
         existing_by_key = {(r["dog_id"], r["certifying_body_id"], r["discipline"], r["issued_on"]):
                            Rec("certifications", r, None, "same", r["id"]) for r in self.db_rows["certifications"]}
         seen = {}
-        for where, raw, utc_of in self.read_sheet(sp):
-            values = self.convert(kind, raw, utc_of, where)
-            if values is None:
-                continue
+        for where, raw, values in self.converted(sp, "certifications"):
             dog = self.dog_of(values, where)
             if dog is None:
                 continue
@@ -1091,11 +1066,8 @@ class Planner:
                     continue
                 existing = existing_by_key.get((dog.id, body, values["discipline"], issued)) if dog.id else None
                 rec = Rec("certifications", values, where)
-                if not self._remember_source("certifications", values, rec, where):
-                    continue
-                seen[key] = rec
-                self._match("certifications", rec, existing, [c for c in raw if c != "replaced_by_id"])
-                self.records["certifications"].append(rec)
+                if self.keep("certifications", rec, existing, [c for c in raw if c != "replaced_by_id"]):
+                    seen[key] = rec
 
     def _link_replacements(self) -> None:
         for rec in self.records.get("certifications", []):
@@ -1111,11 +1083,7 @@ class Planner:
 
     # vocabulary
     def _plan_vocabulary(self, sp: SheetPlan) -> None:
-        kind = KINDS["vocabulary"]
-        for where, raw, utc_of in self.read_sheet(sp):
-            values = self.convert(kind, raw, utc_of, where)
-            if values is None:
-                continue
+        for where, raw, values in self.converted(sp, "vocabulary"):
             if not values.get("kind") or not values.get("name"):
                 self.problem(where, "name", "a term needs its vocabulary (kind) and its name.")
                 continue
