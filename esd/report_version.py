@@ -48,6 +48,14 @@ def collect(session: Session, flush_context) -> None:
     touched.discard(None)
 
 
+def touch(session: Session, agency_ids) -> None:
+    """Note agencies whose records this transaction wrote outside the ORM (an import's bulk rows).
+
+    They are bumped with the ORM's at the commit: once each, as the transaction's last statement.
+    """
+    session.info.setdefault(_KEY, set()).update(agency_ids)
+
+
 def bump_touched(session: Session) -> None:
     """Bump the versions of the agencies this transaction touched, as its last statement (before_commit)."""
     session.flush()  # the commit's own flush, done first so its changes are counted

@@ -21,6 +21,7 @@ from esd.imports.services import Mapping, plan, remember
 from esd.imports.writer import apply
 from esd.models import (Agency, AuditEntry, CaseOutcome, Certification, Deployment, Dog, FalseAlert, Find, Handler, Hide,
                         TeamAssignment, TrainingSession, User, VocabularyTerm, seed_vocabularies)
+from esd.models.versions import ReportVersion
 from esd.reports import metrics
 from esd.rollups import differences
 from tests.helpers import (make_agency, make_certification, make_deployment, make_dog, make_handler, make_session,
@@ -100,8 +101,11 @@ def test_a_csv_of_sessions_and_hides_imports_with_local_times_and_formulas_kept_
     with zipfile.ZipFile(archive, "w") as z:
         z.writestr("sessions.csv", SESSIONS_CSV)
         z.writestr("hides.csv", HIDES_CSV)
+    version = db.session.scalar(select(ReportVersion.version).where(ReportVersion.agency_id == program.id))
     the_plan = run_import(write(tmp_path, "history.zip", archive.getvalue()), program)
     assert messages(the_plan) == []
+    # Cached figures of the agency are stale from now: its report version moved, once for the import.
+    assert db.session.scalar(select(ReportVersion.version).where(ReportVersion.agency_id == program.id)) == version + 1
     sessions = list(db.session.scalars(select(TrainingSession).order_by(TrainingSession.started_at)))
     assert [s.started_at for s in sessions] == [datetime(2024, 3, 10, 14, 30, tzinfo=timezone.utc),  # 09:30 CDT
                                                 datetime(2024, 3, 11, 19, 0, tzinfo=timezone.utc)]
@@ -135,8 +139,12 @@ def test_a_repeat_import_creates_nothing_and_a_corrected_file_updates_with_audit
     corrected = write(tmp_path, "hides-fixed.csv", HIDES_CSV.replace("USB drive,Drawer,missed,,no",
                                                                      "USB drive,Drawer,found,95,no"))
     manager = make_user("manager", program)
+    db.session.commit()
+    version = db.session.scalar(select(ReportVersion.version).where(ReportVersion.agency_id == program.id))
     fixed = run_import(corrected, program, user=manager)
     assert fixed.counts()["hides"] == {"create": 0, "update": 1, "same": 2, "refused": 0}
+    # The agency's cached figures are stale: its version moved once (the ORM's update and the import's own note).
+    assert db.session.scalar(select(ReportVersion.version).where(ReportVersion.agency_id == program.id)) == version + 1
     hide = db.session.scalar(select(Hide).where(Hide.device_type_id == term("device_type", "USB drive").id))
     assert (hide.outcome, hide.seconds_to_find) == ("found", 95)
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.entity == "hide", AuditEntry.action == "update"))

@@ -5,7 +5,8 @@ every update) are written through the ORM, so the audit hook records them with t
 New sessions, hides and false alerts — a program's history is hundreds of thousands — are inserted
 in bulk (COPY on PostgreSQL), each with its own audit entry linked into the chain the same way the
 hook does (`audit_chain.link`). Rows written outside the ORM miss the rollup hooks, so the agency's
-rollups are recomputed and its report version bumped before the commit (as the demo's bulk writer does).
+rollups are recomputed (as the demo's bulk writer does) and its report version noted to be bumped
+once, at the commit.
 """
 from __future__ import annotations
 
@@ -91,7 +92,8 @@ class Writer:
         session.flush()
         connection = session.connection()
         rollups.rebuild(connection, [agency.id])
-        report_version.bump(session, {agency.id, GLOBAL} if plan.new_terms else {agency.id})
+        # Bumped once at the commit, with what the ORM wrote (esd/report_version.py).
+        report_version.touch(session, {agency.id, GLOBAL} if plan.new_terms else {agency.id})
         return event
 
     # -- through the ORM (audited by the hook) ---------------------------------------------------
