@@ -248,6 +248,10 @@ def test_a_file_over_50_mb_gets_a_readable_page_with_the_message_beside_the_fiel
     assert response.status_code == 413
     assert "The file is larger than 50 MB" in page and "invalid-feedback" in page
     assert 'data-test="upload-form"' in page  # the upload page again, not a bare error
+    token = token_of(upload(client, "sessions.csv", SESSIONS_CSV))
+    response = client.post(f"/imports/{token}/mapping", data={"layout": "x" * (13 * 1024 * 1024)},
+                           content_type="multipart/form-data")
+    assert response.status_code == 413 and "The request is too large." in response.get_data(as_text=True)
     # Up to the limit, a file is taken (the app's 12 MB limit for other forms does not apply here).
     response = upload(client, "big.csv", b"dog,started_at,duration_minutes,purpose\n" + b",,,\n" * (4 * 1024 * 1024))
     assert response.status_code == 302

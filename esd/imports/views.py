@@ -97,6 +97,8 @@ upload.max_content_length = uploads.REQUEST_LIMIT
 @bp.errorhandler(413)
 def too_large(error):
     """A body over the limit: the upload page again, the reason beside the file field (not a bare 413)."""
+    if request.endpoint != "imports.upload":  # no file is sent elsewhere: the app's own page says it
+        return render_template("error.html", code=413, message="The request is too large."), 413
     form = _upload_form(formdata=False)
     form.file.errors = [f"The file is larger than {LIMIT_MB} MB: split it (one file per kind, or a year at "
                         "a time) and import each part."]
