@@ -63,6 +63,8 @@ def _init_extensions(app: Flask) -> None:
                      render_as_batch=True)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    # …except the tablet's JSON API: 401 (JSON, by its error handler), never a redirect to a login page.
+    login_manager.blueprint_login_views = {"api": None}
     login_manager.login_message = "Please log in to see this page."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"

@@ -1,8 +1,7 @@
 """JSON endpoints for the tablet: sessions (create, dedupe by client UUID, edit) and vocabularies."""
 import uuid
-from functools import wraps
 
-from flask import Blueprint, abort, jsonify, request
+from flask import Blueprint, jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
@@ -10,25 +9,11 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import TrainingSession, utcnow
 from ..roles import RECORD_ROLES
-from ..scoping import record_agency_ids, scoped_get_or_404
+from ..scoping import record_agency_ids, roles_required, scoped_get_or_404
 from ..training import services
 from ..training.forms import PayloadError
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-
-
-def api_roles(*roles):
-    """Anonymous callers get 401 JSON (the tablet must not follow a redirect to a login page)."""
-    def decorator(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            if not current_user.is_authenticated:
-                abort(401)
-            if current_user.role not in roles:
-                abort(404)
-            return view(*args, **kwargs)
-        return wrapped
-    return decorator
 
 
 def _json_body():
@@ -51,21 +36,21 @@ def payload_error(exc):
 
 
 @bp.route("/csrf-token")
-@api_roles(*RECORD_ROLES)
+@roles_required(*RECORD_ROLES)
 def csrf_token():
     """A fresh token: a form cached for offline use holds one that may have expired."""
     return jsonify(csrf_token=generate_csrf())
 
 
 @bp.route("/vocabularies")
-@api_roles(*RECORD_ROLES)
+@roles_required(*RECORD_ROLES)
 def vocabularies():
     """The tablet form's choices, most used by this agency first (the service worker caches this)."""
     return jsonify(services.vocabulary(record_agency_ids()))
 
 
 @bp.route("/sessions", methods=["POST"])
-@api_roles(*RECORD_ROLES)
+@roles_required(*RECORD_ROLES)
 def create_session():
     """Store a session from the tablet; a retried upload of the same client UUID returns the first."""
     data = _json_body()
@@ -106,7 +91,7 @@ def _existing(session: TrainingSession):
 
 
 @bp.route("/sessions/<int:session_id>")
-@api_roles(*RECORD_ROLES)
+@roles_required(*RECORD_ROLES)
 def get_session(session_id):
     """One session as the tablet form speaks it."""
     session = scoped_get_or_404(TrainingSession, session_id)
@@ -114,7 +99,7 @@ def get_session(session_id):
 
 
 @bp.route("/sessions/<int:session_id>", methods=["PUT"])
-@api_roles(*RECORD_ROLES)
+@roles_required(*RECORD_ROLES)
 def update_session(session_id):
     """Edit a session: a reason once it is over 24 hours old or signed off; sign-off is cleared."""
     session = services.editable_or_404(current_user, session_id)
