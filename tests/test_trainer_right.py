@@ -201,3 +201,29 @@ def test_a_handler_trainers_home_lists_the_open_plans_they_may_close(app):
     assert f"/planned/{theirs.id}\"" in home
     assert f"/planned/{own_dog.id}\"" not in home and f"/planned/{elsewhere.id}\"" not in home
     assert "Planned sessions to close" not in page(login(app, world.own.handler_user).get("/"))
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}, {"width": 820, "height": 1180}])
+def test_a_handler_trainers_home_fits_a_phone_and_a_tablet(browser, live_server, browser_login, viewport):
+    from tests.test_two_factor_browser import fits_and_targets
+    world = build_world()
+    side = trainer_of(world.own)
+    plan = make_plan(world.own.dog, world.own.handler, world.own.manager, blindness="single_blind",
+                     areas=[area("Office 1", "USB drive", "Book")])
+    db.session.commit()
+    context = browser.new_context(viewport=viewport, device_scale_factor=1, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    try:
+        browser_login(page, side.trainer_user)
+        section = page.locator("[data-test=home-trainer]")
+        assert section.is_visible() and section.locator("[data-test=home-trainer-plan]").count() == 1
+        assert fits_and_targets(page) == []
+        link = section.locator(f"a[href='/planned/{plan.id}']")
+        assert link.bounding_box()["height"] >= 44
+        link.click()
+        page.wait_for_url(f"{live_server}/planned/{plan.id}")
+        assert "USB drive" in page.content()  # the trainer sees what was placed
+    finally:
+        context.close()
