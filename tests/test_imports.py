@@ -116,6 +116,27 @@ def test_a_csv_of_sessions_and_hides_imports_with_local_times_and_formulas_kept_
     assert differences(db.session.connection()) == []  # the rollups saw the bulk rows
 
 
+def test_the_command_line_imports_with_a_progress_bar_and_exits_1_when_rows_were_refused(app, program, tmp_path):
+    runner = app.test_cli_runner()
+    good = write(tmp_path, "sessions.csv", SESSIONS_CSV)
+    dry = runner.invoke(args=["esd", "import", good, "--agency", "Lakeside ICAC", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "sessions: 2 new, 0 changed, 0 unchanged, 0 refused" in dry.output and "Dry run: nothing was written." in dry.output
+    assert db.session.scalar(select(func.count()).select_from(TrainingSession)) == 0
+    done = runner.invoke(args=["esd", "import", good, "--agency", "Lakeside ICAC"])
+    assert done.exit_code == 0, done.output
+    assert "Reading rows" in done.output and "Writing records" in done.output and "Imported into Lakeside ICAC" in done.output
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(TrainingSession)) == 2
+    # One row refused: the others are imported, the row is named, and the exit status says so.
+    bad = write(tmp_path, "hides.csv", HIDES_CSV + "Rex,2024-03-11 14:00,SIM card,Toy,lost,12,no\n")
+    partial = runner.invoke(args=["esd", "import", bad, "--agency", "Lakeside ICAC"])
+    assert partial.exit_code == 1
+    assert "hides.csv, row 5, column outcome: lost is not one of: found, missed" in partial.output
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Hide)) == 3
+
+
 def test_the_dry_run_writes_nothing(program, tmp_path):
     before = counts()
     entries = db.session.scalar(select(func.count()).select_from(AuditEntry))
