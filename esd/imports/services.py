@@ -301,6 +301,7 @@ class Planner:
         self.new_terms: dict[tuple[str, str], Rec] = {}
         self.forms: dict = {}  # the training schema's forms, bound once (_verdict)
         self.verdicts: dict = {}
+        self.chip_agencies: dict[str, str | None] = {}
         self._load()
 
     # -- what the database holds -----------------------------------------------------------------
@@ -642,8 +643,7 @@ class Planner:
             if chip:
                 existing = self.dog_keys["microchip"].get(normal(chip))
                 if existing is None:
-                    other = db.session.scalar(select(Agency.name).join(Dog, Dog.agency_id == Agency.id)
-                                              .where(Dog.microchip_id == chip))
+                    other = self.agency_of_chip(chip)
                     if other is not None:
                         self.problem(where, "microchip_id",
                                      f"microchip {chip} belongs to a dog of another agency ({other}): not imported.")
@@ -659,6 +659,13 @@ class Planner:
             if self.keep("dogs", rec, existing, raw):
                 self._index_dog(rec)
 
+    def agency_of_chip(self, chip: str) -> str | None:
+        """The agency whose dog has this microchip (asked once per chip: a file names its dogs on every row)."""
+        if chip not in self.chip_agencies:
+            self.chip_agencies[chip] = db.session.scalar(select(Agency.name).join(Dog, Dog.agency_id == Agency.id)
+                                                         .where(Dog.microchip_id == chip))
+        return self.chip_agencies[chip]
+
     def dog_of(self, values: dict, where) -> Rec | None:
         """The dog a row names: by the file's dog id, else by microchip, call sign or name; noted when unknown."""
         if values.get("dog_id") is not None and values["dog_id"] in self.source["dogs"]:
@@ -669,8 +676,7 @@ class Planner:
             for index in ("microchip", "call_sign", "name"):
                 if key in self.dog_keys[index]:
                     return self.dog_keys[index][key]
-            other = db.session.scalar(select(Agency.name).join(Dog, Dog.agency_id == Agency.id)
-                                      .where(Dog.microchip_id == text))
+            other = self.agency_of_chip(text)
             if other is not None:
                 self.problem(where, "dog", f"the dog {text[:40]} belongs to another agency ({other}).")
                 return None
