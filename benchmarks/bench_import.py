@@ -81,8 +81,11 @@ def write_zip(path: str, data: dict) -> None:
 
 
 def write_xlsx(path: str, data: dict) -> None:
+    """A workbook as Excel saves one: each sheet states its size (openpyxl's write-only mode does not, and
+    a read-only reader then reads a whole sheet to find it each time the workbook is opened)."""
     import openpyxl
-    book = openpyxl.Workbook(write_only=True)
+    book = openpyxl.Workbook()
+    book.remove(book.active)
     for kind, rows in data.items():
         sheet = book.create_sheet(kind)
         for row in rows:
