@@ -1,7 +1,7 @@
 """Report versions: the data part of every report cache key (esd/reports/cache.py).
 
 Every transaction that changes a record a report can show (a session, hide, false alert,
-deployment, find, case outcome, certification, dog, handler, an agency's name or time zone, a vocabulary
+deployment, find, case outcome, field alert, certification, dog, handler, an agency's name or time zone, a vocabulary
 term; dogs, handlers and agencies also make the dashboards' filter choices) adds one to
 its agencies' `report_version` rows, in the same transaction and as its last statement. So:
 - a version and the rows it describes become visible together, on SQLite and PostgreSQL
@@ -22,12 +22,13 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from .audit import agency_id_of
-from .models import (Agency, CaseOutcome, Certification, Deployment, Dog, FalseAlert, Find, Handler, Hide,
+from .models import (Agency, CaseOutcome, Certification, Deployment, Dog, FalseAlert, FieldAlert, Find, Handler, Hide,
                      TrainingSession, VocabularyTerm)
 from .models.versions import GLOBAL, ReportVersion
 
 # The records a report reads (handlers: the filter's choices); vocabulary terms count for every agency.
-_REPORTED = (TrainingSession, Hide, FalseAlert, Deployment, Find, CaseOutcome, Certification, Dog, Handler, Agency)
+_REPORTED = (TrainingSession, Hide, FalseAlert, Deployment, Find, FieldAlert, CaseOutcome, Certification, Dog, Handler,
+             Agency)
 _KEY = "report_version_agencies"
 
 

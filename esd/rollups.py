@@ -1,6 +1,6 @@
 """Keeps the rollup tables (esd/models/rollups.py) equal to the raw training log and deployments.
 
-Every flush that touches a TrainingSession, Hide, FalseAlert, Deployment or Find adjusts the
+Every flush that touches a TrainingSession, Hide, FalseAlert, Deployment, Find or FieldAlert adjusts the
 rollups in the same transaction: before the flush the affected sessions' and deployments' OLD
 contribution is read from the database (their rows locked first on PostgreSQL, so two edits of one
 record serialise), after the flush their NEW contribution, and the difference is added with
@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 
 from . import sqlite_writes
 from .dates import next_month
-from .models import (Agency, Deployment, DeploymentRollup, DeviceRollup, FalseAlert, Find, Hide, HideRollup,
-                     PairRollup, ServedRollup, SessionRollup, SpotRollup, TrainingSession, YearRollup)
+from .models import (Agency, Deployment, DeploymentRollup, DeviceRollup, FalseAlert, FieldAlert, Find, Hide,
+                     HideRollup, PairRollup, ServedRollup, SessionRollup, SpotRollup, TrainingSession, YearRollup)
 from .models.base import aggregate_utc
 from .models.rollups import DEPLOYMENT_COUNTS, HIDE_COUNTS, SESSION_COUNTS
 from .parsing import EARLIEST_DAY, LATEST_DAY
@@ -50,7 +50,7 @@ TABLES = (
 _CHUNK = 500
 # Changes to these columns move or change a record's contribution (the collections too).
 _SESSION_FIELDS = ("agency_id", "started_at", "duration_minutes", "archived_at", "hides", "false_alerts")
-_DEPLOYMENT_FIELDS = ("agency_id", "started_at", "archived_at", "unverified_alert", "requesting_agency", "finds")
+_DEPLOYMENT_FIELDS = ("agency_id", "started_at", "archived_at", "requesting_agency", "finds", "alerts")
 
 
 @lru_cache(maxsize=64)
@@ -179,20 +179,34 @@ def _find_totals():
             .group_by(Find.deployment_id))
 
 
+def _alert_totals():
+    """Per deployment: field alerts, and those unverified, confirmed and explained."""
+    return (select(FieldAlert.deployment_id.label("dep"), func.count().label("n"),
+                   *(func.sum(case((FieldAlert.outcome == outcome, 1), else_=0)).label(outcome)
+                     for outcome in ("unverified", "confirmed", "explained")))
+            .group_by(FieldAlert.deployment_id))
+
+
+def _deployment_values(n, missed, yes, no, pending, alerts, unverified, confirmed, explained) -> tuple:
+    """One deployment's DEPLOYMENT_COUNTS from its find and alert totals."""
+    return (1, unverified, n, missed, yes, no, pending, int(n > 0), int((missed or 0) > 0), alerts, confirmed,
+            explained)
+
+
 def _deployment_contributions(conn, ids, base: Base) -> None:
     d = Deployment
-    info = {dep: (agency_id, month_of(started, tz), unverified, name) for dep, agency_id, started, unverified, name, tz
-            in conn.execute(select(d.id, d.agency_id, d.started_at, d.unverified_alert,
-                                   served_name(d.requesting_agency), Agency.timezone)
+    info = {dep: (agency_id, month_of(started, tz), name) for dep, agency_id, started, name, tz
+            in conn.execute(select(d.id, d.agency_id, d.started_at, served_name(d.requesting_agency), Agency.timezone)
                             .join(Agency, Agency.id == d.agency_id)
                             .where(d.id.in_(ids), d.archived_at.is_(None)))}
     if not info:
         return
     finds = {row[0]: row[1:] for row in conn.execute(_find_totals().where(Find.deployment_id.in_(list(info))))}
-    for dep, (agency_id, month, unverified, name) in info.items():
-        n, missed, yes, no, pending = finds.get(dep, (0, 0, 0, 0, 0))
+    alerts = {row[0]: row[1:] for row in conn.execute(
+        _alert_totals().where(FieldAlert.deployment_id.in_(list(info))))}
+    for dep, (agency_id, month, name) in info.items():
         _add(base.deployments, (agency_id, month),
-             (1, bool(unverified), n, missed, yes, no, pending, int(n > 0), int((missed or 0) > 0)))
+             _deployment_values(*finds.get(dep, (0,) * 5), *alerts.get(dep, (0,) * 4)))
         if name is not None:
             _add(base.served, (agency_id, month, name), (1,))
 
@@ -340,7 +354,7 @@ def _affected(session: Session):
         elif isinstance(obj, (Hide, FalseAlert)):
             _parent_ids(obj, "session", "session_id", sessions)
             later.append(obj)
-        elif isinstance(obj, Find):
+        elif isinstance(obj, (Find, FieldAlert)):
             _parent_ids(obj, "deployment", "deployment_id", deployments)
             later.append(obj)
         elif isinstance(obj, Agency) and obj not in new and _changed(obj, ("timezone",)):
@@ -401,7 +415,7 @@ def after_flush(session: Session, flush_context) -> None:
         for obj in later:
             if isinstance(obj, (TrainingSession, Deployment)):
                 (sessions if isinstance(obj, TrainingSession) else deployments).add(obj.id)
-            elif isinstance(obj, Find):
+            elif isinstance(obj, (Find, FieldAlert)):
                 if obj.deployment_id is not None:
                     deployments.add(obj.deployment_id)
             elif obj.session_id is not None:
@@ -512,17 +526,21 @@ def _compute_deployments(conn, tz, ids, span, base: Base) -> None:
     bucket = _month_case(d.started_at, tz, *span).label("m")
     live = and_(d.agency_id.in_(ids), d.archived_at.is_(None), in_window(d.started_at))
     finds = _find_totals().subquery()
+    alerts = _alert_totals().subquery()
     n = func.coalesce(finds.c.n, 0)
     missed = func.coalesce(finds.c.missed, 0)
-    rows = (select(d.agency_id.label("a"), bucket, case((d.unverified_alert.is_(True), 1), else_=0).label("u"),
+    rows = (select(d.agency_id.label("a"), bucket, func.coalesce(alerts.c.unverified, 0).label("u"),
                    n.label("n"), missed.label("missed"), func.coalesce(finds.c.yes, 0).label("yes"),
                    func.coalesce(finds.c.no, 0).label("no"), func.coalesce(finds.c.pending, 0).label("pending"),
-                   case((n > 0, 1), else_=0).label("sf"), case((missed > 0, 1), else_=0).label("sm"))
-            .select_from(d).outerjoin(finds, finds.c.dep == d.id).where(live).subquery())
+                   case((n > 0, 1), else_=0).label("sf"), case((missed > 0, 1), else_=0).label("sm"),
+                   func.coalesce(alerts.c.n, 0).label("al"), func.coalesce(alerts.c.confirmed, 0).label("ac"),
+                   func.coalesce(alerts.c.explained, 0).label("ae"))
+            .select_from(d).outerjoin(finds, finds.c.dep == d.id).outerjoin(alerts, alerts.c.dep == d.id)
+            .where(live).subquery())
     c = rows.c
     for a, m, *values in conn.execute(
             select(c.a, c.m, func.count(), *(func.sum(col) for col in (c.u, c.n, c.missed, c.yes, c.no, c.pending,
-                                                                         c.sf, c.sm)))
+                                                                         c.sf, c.sm, c.al, c.ac, c.ae)))
             .group_by(c.a, c.m)):
         base.deployments[(a, _month(m))] = [int(v or 0) for v in values]
     rows = (select(d.agency_id.label("a"), bucket, served_name(d.requesting_agency).label("r"))

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import select
 
 from esd.extensions import db
-from esd.models import (Agency, Certification, Deployment, Dog, FalseAlert, Find, Handler, Hide,
+from esd.models import (Agency, Certification, Deployment, Dog, FalseAlert, FieldAlert, Find, Handler, Hide,
                         TeamAssignment, TrainingSession, User, VocabularyTerm)
 
 _counter = itertools.count(1)
@@ -96,8 +96,10 @@ def make_session(dog: Dog, handler: Handler, hides=(), false_alerts=0, **overrid
     return _add(session)
 
 
-def make_deployment(dog: Dog, handler: Handler, finds=(), **overrides) -> Deployment:
-    """A deployment; `finds` is a list of dicts like {"device": "Phone", "missed_by_human_search": True}."""
+def make_deployment(dog: Dog, handler: Handler, finds=(), alerts=(), **overrides) -> Deployment:
+    """A deployment; `finds` is a list of dicts like {"device": "Phone", "missed_by_human_search": True};
+    `alerts` of dicts like {"outcome": "confirmed", "find": 0} (the index of its find) or
+    {"outcome": "explained", "explanation": "Residual odour"}."""
     values = dict(agency_id=dog.agency_id, dog_id=dog.id, handler_id=handler.id,
                   started_at=datetime(2026, 3, 12, 9, 0, tzinfo=timezone.utc),
                   legal_authority="search_warrant", case_number="2026-CR-0001")
@@ -108,6 +110,12 @@ def make_deployment(dog: Dog, handler: Handler, finds=(), **overrides) -> Deploy
         deployment.finds.append(Find(device_type_id=term("device_type", spec.pop("device", None)).id,
                                      hiding_spot_id=term("hiding_spot", spec.pop("spot", None)).id,
                                      **spec))
+    for spec in alerts:
+        spec = dict(spec)
+        find = spec.pop("find", None)
+        spot = spec.pop("spot", None)
+        deployment.alerts.append(FieldAlert(find=deployment.finds[find] if find is not None else None,
+                                            hiding_spot_id=term("hiding_spot", spot).id if spot else None, **spec))
     return _add(deployment)
 
 

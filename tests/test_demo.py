@@ -9,7 +9,7 @@ from sqlalchemy import case, func, select
 from esd.auth.passwords import password_problem
 from esd.demo import DEMO_PASSWORD, seed_demo
 from esd.extensions import db
-from esd.models import (Agency, Certification, Deployment, Dog, FalseAlert, Find, Handler, Hide,
+from esd.models import (Agency, Certification, Deployment, Dog, FalseAlert, FieldAlert, Find, Handler, Hide,
                         TeamAssignment, TrainingSession, User, VocabularyTerm, seed_vocabularies)
 from tests.helpers import make_agency, make_dog, make_handler, make_session
 
@@ -96,7 +96,11 @@ def test_seed_demo_builds_three_task_forces_with_a_year_of_work(app, client):
     assert count(Deployment) > 50 and count(Find) > 50
     assert db.session.scalar(select(func.count()).where(Find.missed_by_human_search.is_(True))) > 0
     assert {e for (e,) in db.session.execute(select(Find.evidence).distinct())} == {"yes", "no", "pending"}
-    assert db.session.scalar(select(func.count()).where(Deployment.unverified_alert.is_(True))) > 0
+    # Field alerts of every outcome; each find is a confirmed alert.
+    outcomes = dict(db.session.execute(select(FieldAlert.outcome, func.count()).group_by(FieldAlert.outcome)).all())
+    assert set(outcomes) == {"confirmed", "unverified", "explained"} and outcomes["confirmed"] == count(Find)
+    assert db.session.scalar(select(func.count()).where(FieldAlert.outcome == "explained",
+                                                        FieldAlert.explanation.is_(None))) == 0
     assert db.session.scalar(select(func.count()).select_from(Deployment)
                              .where(~Deployment.finds.any())) > 0
 

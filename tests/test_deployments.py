@@ -56,12 +56,13 @@ def test_a_handler_logs_a_deployment_with_finds_in_the_agency_time_zone(client, 
 def test_a_deployment_without_finds_and_an_unverified_alert_is_recorded(client, login_as, team):
     agency, dog, handler = team
     login_as("manager", agency)
-    data = form_data(dog, handler, unverified_alert="y")
+    data = form_data(dog, handler, **{"alerts-0-outcome": "unverified", "alerts-0-location_note": "Hall closet"})
     for key in [k for k in data if k.startswith("finds-")]:
         data[key] = ""
     assert client.post("/deployments/new", data=data).status_code == 302
     deployment = db.session.scalars(select(Deployment)).one()
-    assert deployment.finds == [] and deployment.unverified_alert is True
+    assert deployment.finds == [] and [(a.outcome, a.location_note) for a in deployment.alerts] == [
+        ("unverified", "Hall closet")]
 
 
 @pytest.mark.parametrize("field, value, message", [

@@ -51,7 +51,8 @@ def world():
         {"device": "Phone", "spot": "Drawer", "missed_by_human_search": False, "evidence": "pending"}])
     make_deployment(d1, h1, started_at=at(2026, 2, 10), requesting_agency=" county probation ", finds=[
         {"device": "SD card", "spot": "Book", "missed_by_human_search": True, "evidence": "no"}])
-    make_deployment(d2, h2, started_at=at(2026, 2, 11), requesting_agency="City PD", unverified_alert=True)
+    make_deployment(d2, h2, started_at=at(2026, 2, 11), requesting_agency="City PD",
+                    alerts=[{"outcome": "unverified"}])
     make_deployment(d1, h1, started_at=at(2026, 2, 12), archived_at=at(2026, 2, 13),
                     finds=[{"device": "Phone", "missed_by_human_search": True, "evidence": "yes"}])
     make_deployment(db_, hb, started_at=at(2026, 1, 20), requesting_agency="Elsewhere",
@@ -144,7 +145,8 @@ def test_deployment_impact(world):
     impact = metrics.deployment_impact(world.f)
     assert impact == metrics.Impact(deployments=3, devices_found=3, found_after_human_missed=2,
                                     searches_with_missed_find=2, searches_with_find=2, finds_with_evidence=1,
-                                    finds_evidence_pending=1, agencies_served=2, unverified_alerts=1)
+                                    finds_evidence_pending=1, agencies_served=2, unverified_alerts=1,
+                                    alerts=1, alerts_confirmed=0, alerts_explained=0)
     assert impact.share_missed_by_humans == pytest.approx(2 / 3)
     assert impact.share_searches_with_missed_find == pytest.approx(2 / 3)
     assert metrics.evidence_breakdown(world.f) == {"yes": 1, "no": 1, "pending": 1}

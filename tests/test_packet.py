@@ -49,7 +49,7 @@ def rex(db_session):
     make_deployment(dog, second, started_at=utc(2026, 3, 12, 13), case_number="26-CR-0312", finds=[
         {"device": "Phone", "missed_by_human_search": True, "evidence": "yes"},
         {"device": "USB drive", "missed_by_human_search": False, "evidence": "pending"}])
-    make_deployment(dog, first, started_at=utc(2025, 11, 1, 13), unverified_alert=True)
+    make_deployment(dog, first, started_at=utc(2025, 11, 1, 13), alerts=[{"outcome": "unverified"}])
     make_deployment(dog, second, started_at=utc(2026, 3, 18, 13), finds=[{"device": "Phone"}])  # after
     manager = make_user("manager", agency, name="Maria Manager")
     db_session.commit()

@@ -42,7 +42,8 @@ def program():
                   "evidence": rng.choice(["yes", "yes", "no", "pending"])} for _ in range(rng.randint(0, 3))]
         make_deployment(dog, handlers[n % 2], started_at=start + timedelta(days=12 * n + 3),
                         requesting_agency=rng.choice(["County Probation", "State Police", "US Marshals"]),
-                        case_number=f"26-CR-{1000 + n}", finds=finds, unverified_alert=not finds and n % 3 == 0)
+                        case_number=f"26-CR-{1000 + n}", finds=finds,
+                        alerts=[{"outcome": "unverified"}] if not finds and n % 3 == 0 else [])
     for dog, handler in zip(dogs, handlers):
         make_certification(dog, handler, issued_on=date(2026, 3, 1))
     make_deployment(make_dog(other, name="Hidden"), make_handler(other, name="Hidden Handler"),

@@ -1,6 +1,6 @@
 """The monthly rollups always equal the raw training log and deployments, and the metrics read from
 them give the same figures as the raw rows: after random creates, edits, moves, archives, deletes
-of sessions, hides, deployments and finds and time-zone changes (hypothesis), and
+of sessions, hides, deployments, finds and field alerts and time-zone changes (hypothesis), and
 `flask esd rollups --verify/--rebuild` find and mend a corrupted row."""
 from datetime import date, datetime, timedelta, timezone
 
@@ -10,7 +10,7 @@ from sqlalchemy import delete, select, update
 
 from esd import rollups
 from esd.extensions import db
-from esd.models import Deployment, FalseAlert, Find, Hide, HideRollup, SessionRollup, TrainingSession, VocabularyTerm
+from esd.models import Deployment, FalseAlert, FieldAlert, Find, Hide, HideRollup, SessionRollup, TrainingSession, VocabularyTerm
 from esd.reports import metrics
 from esd.reports.metrics import Filters
 from tests.helpers import make_agency, make_dog, make_handler
@@ -61,7 +61,10 @@ operations = st.one_of(
     st.tuples(st.just("replace_finds"), st.integers(0, 99), find_specs),
     st.tuples(st.just("remove_find"), st.integers(0, 99), st.integers(0, 9)),
     st.tuples(st.just("deployment_move"), st.integers(0, 99), instants),
-    st.tuples(st.just("deployment_unverified"), st.integers(0, 99)),
+    st.tuples(st.just("deployment_alert"), st.integers(0, 99), st.sampled_from(("unverified", "explained"))),
+    st.tuples(st.just("deployment_alert_outcome"), st.integers(0, 99), st.integers(0, 9),
+              st.sampled_from(("confirmed", "unverified", "explained"))),
+    st.tuples(st.just("deployment_alert_remove"), st.integers(0, 99), st.integers(0, 9)),
     st.tuples(st.just("deployment_requester"), st.integers(0, 99), requesters),
     st.tuples(st.just("deployment_archive"), st.integers(0, 99)),
     st.tuples(st.just("deployment_unarchive"), st.integers(0, 99)),
@@ -76,7 +79,7 @@ def _reset(world):
     db.session.rollback()
     for model, _, _ in rollups.TABLES:
         db.session.execute(delete(model))
-    for model in (Hide, FalseAlert, TrainingSession, Find, Deployment):
+    for model in (Hide, FalseAlert, TrainingSession, FieldAlert, Find, Deployment):
         db.session.execute(delete(model))
     db.session.commit()
 
@@ -98,9 +101,11 @@ def _apply_deployment(world, op):
         _, team, started, specs, unverified, requester = op
         dog_id, handler_id = world["teams"][team]
         deployment = Deployment(agency_id=world["agencies"][team], dog_id=dog_id, handler_id=handler_id,
-                                started_at=started, legal_authority="consent", unverified_alert=unverified,
-                                requesting_agency=requester)
+                                started_at=started, legal_authority="consent", requesting_agency=requester)
         deployment.finds = _finds(world, specs)
+        # Every find an alert that a device confirmed, and maybe one where nothing was recovered.
+        deployment.alerts = [FieldAlert(outcome="confirmed", find=f) for f in deployment.finds] + (
+            [FieldAlert(outcome="unverified")] if unverified else [])
         db.session.add(deployment)
         return
     deployments = db.session.scalars(select(Deployment).order_by(Deployment.id)).all()
@@ -115,13 +120,28 @@ def _apply_deployment(world, op):
             elif kind == "find_missed":
                 find.missed_by_human_search = not find.missed_by_human_search
             else:
+                _unconfirm(deployment, [find])
                 db.session.delete(find)
     elif kind == "replace_finds":
+        _unconfirm(deployment, deployment.finds)
         deployment.finds = _finds(world, op[2])
     elif kind == "deployment_move":
         deployment.started_at = op[2]
-    elif kind == "deployment_unverified":
-        deployment.unverified_alert = not deployment.unverified_alert
+    elif kind == "deployment_alert":
+        deployment.alerts.append(FieldAlert(outcome=op[2], explanation="Residual odour" if op[2] == "explained"
+                                            else None))
+    elif kind == "deployment_alert_outcome":
+        if deployment.alerts:
+            alert = deployment.alerts[op[2] % len(deployment.alerts)]
+            taken = {a.find_id for a in deployment.alerts if a is not alert}
+            free = [f for f in deployment.finds if f.id not in taken]
+            if op[3] != "confirmed" or free:
+                alert.outcome = op[3]
+                alert.find = free[0] if op[3] == "confirmed" else None
+                alert.explanation = "Removed before the search" if op[3] == "explained" else None
+    elif kind == "deployment_alert_remove":
+        if deployment.alerts:
+            db.session.delete(deployment.alerts[op[2] % len(deployment.alerts)])
     elif kind == "deployment_requester":
         deployment.requesting_agency = op[2]
     elif kind == "deployment_archive":
@@ -130,6 +150,13 @@ def _apply_deployment(world, op):
         deployment.archived_at = None
     elif kind == "deployment_delete":
         db.session.delete(deployment)
+
+
+def _unconfirm(deployment, finds):
+    """The alerts confirmed by finds about to go become unverified (a find's alert cannot outlive it)."""
+    for alert in deployment.alerts:
+        if alert.find in finds:
+            alert.outcome, alert.find = "unverified", None
 
 
 def _apply(world, op):

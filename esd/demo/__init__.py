@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Agency, Dog, User, seed_vocabularies
+from .alerts import add_field_alerts
 from .catalogue import DEMO_DOMAIN, DEMO_PASSWORD
 from .installation import demo_plan
 from .outcomes import add_outcomes
@@ -72,6 +73,7 @@ def seed_demo(today: date, seed: int = 2026, hides: int | None = None, progress=
     writer.certifications()
     writer.training()
     writer.deployments()
+    add_field_alerts(writer)
     if not hides:
         from .assessments import seed_assessments
         seed_assessments(today)  # planned sessions and assessments, written through their services

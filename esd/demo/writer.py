@@ -390,7 +390,6 @@ class Writer:
                                                  ("consent", 10))),
             location_type_id=self.location_draw.draw(rng) if self.location_draw else None,
             duration_minutes=duration,
-            unverified_alert=rng.random() < (0.15 if not finds else 0.04),
             notes=rng.choice(DEPLOYMENT_NOTES) if finds else rng.choice((None, "No devices located.")),
             created_by_id=handler.user_id or self.managers.get(agency.id),
             created_at=started + timedelta(minutes=duration + rng.randint(30, 600)))

@@ -1,16 +1,19 @@
-"""Deployment forms: the search itself, its finds inline, the quick evidence update, the list filter."""
+"""Deployment forms: the search itself, its finds and alerts inline, the quick evidence update, the list filter."""
 from wtforms import (BooleanField, DateField, FieldList, Form, FormField, HiddenField, IntegerField,
                      SelectField, StringField, TextAreaField, TimeField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..forms import SafeForm, happened, not_before
-from ..models.deployments import EVIDENCE
+from ..models.deployments import ALERT_OUTCOMES, EVIDENCE
 from ..parsing import optional_int
 
 AUTHORITY_LABELS = {"search_warrant": "Search warrant", "probation_parole": "Probation / parole search",
                     "consent": "Consent"}
 EVIDENCE_LABELS = {"pending": "Pending (exam not back)", "yes": "Yes, held evidence", "no": "No evidence"}
+OUTCOME_LABELS = {"confirmed": "Confirmed: a device was recovered there",
+                  "unverified": "Unverified: nothing was recovered",
+                  "explained": "Explained: nothing was recovered, for a known reason"}
 
 
 def one_of_choices(message):
@@ -48,6 +51,55 @@ class FindForm(Form):
             raise ValidationError("Choose the device type of this find.")
 
 
+class AlertForm(Form):
+    """One alert the dog gave; a row left without an outcome and anything else is ignored.
+
+    The view sets the find field's choices to this deployment's finds (saved ones by id, rows of this
+    form not yet saved as "new-<row>") and `find_problems`, the finds that cannot confirm an alert.
+    """
+
+    id = HiddenField(validators=[Length(max=12)])
+    hiding_spot = SelectField("Hiding spot", coerce=optional_int, validate_choice=False,
+                              validators=[one_of_choices("Unknown hiding spot: choose one from the list.")])
+    location_note = StringField("Where", validators=[Optional(), Length(max=200)])
+    outcome = SelectField("Outcome", choices=[SelectChoice("", "Choose…")] + [
+        SelectChoice(k, OUTCOME_LABELS[k]) for k in ALERT_OUTCOMES], validate_choice=False,
+        filters=[lambda v: v or None],
+        validators=[one_of_choices("Choose confirmed, unverified or explained.")])
+    find = SelectField("Device recovered there", validate_choice=False, filters=[lambda v: v or None],
+                       validators=[Length(max=24)])
+    explanation = StringField("Why nothing was recovered", validators=[Optional(), Length(max=1000)])
+    remove = BooleanField("Remove this alert (entered by mistake)")
+
+    find_problems: dict = {}
+
+    def is_blank(self) -> bool:
+        return (self.outcome.data is None and self.hiding_spot.data is None and not self.id.data
+                and not self.find.data and not (self.location_note.data or "").strip()
+                and not (self.explanation.data or "").strip())
+
+    def validate_outcome(self, field):
+        if field.data is None and not self.is_blank() and not self.remove.data:
+            raise ValidationError("Choose the outcome of this alert.")
+
+    def validate_find(self, field):
+        if self.outcome.data != "confirmed" or self.remove.data:
+            return
+        if field.data is None:
+            raise ValidationError("A confirmed alert names the find recovered there: choose it "
+                                  "(add the find above first).")
+        if field.data in self.find_problems:
+            raise ValidationError(self.find_problems[field.data])
+        if field.data not in {getattr(c, "value", None) if isinstance(c, SelectChoice) else c[0]
+                              for c in field.choices}:
+            raise ValidationError("That find is not one of this deployment's finds: choose one listed.")
+
+    def validate_explanation(self, field):
+        if self.outcome.data == "explained" and not self.remove.data and not (field.data or "").strip():
+            raise ValidationError("Say why nothing was recovered (for example: the device was removed "
+                                  "before the search, residual odour).")
+
+
 class DeploymentForm(SafeForm):
     dog = SelectField("Dog", coerce=optional_int, validate_choice=False,
                       validators=[DataRequired("Choose the dog."),
@@ -67,15 +119,30 @@ class DeploymentForm(SafeForm):
                                 validators=[one_of_choices("Unknown location type: choose one from the list.")])
     duration_minutes = IntegerField("Duration (minutes)", validators=[
         Optional(), NumberRange(1, 1440, "A search lasts between 1 and 1440 minutes.")])
-    unverified_alert = BooleanField("The dog alerted but nothing was recovered (unverified alert)")
     notes = TextAreaField("Outcome notes", validators=[Optional(), Length(max=5000)])
     finds = FieldList(FormField(FindForm), min_entries=0, max_entries=50)
+    alerts = FieldList(FormField(AlertForm), min_entries=0, max_entries=50)
 
     def validate_handler(self, field):
         agency_of = getattr(self, "agency_of", {})
         if self.dog.data and field.data and agency_of.get(("dog", self.dog.data)) != agency_of.get(
                 ("handler", field.data)):
             raise ValidationError("The handler must belong to the same agency as the dog.")
+
+    def validate_alerts(self, field):
+        """One find confirms one alert: a second alert naming it is refused beside its find."""
+        seen = set()
+        duplicate = False
+        for entry in field.entries:
+            alert = entry.form
+            if alert.outcome.data != "confirmed" or alert.remove.data or not alert.find.data:
+                continue
+            if alert.find.data in seen:
+                alert.find.errors.append("Another alert already names this find: one find confirms one alert.")
+                duplicate = True
+            seen.add(alert.find.data)
+        if duplicate:
+            raise ValidationError("Two alerts name the same find.")
 
 
 class EvidenceForm(SafeForm):

@@ -1,17 +1,20 @@
-"""Rules about deployments shared by the views: local times, saving finds, the list's query."""
+"""Rules about deployments shared by the views: local times, saving finds and alerts, the list's query."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 
 from flask import abort
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, case, func, or_, select
 
 from .. import dates
+from ..dates import twelve_months_to
 from ..agency_day import local_days_clause
 from ..extensions import db
-from ..models import Deployment, Dog, Find, Handler, User, VocabularyTerm
+from ..models import Deployment, Dog, FieldAlert, Find, Handler, User, VocabularyTerm
+from ..models.deployments import ALERT_OUTCOMES as OUTCOMES
 from ..parsing import parse_id
+from ..reports import metrics
 from ..scoping import scope_clause
 
 
@@ -47,9 +50,10 @@ def _term_id(kind: str, term_id: int | None) -> int | None:
 
 def save_deployment(deployment: Deployment | None, data: dict, *, dog: Dog, handler: Handler,
                     by) -> Deployment:
-    """Create or update a deployment and its finds from validated form data; nothing is committed.
+    """Create or update a deployment, its finds and its alerts from validated form data; nothing is committed.
 
-    A find row naming an id that is not a find of this deployment answers 404.
+    A find or alert row naming an id that is not one of this deployment's answers 404; a confirmed
+    alert naming a find that is not this deployment's (the form refused it already) answers 400.
     """
     tz = dog.agency.timezone
     if deployment is None:
@@ -70,10 +74,11 @@ def _apply(deployment: Deployment, data: dict, *, dog: Dog, handler: Handler, tz
     deployment.legal_authority = data["legal_authority"]
     deployment.location_type_id = _term_id("location_type", data.get("location_type"))
     deployment.duration_minutes = data.get("duration_minutes")
-    deployment.unverified_alert = bool(data.get("unverified_alert"))
     deployment.notes = (data.get("notes") or "").strip() or None
     existing = {f.id: f for f in deployment.finds} if deployment.id else {}
-    for row in data.get("finds", []):
+    # The finds an alert row may name: saved ones by id, this form's new rows as "new-<row>".
+    linkable = {str(f.id): f for f in existing.values()}
+    for position, row in enumerate(data.get("finds", [])):
         if row.get("device_type") is None and not row.get("id"):
             continue  # a blank row
         if row.get("id"):
@@ -84,17 +89,54 @@ def _apply(deployment: Deployment, data: dict, *, dog: Dog, handler: Handler, tz
                 # Deleted while still linked to its deployment, so the audit entry keeps its agency
                 # and the rollups take its contribution out in the same transaction.
                 db.session.delete(find)
+                linkable.pop(str(find.id), None)
                 continue
         elif row.get("remove"):
             continue  # a new row ticked "remove": nothing to store
         else:
             find = Find()
             deployment.finds.append(find)
+            linkable[f"new-{position}"] = find
         find.device_type_id = _term_id("device_type", row["device_type"])
         find.hiding_spot_id = _term_id("hiding_spot", row.get("hiding_spot"))
         find.missed_by_human_search = bool(row.get("missed_by_human_search"))
         find.evidence = row.get("evidence") or "pending"
         find.notes = (row.get("notes") or "").strip() or None
+    _apply_alerts(deployment, data.get("alerts", []), linkable)
+
+
+def _apply_alerts(deployment: Deployment, rows: list[dict], linkable: dict[str, Find]) -> None:
+    """Add, correct or remove the deployment's alerts; a confirmed one is linked to its find."""
+    existing = {a.id: a for a in deployment.alerts} if deployment.id else {}
+    for row in rows:
+        if not row.get("outcome") and not row.get("id"):
+            continue  # a blank row
+        if row.get("id"):
+            alert = existing.get(parse_id(row["id"]))
+            if alert is None:
+                abort(404)
+            if row.get("remove"):
+                db.session.delete(alert)  # still linked: its audit entry keeps the agency
+                continue
+        elif row.get("remove"):
+            continue
+        else:
+            alert = FieldAlert()
+            deployment.alerts.append(alert)
+        if row.get("outcome") not in OUTCOMES:
+            abort(400)
+        alert.outcome = row["outcome"]
+        alert.hiding_spot_id = _term_id("hiding_spot", row.get("hiding_spot"))
+        alert.location_note = (row.get("location_note") or "").strip() or None
+        if alert.outcome == "confirmed":
+            find = linkable.get(row.get("find") or "")
+            if find is None:
+                abort(400)
+            alert.find = find
+        else:
+            alert.find = None
+        explanation = (row.get("explanation") or "").strip() or None
+        alert.explanation = explanation if alert.outcome == "explained" else None  # only "explained" has one
 
 
 @dataclass
@@ -136,12 +178,21 @@ def find_counts(deployment_ids: list[int]) -> dict[int, tuple[int, int]]:
     """Finds and finds missed by the human search, per deployment, in one grouped query."""
     if not deployment_ids:
         return {}
-    from sqlalchemy import case
     rows = db.session.execute(
         select(Find.deployment_id, func.count(Find.id),
                func.sum(case((Find.missed_by_human_search.is_(True), 1), else_=0)))
         .where(Find.deployment_id.in_(deployment_ids)).group_by(Find.deployment_id))
     return {d: (int(n), int(m or 0)) for d, n, m in rows}
+
+
+def open_alert_counts(deployment_ids: list[int]) -> dict[int, int]:
+    """Alerts with nothing recovered (unverified or explained), per deployment, in one grouped query."""
+    if not deployment_ids:
+        return {}
+    return dict(db.session.execute(
+        select(FieldAlert.deployment_id, func.count(FieldAlert.id))
+        .where(FieldAlert.deployment_id.in_(deployment_ids), FieldAlert.outcome != "confirmed")
+        .group_by(FieldAlert.deployment_id)).all())
 
 
 def dog_section(dog: Dog, today: date, user: User, limit: int = 10) -> dict:
@@ -150,4 +201,14 @@ def dog_section(dog: Dog, today: date, user: User, limit: int = 10) -> dict:
     rows = list(db.session.scalars(stmt.limit(limit)))
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     return {"rows": rows, "total": total, "counts": find_counts([d.id for d in rows]),
-            "local": lambda d: utc_to_local(d.started_at, dog.agency.timezone)}
+            "local": lambda d: utc_to_local(d.started_at, dog.agency.timezone),
+            "accuracy": field_accuracy(dog, today)}
+
+
+def field_accuracy(dog: Dog, today: date) -> dict:
+    """The dog's field accuracy (esd/reports/metrics.py) over all its deployments and the last twelve months."""
+    every = metrics.Filters(agency_ids=(dog.agency_id,), dog_id=dog.id, tz=dog.agency.timezone)
+    start, end = twelve_months_to(today)
+    return {"all": metrics.deployment_impact(every).field_accuracy,
+            "year": metrics.deployment_impact(replace(every, start=start, end=end)).field_accuracy,
+            "year_start": start}

@@ -9,13 +9,13 @@ from ..archiving import archive
 from ..audit import audit_reason
 from ..extensions import db
 from ..models import Deployment, Dog, Find, Handler, terms
-from ..parsing import optional_int, page_number
+from ..parsing import optional_int, page_number, parse_id
 from ..roles import MANAGE_ROLES, RECORD_ROLES
 from ..scoping import record_agency_ids, require_manage, roles_required, scope_clause, scoped_get_or_404
-from .forms import (AUTHORITY_LABELS, EVIDENCE_LABELS, ArchiveForm, DeploymentFilterForm, DeploymentForm,
-                    EvidenceForm)
-from .services import (ListFilter, deployments_query, find_counts, local_to_utc, requesting_agencies,
-                       save_deployment, utc_to_local)
+from .forms import (AUTHORITY_LABELS, EVIDENCE_LABELS, OUTCOME_LABELS, AlertForm, ArchiveForm, DeploymentFilterForm,
+                    DeploymentForm, EvidenceForm, FindForm)
+from .services import (ListFilter, deployments_query, find_counts, local_to_utc, open_alert_counts,
+                       requesting_agencies, save_deployment, utc_to_local)
 
 bp = Blueprint("deployments", __name__)
 
@@ -50,30 +50,61 @@ def _prepare(form: DeploymentForm, deployment: Deployment | None = None) -> None
     devices = [("", "Choose…")] + [(t.id, t.name) for t in terms("device_type")]
     spots = [("", "—")] + [(t.id, t.name) for t in terms("hiding_spot")]
     if deployment is not None:  # keep a term deactivated since it was recorded
-        for find in deployment.finds:
-            if find.device_type_id not in {v for v, _ in devices}:
-                devices.append((find.device_type_id, find.device_type.name))
-            if find.hiding_spot_id and find.hiding_spot_id not in {v for v, _ in spots}:
-                spots.append((find.hiding_spot_id, find.hiding_spot.name))
+        for record in list(deployment.finds) + list(deployment.alerts):
+            if isinstance(record, Find) and record.device_type_id not in {v for v, _ in devices}:
+                devices.append((record.device_type_id, record.device_type.name))
+            if record.hiding_spot_id and record.hiding_spot_id not in {v for v, _ in spots}:
+                spots.append((record.hiding_spot_id, record.hiding_spot.name))
     form.device_choices, form.spot_choices = devices, spots
     for entry in form.finds:
         entry.form.device_type.choices = devices
         entry.form.hiding_spot.choices = spots
+    form.find_choices, form.find_problems = _linkable_finds(form, deployment)
+    for entry in form.alerts:
+        entry.form.hiding_spot.choices = spots
+        entry.form.find.choices = form.find_choices
+        entry.form.find_problems = form.find_problems
 
 
-def _blank_find_template(form: DeploymentForm):
-    """A fresh, unnumbered find row the page clones when "Add a find" is pressed."""
-    from .forms import FindForm
-    row = FindForm(prefix="finds-__index__-")
-    row.device_type.choices = form.device_choices
-    row.hiding_spot.choices = form.spot_choices
-    return row
+def _linkable_finds(form: DeploymentForm, deployment: Deployment | None) -> tuple[list, dict]:
+    """The finds a confirmed alert may name: this deployment's saved finds (by id) and the form's new
+    find rows ("new-<row>"); and why some of them cannot (removed, or a row without a device yet)."""
+    saved = {f.id: f for f in deployment.finds} if deployment is not None else {}
+    names = {value: label for value, label in form.device_choices if value != ""}
+    choices, problems, listed = [("", "—")], {}, set()
+    for position, entry in enumerate(form.finds):
+        row = entry.form
+        find = saved.get(parse_id(row.id.data)) if row.id.data else None
+        value = str(find.id) if find is not None else f"new-{position}"
+        device = names.get(row.device_type.data) if row.device_type.data is not None else None
+        choices.append((value, f"Find {position + 1}" + (f": {device}" if device else " (new row)")))
+        listed.add(value)
+        if row.remove.data:
+            problems[value] = "That find is being removed: choose another find or another outcome."
+        elif row.device_type.data is None:
+            problems[value] = "That find row has no device type yet: choose it first."
+    for find in saved.values():  # saved finds a posted form left out are still this deployment's
+        if str(find.id) not in listed:
+            choices.append((str(find.id), f"Find: {find.device_type.name}"))
+    return choices, problems
+
+
+def _blank_templates(form: DeploymentForm) -> tuple[FindForm, AlertForm]:
+    """Fresh, unnumbered find and alert rows the page clones when "Add a find" or "Add an alert" is pressed."""
+    find = FindForm(prefix="finds-__index__-")
+    find.device_type.choices = form.device_choices
+    find.hiding_spot.choices = form.spot_choices
+    alert = AlertForm(prefix="alerts-__index__-")
+    alert.hiding_spot.choices = form.spot_choices
+    alert.find.choices = form.find_choices
+    return find, alert
 
 
 def _render_form(form, deployment=None, status=200):
     ids = record_agency_ids()
-    return render_template("deployments/form.html", form=form, deployment=deployment,
-                           blank_find=_blank_find_template(form), requesting=requesting_agencies(ids)), status
+    blank_find, blank_alert = _blank_templates(form)
+    return render_template("deployments/form.html", form=form, deployment=deployment, blank_find=blank_find,
+                           blank_alert=blank_alert, requesting=requesting_agencies(ids)), status
 
 
 def _check_team(form: DeploymentForm):
@@ -94,7 +125,7 @@ def list_deployments():
     form.handler.choices = [("", "All handlers")] + [(h.id, _label(h)) for h in _scoped_rows(Handler)]
     if not form.validate():
         return render_template("deployments/list.html", form=form, rows=[], page=1, pages=1, total=0,
-                               counts={}, authority=AUTHORITY_LABELS), 400
+                               counts={}, open_alerts={}, authority=AUTHORITY_LABELS), 400
     for model, value in ((Dog, form.dog.data), (Handler, form.handler.data)):
         if value:
             scoped_get_or_404(model, value)
@@ -106,7 +137,8 @@ def list_deployments():
     page = min(max(request.args.get("page", 1, type=page_number), 1), pages)
     rows = list(db.session.scalars(stmt.limit(PER_PAGE).offset((page - 1) * PER_PAGE)))
     return render_template("deployments/list.html", form=form, rows=rows, page=page, pages=pages, total=total,
-                           counts=find_counts([d.id for d in rows]), authority=AUTHORITY_LABELS,
+                           counts=find_counts([d.id for d in rows]), open_alerts=open_alert_counts([d.id for d in rows]),
+                           authority=AUTHORITY_LABELS,
                            page_url=lambda p: url_for("deployments.list_deployments",
                                                       **{**request.args.to_dict(), "page": p}))
 
@@ -128,14 +160,17 @@ def new_deployment():
             form.handler.data = current_user.handler.id
         if not form.finds.entries:
             form.finds.append_entry()
-            _prepare(form)
+        if not form.alerts.entries:
+            form.alerts.append_entry()
+        _prepare(form)
     if form.validate_on_submit():
         dog, handler = _check_team(form)
         deployment = save_deployment(None, form.data, dog=dog, handler=handler, by=current_user)
         audit_reason("Deployment logged")
         db.session.commit()
-        flash(f"Deployment saved with {len(deployment.finds)} "
-              f"find{'s' if len(deployment.finds) != 1 else ''}.", "success")
+        finds, alerts = len(deployment.finds), len(deployment.alerts)
+        flash(f"Deployment saved with {finds} find{'s' if finds != 1 else ''} and "
+              f"{alerts} alert{'s' if alerts != 1 else ''}.", "success")
         return redirect(url_for("deployments.deployment_detail", deployment_id=deployment.id))
     return _render_form(form, status=400 if request.method == "POST" else 200)
 
@@ -146,7 +181,7 @@ def deployment_detail(deployment_id):
     """One search with its finds; the evidence of each find can be set when the exam comes back."""
     deployment = scoped_get_or_404(Deployment, deployment_id)
     return render_template("deployments/detail.html", deployment=deployment, authority=AUTHORITY_LABELS,
-                           evidence_labels=EVIDENCE_LABELS, evidence_form=EvidenceForm(), archive_form=ArchiveForm(),
+                           evidence_labels=EVIDENCE_LABELS, outcome_labels=OUTCOME_LABELS, evidence_form=EvidenceForm(), archive_form=ArchiveForm(),
                            local=utc_to_local(deployment.started_at, deployment.dog.agency.timezone),
                            can_archive=current_user.role in MANAGE_ROLES)
 
@@ -163,10 +198,13 @@ def edit_deployment(deployment_id):
             dog=d.dog_id, handler=d.handler_id, day=local.date(), time=local.time().replace(second=0, microsecond=0),
             requesting_agency=d.requesting_agency, case_number=d.case_number, legal_authority=d.legal_authority,
             location_type=d.location_type_id, duration_minutes=d.duration_minutes,
-            unverified_alert=d.unverified_alert, notes=d.notes,
+            notes=d.notes,
             finds=[{"id": str(f.id), "device_type": f.device_type_id, "hiding_spot": f.hiding_spot_id,
                     "missed_by_human_search": f.missed_by_human_search, "evidence": f.evidence,
-                    "notes": f.notes} for f in d.finds])
+                    "notes": f.notes} for f in d.finds],
+            alerts=[{"id": str(a.id), "hiding_spot": a.hiding_spot_id, "location_note": a.location_note,
+                     "outcome": a.outcome, "find": str(a.find_id) if a.find_id else None,
+                     "explanation": a.explanation} for a in d.alerts])
     else:
         form = DeploymentForm()
     _prepare(form, deployment)

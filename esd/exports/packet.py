@@ -20,7 +20,7 @@ from ..assessments import record as assessment_record
 from ..content_digest import content_digest
 from ..dates import format_local, zone_label
 from ..extensions import db
-from ..models import (AuditEntry, Certification, Deployment, Dog, FalseAlert, Find, Handler, Hide,
+from ..models import (AuditEntry, Certification, Deployment, Dog, FalseAlert, FieldAlert, Find, Handler, Hide,
                       TeamAssignment, TrainingSession, User, VocabularyTerm)
 from ..reports import cache as report_cache
 from ..rates import Rate, rate_text
@@ -64,6 +64,7 @@ class Packet:
     spot_rates: list[Rate]
     impact: metrics.Impact
     deployments: list[Deployment]
+    field_year: metrics.Impact  # the deployments of the twelve months up to the as-of date
     changes: list[AuditEntry]
     charts: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # name -> (png, alt)
     assessments: assessment_record.AssessmentRecord | None = None  # blind vs known, assessments
@@ -146,6 +147,7 @@ def source_rows(dog: Dog, as_of: date) -> dict[str, list[dict]]:
         "false_alert": _rows(FalseAlert, FalseAlert.session_id.in_(sessions)),
         "deployment": _rows(Deployment, Deployment.id.in_(deployments)),
         "find": _rows(Find, Find.deployment_id.in_(deployments)),
+        "field_alert": _rows(FieldAlert, FieldAlert.deployment_id.in_(deployments)),
     }
     # The names the rows refer to (a renamed device type changes the record; a new one does not).
     term_ids = {row[key] for records in rows.values() for row in records for key in
@@ -176,9 +178,9 @@ def build_packet(dog: Dog, as_of: date, by: User, now: datetime, with_charts: bo
     ids = {name: [r["id"] for r in records] for name, records in rows.items()}
     certifications = list(db.session.scalars(select(Certification).where(
         Certification.id.in_(ids["certification"])).order_by(Certification.issued_on)))
-    # The field record lists every deployment with its finds: one query for all finds, not one each.
+    # The field record lists every deployment with its finds and alerts: one query each, not one per deployment.
     deployments = list(db.session.scalars(select(Deployment).where(
-        Deployment.id.in_(ids["deployment"])).options(selectinload(Deployment.finds))
+        Deployment.id.in_(ids["deployment"])).options(selectinload(Deployment.finds), selectinload(Deployment.alerts))
         .order_by(Deployment.started_at)))
     changes = list(db.session.scalars(select(AuditEntry).where(
         AuditEntry.id.in_(ids["audit_entry"])).order_by(AuditEntry.at, AuditEntry.id)))
@@ -190,7 +192,7 @@ def build_packet(dog: Dog, as_of: date, by: User, now: datetime, with_charts: bo
         device_rates=metrics.find_rates(year, by="device_type"),
         spot_rates=metrics.find_rates(year, by="hiding_spot"),
         impact=metrics.deployment_impact(_filters(dog, None, as_of)),
-        deployments=deployments, changes=changes)
+        deployments=deployments, field_year=metrics.deployment_impact(year), changes=changes)
     packet.assessments = assessment_record.build(dog, _start_utc(dog, as_of - timedelta(days=364)),
                                                  _start_utc(dog, as_of + timedelta(days=1)))
     if with_charts:
@@ -279,14 +281,15 @@ def document(packet: Packet) -> Document:
         Facts([("Deployments", str(impact.deployments)), ("Devices found", str(impact.devices_found)),
                ("Found after the human search missed them", str(impact.found_after_human_missed)),
                ("Finds that held evidence", str(impact.finds_with_evidence)),
-               ("Finds awaiting the forensic exam", str(impact.finds_evidence_pending)),
-               ("Unverified alerts (nothing recovered)", str(impact.unverified_alerts))]),
+               ("Finds awaiting the forensic exam", str(impact.finds_evidence_pending))]),
         Grid(["Date", "Case", "Authority", "Requesting agency", "Finds", "Missed by humans", "Evidence",
-              "Unverified alert"],
+              "Alerts (confirmed)"],
              [[_local(d.started_at, tz), d.case_number or "", d.legal_authority.replace("_", " "),
                d.requesting_agency or "", len(d.finds), sum(f.missed_by_human_search for f in d.finds),
-               ", ".join(f.evidence for f in d.finds), "yes" if d.unverified_alert else ""]
+               ", ".join(f.evidence for f in d.finds),
+               f"{len(d.alerts)} ({sum(a.outcome == 'confirmed' for a in d.alerts)})" if d.alerts else ""]
               for d in packet.deployments], empty="No deployments up to the as-of date."),
+        *field_alert_blocks(packet),
         Heading("Record changes"),
         Grid(["When", "By", "Record", "Change", "Reason"],
              [[_local(e.at, tz), e.user.name if e.user else "system", f"{e.entity} #{e.entity_id}",
@@ -318,6 +321,32 @@ def document(packet: Packet) -> Document:
         footer=f"{dog.name} reliability record as of {packet.as_of} · SHA-256 {packet.digest[:16]}…"
                + (f" · verification code {packet.code}" if packet.code else ""),
         blocks=blocks)
+
+
+def field_alert_blocks(packet: Packet) -> list:
+    """The field alerts: field accuracy with its interval, and every alert where nothing was recovered, dated."""
+    tz = packet.dog.agency.timezone
+
+    def accuracy(impact: metrics.Impact) -> str:
+        return rate_text(impact.field_accuracy, 1) if impact.alerts else "no alerts recorded"
+    start = packet.as_of - timedelta(days=364)
+    open_alerts = [(d, a) for d in packet.deployments if d.archived_at is None
+                   for a in d.alerts if a.outcome != "confirmed"]
+    return [
+        Heading("Field alerts", 2),
+        Facts([("Alerts up to the as-of date", str(packet.impact.alerts)),
+               ("Confirmed (a device recovered there)", str(packet.impact.alerts_confirmed)),
+               ("Unverified (nothing recovered)", str(packet.impact.unverified_alerts)),
+               ("Explained (nothing recovered, reason recorded)", str(packet.impact.alerts_explained)),
+               ("Field accuracy, all deployments (95% CI)", accuracy(packet.impact)),
+               (f"Field accuracy, {start} – {packet.as_of} (95% CI)", accuracy(packet.field_year))]),
+        Grid(["Date", "Case", "Where", "Outcome", "Explanation"],
+             [[_local(d.started_at, tz), d.case_number or "",
+               ": ".join(x for x in (a.hiding_spot.name if a.hiding_spot else "", a.location_note or "") if x),
+               a.outcome, a.explanation or ""] for d, a in open_alerts],
+             caption="Every alert where nothing was recovered, unverified or explained.",
+             empty="Every alert up to the as-of date was confirmed by a recovered device."),
+    ]
 
 
 def data_uri(png: bytes) -> str:

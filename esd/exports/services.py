@@ -158,7 +158,7 @@ def _deployments(agency_ids, dates):
                    Dog.name.label("dog"), Deployment.handler_id, Handler.name.label("handler"),
                    Deployment.requesting_agency, Deployment.case_number, Deployment.legal_authority,
                    location.name.label("location_type"), Deployment.duration_minutes,
-                   Deployment.unverified_alert, Deployment.notes,
+                   Deployment.notes,
                    Deployment.archived_at.label("archived_at_utc"), creator.email.label("created_by"),
                    Deployment.created_at.label("created_at_utc"), Agency.timezone.label("time_zone"))
             .join(Agency, Agency.id == Deployment.agency_id).outerjoin(creator, creator.id == Deployment.created_by_id)

@@ -139,7 +139,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         _c("requesting_agency"), _c("case_number", aliases=("case", "case no")),
         _c("legal_authority", "choice", True, choices=LEGAL_AUTHORITIES),
         _c("location_type", "term", vocab="location_type"), _c("duration_minutes", "int"),
-        _c("unverified_alert", "bool"), _c("notes"), ARCHIVED, _c("created_by", "email"), CREATED,
+        _c("notes"), ARCHIVED, _c("created_by", "email"), CREATED,
     ), aliases=("searches",), key_help="dog + start time"),
     Kind("finds", "Finds", (
         SOURCE_ID, _c("deployment_id", "int"), _c("deployment_started_at", "instant"), *DOG_REF,

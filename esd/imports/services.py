@@ -991,7 +991,6 @@ class Planner:
             if values.get("duration_minutes") is not None and not 1 <= values["duration_minutes"] <= 1440:
                 self.problem(where, "duration_minutes", "a search lasts between 1 and 1440 minutes.")
                 return False
-            values["unverified_alert"] = bool(values.get("unverified_alert"))
             return True
 
         self._plan_started(sp, "deployments", self.deployment_keys, own_rules)

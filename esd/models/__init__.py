@@ -4,7 +4,7 @@ from .audit import AuditEntry
 from .base import utcnow
 from .certifications import Certification, Notification, Reminder
 from .core import Agency, Dog, Handler, TeamAssignment, User, funder_grants
-from .deployments import Deployment, Find
+from .deployments import Deployment, FieldAlert, Find
 from .imports import ImportMapping
 from .outcomes import CaseOutcome
 from .rollups import (DeploymentRollup, DeviceRollup, HideRollup, PairRollup, ServedRollup, SessionRollup,
@@ -17,6 +17,7 @@ from .vocab import VocabularyTerm, seed_vocabularies, terms
 __all__ = [
     "AssessmentStandard", "PlannedArea", "PlannedSession",
     "Agency", "AuditEntry", "CaseOutcome", "Certification", "Deployment", "DeploymentRollup", "DeviceRollup", "Dog", "FalseAlert",
+    "FieldAlert",
     "Find", "Handler", "Hide", "HideRollup", "ImportMapping", "Notification", "PairRollup", "Reminder", "ReportVersion", "ServedRollup",
     "RecoveryCode", "SessionRollup", "SpotRollup", "TeamAssignment", "TrainingSession", "TwoFactor",
     "TwoFactorRule", "User",

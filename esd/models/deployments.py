@@ -1,9 +1,9 @@
-"""Real searches and the devices the dog found in them."""
+"""Real searches, the devices the dog found in them and every alert it gave, with its outcome."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -13,6 +13,9 @@ from .vocab import VocabularyTerm
 
 LEGAL_AUTHORITIES = ("search_warrant", "probation_parole", "consent")
 EVIDENCE = ("yes", "no", "pending")
+# What came of a field alert: a device recovered there (linked to its find), nothing recovered, or
+# nothing recovered for a reason written down (a device removed before the search, residual odour).
+ALERT_OUTCOMES = ("confirmed", "unverified", "explained")
 
 
 class Deployment(db.Model):
@@ -29,8 +32,6 @@ class Deployment(db.Model):
     legal_authority: Mapped[str] = mapped_column(String(24))
     location_type_id: Mapped[int | None] = mapped_column(ForeignKey("vocabulary_term.id"))
     duration_minutes: Mapped[int | None] = mapped_column(Integer)
-    # The dog alerted in the field but nothing was recovered there.
-    unverified_alert: Mapped[bool] = mapped_column(Boolean, default=False)
     notes: Mapped[str | None] = mapped_column(Text)  # sensitive: never to funders
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -42,6 +43,8 @@ class Deployment(db.Model):
     created_by: Mapped[User | None] = relationship()
     finds: Mapped[list[Find]] = relationship(back_populates="deployment", cascade="all, delete-orphan",
                                              order_by="Find.id")
+    alerts: Mapped[list[FieldAlert]] = relationship(back_populates="deployment", cascade="all, delete-orphan",
+                                                    order_by="FieldAlert.id")
 
     __table_args__ = (
         CheckConstraint(enum_check("legal_authority", LEGAL_AUTHORITIES), name="legal_authority"),
@@ -70,3 +73,34 @@ class Find(db.Model):
     hiding_spot: Mapped[VocabularyTerm | None] = relationship(foreign_keys=[hiding_spot_id])
 
     __table_args__ = (CheckConstraint(enum_check("evidence", EVIDENCE), name="evidence"),)
+
+
+class FieldAlert(db.Model):
+    """An alert the dog gave in a real search, where, and what came of it.
+
+    A confirmed alert names the find recovered there, a find of the same deployment (the form and
+    `esd/deployments/services.py` check that; one find confirms one alert at most); an explained
+    one says why nothing was recovered.
+    """
+
+    __tablename__ = "field_alert"
+    __audited__ = True
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id", ondelete="CASCADE"), index=True)
+    hiding_spot_id: Mapped[int | None] = mapped_column(ForeignKey("vocabulary_term.id"))
+    location_note: Mapped[str | None] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(12))
+    find_id: Mapped[int | None] = mapped_column(ForeignKey("find.id"))
+    explanation: Mapped[str | None] = mapped_column(Text)
+
+    deployment: Mapped[Deployment] = relationship(back_populates="alerts")
+    hiding_spot: Mapped[VocabularyTerm | None] = relationship()
+    find: Mapped[Find | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(enum_check("outcome", ALERT_OUTCOMES), name="outcome"),
+        CheckConstraint("(outcome = 'confirmed') = (find_id IS NOT NULL)", name="confirmed_has_find"),
+        CheckConstraint("outcome <> 'explained' OR (explanation IS NOT NULL AND explanation <> '')",
+                        name="explained_has_explanation"),
+        UniqueConstraint("find_id"),  # one find confirms one alert
+    )

@@ -101,7 +101,8 @@ class SessionRollup(_HideCounts, db.Model):
 
 class DeploymentRollup(db.Model):
     """Deployments of one agency and month, their finds and the searches with a find (each
-    deployment is in one month, so its "had a find" flags add up)."""
+    deployment is in one month, so its "had a find" flags add up), and their field alerts by outcome
+    (`unverified_alerts` counts alerts with nothing recovered, `alerts` all of them)."""
 
     __tablename__ = "deployment_rollup"
     __table_args__ = (_CLUSTERED,)
@@ -116,6 +117,9 @@ class DeploymentRollup(db.Model):
     evidence_pending: Mapped[int] = mapped_column(Integer, default=0)
     searches_with_find: Mapped[int] = mapped_column(Integer, default=0)
     searches_with_missed_find: Mapped[int] = mapped_column(Integer, default=0)
+    alerts: Mapped[int] = mapped_column(Integer, default=0)
+    alerts_confirmed: Mapped[int] = mapped_column(Integer, default=0)
+    alerts_explained: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ServedRollup(db.Model):
@@ -134,4 +138,5 @@ HIDE_COUNTS = ("hides", "found", "blind_hides", "blind_found")
 SESSION_COUNTS = ("sessions", "minutes", "false_alerts", "blind_sessions", "blind_minutes",
                   "blind_false_alerts")
 DEPLOYMENT_COUNTS = ("deployments", "unverified_alerts", "finds", "finds_missed", "evidence_yes", "evidence_no",
-                     "evidence_pending", "searches_with_find", "searches_with_missed_find")
+                     "evidence_pending", "searches_with_find", "searches_with_missed_find", "alerts",
+                     "alerts_confirmed", "alerts_explained")

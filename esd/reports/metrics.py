@@ -11,8 +11,10 @@ Definitions
 - training hours = sum of session minutes / 60.
 - deployment impact: deployments; devices found (finds); finds the human search had missed;
   searches in which the dog found something the human search had missed; finds that held
-  evidence; distinct requesting agencies served; unverified alerts (the dog alerted, nothing
-  was recovered).
+  evidence; distinct requesting agencies served; field alerts by outcome: confirmed (a device
+  recovered there), unverified (nothing recovered), explained (nothing recovered, with why).
+- field accuracy = confirmed field alerts / all field alerts, with the count and a 95% Wilson
+  interval (`Impact.field_accuracy`).
 Archived sessions and deployments are left out. Dates and months are read in each agency's own
 time zone: a session at 23:30 on 31 January in Honolulu is a January session of that task force,
 whichever agencies the filter names (the filters' `tz` is only the zone of the person looking).
@@ -36,8 +38,8 @@ from flask import abort
 from sqlalchemy import and_, bindparam, case, distinct, exists, false, func, literal, select
 
 from ..extensions import db
-from ..models import (Agency, Certification, Deployment, DeploymentRollup, DeviceRollup, Dog, FalseAlert, Find,
-                      Handler, Hide, HideRollup, PairRollup, ServedRollup, SessionRollup, SpotRollup,
+from ..models import (Agency, Certification, Deployment, DeploymentRollup, DeviceRollup, Dog, FalseAlert,
+                      FieldAlert, Find, Handler, Hide, HideRollup, PairRollup, ServedRollup, SessionRollup, SpotRollup,
                       TrainingSession, VocabularyTerm, YearRollup)
 from ..models.base import aggregate_utc
 from ..models.rollups import DEPLOYMENT_COUNTS
@@ -741,6 +743,14 @@ class Impact:
     finds_evidence_pending: int
     agencies_served: int
     unverified_alerts: int
+    alerts: int
+    alerts_confirmed: int
+    alerts_explained: int
+
+    @property
+    def field_accuracy(self) -> Rate:
+        """Field accuracy: the share of the dog's alerts in real searches where a device was recovered."""
+        return Rate(self.alerts_confirmed, self.alerts, "Field accuracy")
 
     @property
     def share_missed_by_humans(self) -> float | None:
@@ -767,10 +777,10 @@ def deployment_impact(filters: Filters, raw: bool = False) -> Impact:
                                        .where(*_rollup_where(ServedRollup, filters, inner_lo, inner_hi))))
         for edge in edges:
             names |= _served_names_raw(edge)
-    deployments, unverified, found, missed, evidence, _, pending, searches_found, searches_missed = \
-        counts or [0] * len(DEPLOYMENT_COUNTS)
+    (deployments, unverified, found, missed, evidence, _, pending, searches_found, searches_missed, alerts, confirmed,
+     explained) = counts or [0] * len(DEPLOYMENT_COUNTS)
     return Impact(deployments, found, missed, searches_missed, searches_found, evidence, pending, len(names),
-                  unverified)
+                  unverified, alerts, confirmed, explained)
 
 
 @dataclass(frozen=True)
@@ -860,11 +870,10 @@ def _deployment_counts_raw(filters: Filters, months: list[date] | None = None) -
     bucket = (_month_bucket(Deployment, months, filters) if months else literal(0)).label("m")
     # Grouped in outer queries: PostgreSQL does not match a CASE with bound parameters in
     # SELECT to the same CASE in GROUP BY.
-    deps = select(bucket, Deployment.unverified_alert.label("u")).where(*where).subquery()
+    deps = select(bucket).where(*where).subquery()
     out = {}
-    for m, n, unverified in db.session.execute(
-            select(deps.c.m, func.count(), func.sum(case((deps.c.u.is_(True), 1), else_=0))).group_by(deps.c.m)):
-        out[m] = [int(n), int(unverified or 0)] + [0] * (len(DEPLOYMENT_COUNTS) - 2)
+    for m, n in db.session.execute(select(deps.c.m, func.count()).group_by(deps.c.m)):
+        out[m] = [int(n)] + [0] * (len(DEPLOYMENT_COUNTS) - 1)
     finds = (select(bucket, Find.deployment_id.label("dep"), Find.missed_by_human_search.label("missed"),
                     Find.evidence.label("evidence"))
              .select_from(Find).join(Deployment, Find.deployment_id == Deployment.id).where(*where).subquery())
@@ -874,7 +883,16 @@ def _deployment_counts_raw(filters: Filters, months: list[date] | None = None) -
                    *(func.sum(case((finds.c.evidence == e, 1), else_=0)) for e in ("yes", "no", "pending")),
                    func.count(distinct(finds.c.dep)), func.count(distinct(case((missed, finds.c.dep)))))
             .group_by(finds.c.m)):
-        out.setdefault(m, [0] * len(DEPLOYMENT_COUNTS))[2:] = [int(v or 0) for v in values]
+        out.setdefault(m, [0] * len(DEPLOYMENT_COUNTS))[2:9] = [int(v or 0) for v in values]
+    alerts = (select(bucket, FieldAlert.outcome.label("outcome"))
+              .select_from(FieldAlert).join(Deployment, FieldAlert.deployment_id == Deployment.id)
+              .where(*where).subquery())
+    for m, n, unverified, confirmed, explained in db.session.execute(
+            select(alerts.c.m, func.count(), *(func.sum(case((alerts.c.outcome == o, 1), else_=0))
+                                               for o in ("unverified", "confirmed", "explained")))
+            .group_by(alerts.c.m)):
+        row = out.setdefault(m, [0] * len(DEPLOYMENT_COUNTS))
+        row[1], row[9:12] = int(unverified or 0), [int(n), int(confirmed or 0), int(explained or 0)]
     if not months:
         return {None: out[0]} if 0 in out else {}
     return {m: v for m, v in out.items() if m is not None}
