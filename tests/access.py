@@ -75,7 +75,8 @@ def build_side(name: str) -> SimpleNamespace:
     team = h.make_team(dog, handler)
     session = h.make_session(dog, handler, hides=[{"outcome": "found"}, {"outcome": "missed"}],
                              false_alerts=1, created_by_id=handler_user.id)
-    deployment = h.make_deployment(dog, handler, finds=[{"missed_by_human_search": True}])
+    deployment = h.make_deployment(dog, handler, finds=[{"missed_by_human_search": True}], alerts=[
+        {"outcome": "confirmed", "find": 0}, {"outcome": "explained", "explanation": "Residual odour"}])
     certification = h.make_certification(dog, handler)
     return SimpleNamespace(name=name, agency=agency, manager=manager, handler_user=handler_user,
                            handler=handler, dog=dog, team=team, session=session,

@@ -39,7 +39,7 @@ def test_log_a_search_with_two_finds_then_set_the_evidence(page, live_server, br
     page.select_option("#finds-1-hiding_spot", label="Furniture")
     screenshot(page, "deployment-form")
     page.click("button[type=submit]:has-text('Save deployment')")
-    page.wait_for_selector("text=Deployment saved with 2 finds.")
+    page.wait_for_selector("text=Deployment saved with 2 finds and 0 alerts.")
     assert "Deployment on 2026-04-02 06:15" in page.inner_text("h1")
 
     page.locator("tr", has_text="microSD card").locator("select[name=evidence]").select_option("yes")

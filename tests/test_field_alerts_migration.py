@@ -29,8 +29,8 @@ def _flask(url: str, *args: str) -> subprocess.CompletedProcess:
 
 OLD_ROWS = """
 INSERT INTO agency (id, name, timezone, warning_window_days, reminder_thresholds, monthly_training_target_hours,
-                    created_at, temperature_unit)
-    VALUES (1, 'Metro', 'UTC', 60, '90,30', 16, '2026-01-01 00:00:00', 'F');
+                    created_at, temperature_unit, proficiency_standard, readiness_window_days)
+    VALUES (1, 'Metro', 'UTC', 60, '90,30', 16, '2026-01-01 00:00:00', 'F', 90, 60);
 INSERT INTO dog (id, agency_id, name, status, created_at) VALUES (1, 1, 'Rex', 'active', '2026-01-01 00:00:00');
 INSERT INTO handler (id, agency_id, name, created_at) VALUES (1, 1, 'Dana', '2026-01-01 00:00:00');
 INSERT INTO vocabulary_term (id, kind, name, position, active) VALUES (1, 'device_type', 'Phone', 1, TRUE);

@@ -38,7 +38,10 @@ def program():
     make_session(db_, hb, started_at=at(1, 11), hides=[{"outcome": "missed", "device": "Laptop", "spot": "Toy"}] * 9)
     make_deployment(da, ha, started_at=at(2, 1), case_number="CASE-SECRET-A1", requesting_agency="Probation Dept",
                     notes="Note about the suspect", finds=[{"device": "Phone", "missed_by_human_search": True,
-                                                            "evidence": "yes"}])
+                                                            "evidence": "yes"}],
+                    alerts=[{"outcome": "confirmed", "find": 0},
+                            {"outcome": "explained", "location_note": "Garage loft",
+                             "explanation": "Taken away by the suspect's brother"}])
     make_deployment(db_, hb, started_at=at(2, 2), case_number="CASE-SECRET-B1", requesting_agency="Other PD",
                     finds=[{"device": "Laptop", "missed_by_human_search": True}] * 4)
     make_certification(da, ha, issued_on=date(2026, 1, 5))
@@ -218,8 +221,10 @@ def test_a_funder_sees_only_granted_aggregates_and_nothing_sensitive(client, log
     db.session.commit()
     page = client.get(f"/reports/impact?{PERIOD}").get_data(as_text=True)
     forbidden = ["CASE-SECRET", "Zebulon", "Quist", "Hidden Person", "Pixel", "Byte", "Probation Dept",
-                 "Other PD", "suspect", "Hidden Task Force", "Laptop"]
+                 "Other PD", "suspect", "Hidden Task Force", "Laptop", "Garage loft", "brother"]
     assert [word for word in forbidden if word in page] == []
+    # Field accuracy as an aggregate of the granted agency: 1 confirmed of its 2 alerts.
+    assert '50% <span class="text-muted small">(1 of 2;' in page
     assert "Granted Task Force" in page  # the filter names the agency granted
     assert 'data-figure="searches"><div class="card-body py-2">\n    <div class="small text-muted">Searches</div>\n    <div class="value" data-value>1</div>' in page  # one deployment
     bodies = []

@@ -68,7 +68,8 @@ class AlertForm(Form):
         validators=[one_of_choices("Choose confirmed, unverified or explained.")])
     find = SelectField("Device recovered there", validate_choice=False, filters=[lambda v: v or None],
                        validators=[Length(max=24)])
-    explanation = StringField("Why nothing was recovered", validators=[Optional(), Length(max=1000)])
+    # No Optional(): it would stop the chain before validate_explanation on an empty explanation.
+    explanation = StringField("Why nothing was recovered", validators=[Length(max=1000)])
     remove = BooleanField("Remove this alert (entered by mistake)")
 
     find_problems: dict = {}
