@@ -173,9 +173,11 @@ def _edit_data(deployment, **overrides):
             "time": local.strftime("%H:%M"), "legal_authority": deployment.legal_authority,
             "case_number": deployment.case_number}
     for i, f in enumerate(deployment.finds):
-        data |= {f"finds-{i}-id": str(f.id), f"finds-{i}-device_type": f.device_type_id, f"finds-{i}-evidence": f.evidence}
+        data |= {f"finds-{i}-id": str(f.id), f"finds-{i}-device_type": f.device_type_id, f"finds-{i}-evidence": f.evidence,
+                 f"finds-{i}-hiding_spot": f.hiding_spot_id or ""}
     for i, alert in enumerate(deployment.alerts):
         data |= {f"alerts-{i}-id": str(alert.id), f"alerts-{i}-outcome": alert.outcome,
+                 f"alerts-{i}-hiding_spot": alert.hiding_spot_id or "",
                  f"alerts-{i}-find": str(alert.find_id) if alert.find_id else "",
                  f"alerts-{i}-explanation": alert.explanation or "", f"alerts-{i}-location_note": alert.location_note or ""}
     data.update(overrides)
@@ -238,6 +240,68 @@ def test_an_alert_id_of_another_deployment_is_not_found(client, login_as, field)
     assert client.post(f"/deployments/{march.id}/edit", data=data).status_code == 404
     db.session.expire_all()
     assert _deployment("26-CR-0110").alerts[2].outcome == "unverified"
+
+
+def _alerts_of(case_number):
+    db.session.expire_all()
+    return [(x.outcome, x.find_id) for x in _deployment(case_number).alerts]
+
+
+def test_saving_a_deployment_unchanged_keeps_its_alerts_and_writes_no_change(client, login_as, field):
+    a = field[0]
+    login_as("manager", a)
+    january = _deployment("26-CR-0110")
+    before = _alerts_of("26-CR-0110")
+    ids = [x.id for x in january.alerts]
+    assert client.post(f"/deployments/{january.id}/edit", data=_edit_data(january)).status_code == 302
+    assert _alerts_of("26-CR-0110") == before and [x.id for x in _deployment("26-CR-0110").alerts] == ids
+    assert db.session.scalars(select(AuditEntry).where(AuditEntry.entity == "field_alert",
+                                                       AuditEntry.action != "create")).all() == []
+
+
+def test_an_alert_takes_the_find_of_another_alert_in_one_save(client, login_as, field):
+    """The earlier alert takes the later one's find: the later lets go first (UNIQUE find_id, no 500)."""
+    a, _, rex, *_ = field
+    login_as("manager", a)
+    january = _deployment("26-CR-0110")
+    phone, usb = (f.id for f in january.finds)
+    response = client.post(f"/deployments/{january.id}/edit", data=_edit_data(january, **{
+        "alerts-0-find": str(usb), "alerts-1-outcome": "unverified", "alerts-1-find": "",
+        "alerts-2-outcome": "confirmed", "alerts-2-find": str(phone)}))
+    assert response.status_code == 302
+    assert _alerts_of("26-CR-0110") == [("confirmed", usb), ("unverified", None), ("confirmed", phone)]
+    accuracy = metrics.deployment_impact(Filters(agency_ids=(a.id,), dog_id=rex.id)).field_accuracy
+    assert (accuracy.found, accuracy.n) == (3, 7)
+    # And saving the page again as it now is changes nothing.
+    assert client.post(f"/deployments/{january.id}/edit", data=_edit_data(_deployment("26-CR-0110"))).status_code == 302
+    assert _alerts_of("26-CR-0110") == [("confirmed", usb), ("unverified", None), ("confirmed", phone)]
+
+
+def test_two_confirmed_alerts_exchanging_their_finds_are_saved(client, login_as, field):
+    a = field[0]
+    login_as("manager", a)
+    january = _deployment("26-CR-0110")
+    phone, usb = (f.id for f in january.finds)
+    response = client.post(f"/deployments/{january.id}/edit", data=_edit_data(january, **{
+        "alerts-0-find": str(usb), "alerts-1-find": str(phone)}))
+    assert response.status_code == 302
+    assert sorted(_alerts_of("26-CR-0110")) == [("confirmed", phone), ("confirmed", usb), ("unverified", None)]
+    assert db.session.scalar(select(db.func.count()).select_from(FieldAlert).where(
+        FieldAlert.deployment_id == january.id)) == 3
+
+
+def test_a_post_leaving_out_a_confirmed_alert_cannot_name_its_find_again(client, login_as, field):
+    """What the fuzz test sent: the first alert's id left out, so the row reads as a new alert."""
+    a = field[0]
+    login_as("manager", a)
+    january = _deployment("26-CR-0110")
+    before = _alerts_of("26-CR-0110")
+    data = _edit_data(january)
+    del data["alerts-0-id"]
+    response = client.post(f"/deployments/{january.id}/edit", data=data)
+    assert response.status_code == 400
+    assert "Another alert already names this find" in response.get_data(as_text=True)
+    assert _alerts_of("26-CR-0110") == before
 
 
 # --------------------------------------------------------------------------- where it shows

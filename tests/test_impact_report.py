@@ -128,7 +128,7 @@ def test_the_page_gives_each_figure_its_definition_one_tap_away_and_no_jargon(cl
     page = client.get(f"/reports/impact?{Q1}").get_data(as_text=True)
     cards = re.findall(r'data-figure="(\w+)".*?<details class="definition"><summary>What this counts</summary>', page,
                        flags=re.S)
-    assert len(cards) == len(impact.OUTCOMES) + 9
+    assert len(cards) == len(impact.OUTCOMES) + 10  # 7 about the searches, training, hours, field accuracy
     assert "likely between 64% and 95%" in page
     # The words on screen before the small print (definitions one tap away are in <details>).
     screen = re.sub(r"<details.*?</details>", "", page.split('class="impact-section impact-definitions')[0], flags=re.S)

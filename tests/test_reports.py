@@ -223,8 +223,10 @@ def test_a_funder_sees_only_granted_aggregates_and_nothing_sensitive(client, log
     forbidden = ["CASE-SECRET", "Zebulon", "Quist", "Hidden Person", "Pixel", "Byte", "Probation Dept",
                  "Other PD", "suspect", "Hidden Task Force", "Laptop", "Garage loft", "brother"]
     assert [word for word in forbidden if word in page] == []
-    # Field accuracy as an aggregate of the granted agency: 1 confirmed of its 2 alerts.
-    assert '50% <span class="text-muted small">(1 of 2;' in page
+    # Field accuracy as an aggregate of the granted agency: 1 confirmed of its 2 alerts (B's 4 confirmed not counted).
+    assert ('data-figure="field_accuracy"><div class="card-body py-2">\n    <div class="small text-muted">Field accuracy'
+            '</div>\n    <div class="value" data-value>50%</div>') in page
+    assert "the dogs alerted 2 times; 50% of those alerts led officers to a device (likely between 9% and 91%)" in page
     assert "Granted Task Force" in page  # the filter names the agency granted
     assert 'data-figure="searches"><div class="card-body py-2">\n    <div class="small text-muted">Searches</div>\n    <div class="value" data-value>1</div>' in page  # one deployment
     bodies = []

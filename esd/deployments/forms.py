@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from ..forms import SafeForm, happened, not_before
 from ..models.deployments import ALERT_OUTCOMES, EVIDENCE
-from ..parsing import optional_int
+from ..parsing import optional_int, parse_id
 
 AUTHORITY_LABELS = {"search_warrant": "Search warrant", "probation_parole": "Probation / parole search",
                     "consent": "Consent"}
@@ -132,7 +132,9 @@ class DeploymentForm(SafeForm):
 
     def validate_alerts(self, field):
         """One find confirms one alert: a second alert naming it is refused beside its find."""
-        seen = set()
+        posted = {parse_id(entry.form.id.data) for entry in field.entries if entry.form.id.data}
+        # A saved alert the form left out keeps its find (the page posts every alert; a crafted post may not).
+        seen = {find for alert_id, find in getattr(self, "saved_alert_finds", {}).items() if alert_id not in posted}
         duplicate = False
         for entry in field.entries:
             alert = entry.form

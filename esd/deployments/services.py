@@ -5,7 +5,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 
 from flask import abort
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, case, func, inspect, or_, select
 
 from .. import dates
 from ..dates import twelve_months_to
@@ -78,6 +78,7 @@ def _apply(deployment: Deployment, data: dict, *, dog: Dog, handler: Handler, tz
     existing = {f.id: f for f in deployment.finds} if deployment.id else {}
     # The finds an alert row may name: saved ones by id, this form's new rows as "new-<row>".
     linkable = {str(f.id): f for f in existing.values()}
+    removed: list[Find] = []
     for position, row in enumerate(data.get("finds", [])):
         if row.get("device_type") is None and not row.get("id"):
             continue  # a blank row
@@ -86,9 +87,7 @@ def _apply(deployment: Deployment, data: dict, *, dog: Dog, handler: Handler, tz
             if find is None:
                 abort(404)
             if row.get("remove"):
-                # Deleted while still linked to its deployment, so the audit entry keeps its agency
-                # and the rollups take its contribution out in the same transaction.
-                db.session.delete(find)
+                removed.append(find)
                 linkable.pop(str(find.id), None)
                 continue
         elif row.get("remove"):
@@ -103,40 +102,89 @@ def _apply(deployment: Deployment, data: dict, *, dog: Dog, handler: Handler, tz
         find.evidence = row.get("evidence") or "pending"
         find.notes = (row.get("notes") or "").strip() or None
     _apply_alerts(deployment, data.get("alerts", []), linkable)
+    # Finds go after the alerts let go of them (an alert's find_id refers to its find).
+    for find in removed:
+        if any(alert.find is find for alert in deployment.alerts if not _gone(alert)):
+            abort(400)  # a saved alert the form left out still names it (the page always posts every alert)
+        # Deleted while still linked to its deployment, so the audit entry keeps its agency
+        # and the rollups take its contribution out in the same transaction.
+        db.session.delete(find)
 
 
 def _apply_alerts(deployment: Deployment, rows: list[dict], linkable: dict[str, Find]) -> None:
-    """Add, correct or remove the deployment's alerts; a confirmed one is linked to its find."""
+    """Add, correct or remove the deployment's alerts in place; a confirmed one is linked to its find.
+
+    One find confirms one alert (UNIQUE field_alert.find_id), and both databases check that row by
+    row, whatever order the unit of work writes in. So an alert takes a find only once the alert
+    holding it has let go: removals and alerts letting go of a find are flushed first, then the
+    alerts taking them. Alerts exchanging finds among themselves (a cycle) cannot be ordered: one of
+    them is deleted and written anew (audited as such).
+    """
     existing = {a.id: a for a in deployment.alerts} if deployment.id else {}
+    plan: list[tuple[FieldAlert | None, dict]] = []
+    posted: set[int] = set()
     for row in rows:
         if not row.get("outcome") and not row.get("id"):
             continue  # a blank row
+        alert = None
         if row.get("id"):
             alert = existing.get(parse_id(row["id"]))
             if alert is None:
                 abort(404)
+            if alert.id in posted:
+                abort(400)  # one alert posted twice
+            posted.add(alert.id)
             if row.get("remove"):
                 db.session.delete(alert)  # still linked: its audit entry keeps the agency
                 continue
         elif row.get("remove"):
             continue
-        else:
-            alert = FieldAlert()
-            deployment.alerts.append(alert)
         if row.get("outcome") not in OUTCOMES:
             abort(400)
-        alert.outcome = row["outcome"]
-        alert.hiding_spot_id = _term_id("hiding_spot", row.get("hiding_spot"))
-        alert.location_note = (row.get("location_note") or "").strip() or None
-        if alert.outcome == "confirmed":
-            find = linkable.get(row.get("find") or "")
-            if find is None:
-                abort(400)
-            alert.find = find
-        else:
-            alert.find = None
-        explanation = (row.get("explanation") or "").strip() or None
-        alert.explanation = explanation if alert.outcome == "explained" else None  # only "explained" has one
+        find = linkable.get(row.get("find") or "") if row["outcome"] == "confirmed" else None
+        if row["outcome"] == "confirmed" and find is None:
+            abort(400)
+        plan.append((alert, dict(
+            outcome=row["outcome"], hiding_spot_id=_term_id("hiding_spot", row.get("hiding_spot")),
+            location_note=(row.get("location_note") or "").strip() or None, find=find,
+            explanation=((row.get("explanation") or "").strip() or None) if row["outcome"] == "explained" else None)))
+    # Who holds each saved find now; an alert the form left out keeps its find.
+    holder = {a.find_id: a for a in existing.values() if a.find_id is not None and not _gone(a)}
+    wanted = [values["find"] for _, values in plan if values["find"] is not None]
+    moving = {alert for alert, _ in plan if alert is not None}
+    if len(wanted) != len(set(map(id, wanted))) or any(
+            f.id in holder and holder[f.id] not in moving for f in wanted):
+        abort(400)  # two alerts would name one find (the form refused it already)
+    while plan:
+        ready, waiting = [], []
+        for alert, values in plan:
+            find = values["find"]
+            held_by = holder.get(find.id) if find is not None and find.id is not None else None
+            (ready if held_by is None or held_by is alert else waiting).append((alert, values))
+        if not ready:  # alerts exchanging finds: write one of them anew once the others have moved
+            alert, values = waiting.pop(0)
+            holder.pop(alert.find_id, None)
+            db.session.delete(alert)
+            waiting.append((None, values))
+        for alert, values in ready:
+            if alert is None:
+                alert = FieldAlert()
+                deployment.alerts.append(alert)
+            elif alert.find_id is not None and holder.get(alert.find_id) is alert:
+                del holder[alert.find_id]
+            for name, value in values.items():
+                setattr(alert, name, value)
+        plan = waiting
+        if plan:
+            db.session.flush()
+            db.session.expire(deployment, ["alerts"])  # reloaded without the alerts deleted by the flush
+            holder.update({alert.find_id: alert for alert in deployment.alerts
+                           if alert.find_id is not None and not _gone(alert)})
+
+
+def _gone(record) -> bool:
+    """Deleted in this transaction, flushed or not (a flushed one stays in its collection until commit)."""
+    return record in db.session.deleted or inspect(record).was_deleted
 
 
 @dataclass

@@ -60,6 +60,7 @@ def _prepare(form: DeploymentForm, deployment: Deployment | None = None) -> None
         entry.form.device_type.choices = devices
         entry.form.hiding_spot.choices = spots
     form.find_choices, form.find_problems = _linkable_finds(form, deployment)
+    form.saved_alert_finds = {a.id: str(a.find_id) for a in deployment.alerts if a.find_id} if deployment else {}
     for entry in form.alerts:
         entry.form.hiding_spot.choices = spots
         entry.form.find.choices = form.find_choices

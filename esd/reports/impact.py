@@ -159,7 +159,7 @@ def build(filters: metrics.Filters, period: Period, today: date) -> ImpactReport
         period=period, previous=previous, year_earlier=year_earlier, agency_count=len(agencies),
         headline=_headline(impacts, certified),
         outcomes=[_outcome_figure(key, shown_outcomes[key]) for key in OUTCOME_COUNTS],
-        training=_training(totals),
+        training=_training(totals, impacts),
         outcome_coverage=_coverage(outcome_rows[0], impacts[0].deployments),
         agencies=agency_rows, regions=_regions(agency_rows, agencies, agency_cells),
         certified_share=(f"{with_dog} of {len(agencies)} agencies ({round(100 * share.rate)}%) have a dog with a "
@@ -225,20 +225,44 @@ def _headline(impacts: list[metrics.Impact], certified: list[int]) -> list[Figur
     ]
 
 
-def _training(totals: list[metrics.TrainingTotals]) -> list[Figure]:
+def _pct(rate: Rate) -> str:
+    return "–" if not rate.n else f"{round(100 * rate.rate)}%"
+
+
+def _points(a: Rate, b: Rate, since: str, none: str = "hides") -> str:
+    """The change of a rate in percentage points, in words."""
+    if not a.n or not b.n:
+        return f"not compared with {since}: no {none} in one of them"
+    diff = round(100 * a.rate) - round(100 * b.rate)
+    if diff == 0:
+        return f"the same as {since}"
+    return f"{'up' if diff > 0 else 'down'} {abs(diff)} percentage point{'s' if abs(diff) != 1 else ''} from {since}"
+
+
+FIELD_INTERVAL_NOTE = ("A range is shown because the alerts are a sample of what the dogs do: with few alerts the "
+                       "true accuracy could be some way off the one measured, with many it is close (a 95% Wilson "
+                       "interval). An alert can be right though nothing is recovered (a device taken away before "
+                       "the search, residual odour): those count against the figure all the same.")
+
+
+def _field_accuracy(impacts: list[metrics.Impact]) -> Figure:
+    """Field accuracy of the period's searches (confirmed alerts / all alerts), an aggregate only."""
+    rates = [i.field_accuracy for i in impacts]
+    now = rates[0]
+    sentence = (f"In real searches the dogs alerted {_n(now.n, 'time')}; {_pct(now)} of those alerts led officers "
+                f"to a device ({interval_words(now)})." if now.n else
+                "No alerts in real searches were recorded in the period.")
+    return Figure("field_accuracy", "Field accuracy",
+                  sentence, "Alerts the dogs gave in real searches where officers then recovered a device, out of "
+                  "all their alerts in the period's searches.", _pct(now), _pct(rates[1]), _pct(rates[2]),
+                  _points(now, rates[1], _words(True), "alerts"), _points(now, rates[2], _words(False), "alerts"),
+                  FIELD_INTERVAL_NOTE)
+
+
+def _training(totals: list[metrics.TrainingTotals], impacts: list[metrics.Impact]) -> list[Figure]:
     rates = [t.find_rate for t in totals]
     now = rates[0]
-
-    def pct(rate: Rate) -> str:
-        return "–" if not rate.n else f"{round(100 * rate.rate)}%"
-
-    def points(a: Rate, b: Rate, since: str) -> str:
-        if not a.n or not b.n:
-            return f"not compared with {since}: no hides in one of them"
-        diff = round(100 * a.rate) - round(100 * b.rate)
-        if diff == 0:
-            return f"the same as {since}"
-        return f"{'up' if diff > 0 else 'down'} {abs(diff)} percentage point{'s' if abs(diff) != 1 else ''} from {since}"
+    pct, points = _pct, _points
 
     sentence = (f"In training the dogs found {pct(now)} of the {now.n:,} devices hidden for them "
                 f"({interval_words(now)})." if now.n else "No training hides were recorded in the period.")
@@ -250,6 +274,7 @@ def _training(totals: list[metrics.TrainingTotals]) -> list[Figure]:
                points(now, rates[1], _words(True)), points(now, rates[2], _words(False)), INTERVAL_NOTE),
         _compare("training_hours", "Training hours", f"The teams trained for {_n(hours[0], 'hour')}.",
                  "Hours of recorded training sessions of these agencies' dogs in the period.", hours),
+        _field_accuracy(impacts),
     ]
 
 
