@@ -102,7 +102,7 @@ class SessionRollup(_HideCounts, db.Model):
 class DeploymentRollup(db.Model):
     """Deployments of one agency and month, their finds and the searches with a find (each
     deployment is in one month, so its "had a find" flags add up), and their field alerts by outcome
-    (`unverified_alerts` counts alerts with nothing recovered, `alerts` all of them)."""
+    (`unverified_alerts` counts the alerts whose outcome is unverified, `alerts` all of them)."""
 
     __tablename__ = "deployment_rollup"
     __table_args__ = (_CLUSTERED,)
