@@ -19,15 +19,16 @@ from esd.imports import readers
 from esd.imports.readers import Refused, read_upload
 from esd.imports.services import Mapping, plan, remember
 from esd.imports.writer import apply
-from esd.models import (Agency, AuditEntry, CaseOutcome, Certification, Deployment, Dog, FalseAlert, Find, Handler, Hide,
-                        TeamAssignment, TrainingSession, User, VocabularyTerm, seed_vocabularies)
+from esd.models import (Agency, AuditEntry, CaseOutcome, Certification, Deployment, Dog, FalseAlert, FieldAlert, Find,
+                        Handler, Hide, TeamAssignment, TrainingSession, User, VocabularyTerm, seed_vocabularies)
 from esd.models.versions import ReportVersion
 from esd.reports import metrics
 from esd.rollups import differences
 from tests.helpers import (make_agency, make_certification, make_deployment, make_dog, make_handler, make_session,
                            make_team, make_user, password_hash, term)
 
-KINDS = (Dog, Handler, TeamAssignment, TrainingSession, Hide, FalseAlert, Deployment, Find, CaseOutcome, Certification)
+KINDS = (Dog, Handler, TeamAssignment, TrainingSession, Hide, FalseAlert, Deployment, Find, FieldAlert, CaseOutcome,
+         Certification)
 
 
 def write(tmp_path, name: str, data: bytes | str, encoding: str = "utf-8") -> str:
@@ -247,6 +248,34 @@ def test_bad_rows_are_reported_by_row_and_column_and_the_good_ones_import(progra
     assert db.session.scalar(select(func.count()).select_from(TrainingSession)) == 1
 
 
+def test_field_alerts_import_with_their_outcomes_and_bad_ones_are_refused_by_row(program, tmp_path):
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("deployments.csv", "id,dog,started_at,handler,legal_authority\n"
+                                      "1,Rex,2024-06-01 10:00,B-7,search_warrant\n2,Rex,2024-06-08 10:00,B-7,consent\n")
+        z.writestr("finds.csv", "id,deployment_id,device_type\n10,1,Phone\n11,2,Laptop\n")
+        z.writestr("field_alerts.csv", "deployment_id,outcome,find_id,location_note,explanation\n"
+                                       "1,confirmed,10,Desk drawer,\n"  # imported
+                                       "1,explained,,Closet,Phone handed over before the search\n"  # imported
+                                       "2,unverified,,Garage,\n"  # imported
+                                       "1,confirmed,,Hall,\n"  # row 5: no find
+                                       "1,confirmed,11,Hall,\n"  # row 6: another deployment's find
+                                       "1,confirmed,10,Hall,\n"  # row 7: the find confirms an alert already
+                                       "2,explained,,Shed,\n"  # row 8: no explanation
+                                       "2,maybe,,Shed,\n")  # row 9: no such outcome
+    the_plan = run_import(write(tmp_path, "records.zip", archive.getvalue()), program)
+    found = {m.split(":")[0]: m for m in messages(the_plan)}
+    for row, column, words in ((5, "find_id", "a confirmed alert names the find"),
+                               (6, "find_id", "a confirmed alert names the find"),
+                               (7, "find_id", "one find confirms one alert"), (8, "explanation", "say why"),
+                               (9, "outcome", "maybe")):
+        assert words in found.get(f"records.zip/field_alerts.csv, row {row}, column {column}", ""), messages(the_plan)
+    alerts = db.session.scalars(select(FieldAlert).order_by(FieldAlert.id)).all()
+    assert [(a.outcome, a.find.device_type.name if a.find else None, a.location_note) for a in alerts] == [
+        ("confirmed", "Phone", "Desk drawer"), ("explained", None, "Closet"), ("unverified", None, "Garage")]
+    assert alerts[1].explanation == "Phone handed over before the search"
+
+
 def test_excel_dates_as_numbers_and_formulas_in_cells(program, tmp_path):
     path = _workbook(tmp_path, {"Training sessions": [
         ["dog", "started_at", "duration_minutes", "purpose", "notes", "blank_areas"],
@@ -362,7 +391,12 @@ def _history(agency: Agency) -> None:
                             for i, name in enumerate(("microSD card", "USB drive", "SIM card")[: 1 + day % 3])],
                      temperature_c=12.5, created_by_id=manager.id, notes="+1 trained well")
     search = make_deployment(dog, second, started_at=datetime(2024, 8, 1, 13, 0, tzinfo=timezone.utc),
-                             finds=[{"device": "Phone", "missed_by_human_search": True, "evidence": "yes"}])
+                             finds=[{"device": "Phone", "missed_by_human_search": True, "evidence": "yes"},
+                                    {"device": "USB drive", "spot": "Drawer"}],
+                             alerts=[{"outcome": "unverified", "location_note": "Hall closet"},
+                                     {"outcome": "confirmed", "find": 1, "spot": "Drawer"},
+                                     {"outcome": "confirmed", "find": 0},
+                                     {"outcome": "explained", "explanation": "Residual odour: a phone charged there"}])
     db.session.add(CaseOutcome(deployment_id=search.id, agency_id=agency.id, devices_examined=4,
                                devices_with_evidence=2, arrests=1, children_safeguarded=None, updated_by_id=manager.id))
     new = make_certification(dog, second, issued_on=date(2024, 5, 1))

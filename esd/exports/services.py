@@ -21,7 +21,7 @@ from .. import spreadsheets
 from ..agency_day import local_days_clause
 from ..dates import format_local
 from ..extensions import db
-from ..models import (Agency, CaseOutcome, Certification, Deployment, Dog, FalseAlert, Find, Handler, Hide,
+from ..models import (Agency, CaseOutcome, Certification, Deployment, Dog, FalseAlert, FieldAlert, Find, Handler, Hide,
                       TeamAssignment, TrainingSession, User, VocabularyTerm)
 from ..models.outcomes import OUTCOME_COUNTS
 from ..scoping import scope_clause
@@ -193,6 +193,19 @@ def _outcomes(agency_ids, dates):
     return _started_in(stmt, Deployment, agency_ids, dates)
 
 
+def _field_alerts(agency_ids, dates):
+    """Every alert of the deployments: a confirmed one names its find by the finds export's id."""
+    spot = aliased(VocabularyTerm)
+    stmt = (select(FieldAlert.id, FieldAlert.deployment_id, Deployment.started_at.label("deployment_started_at_utc"),
+                   Deployment.dog_id, spot.name.label("hiding_spot"), FieldAlert.location_note, FieldAlert.outcome,
+                   FieldAlert.find_id, FieldAlert.explanation, Agency.timezone.label("time_zone"))
+            .join(Deployment, Deployment.id == FieldAlert.deployment_id)
+            .join(Agency, Agency.id == Deployment.agency_id)
+            .outerjoin(spot, spot.id == FieldAlert.hiding_spot_id).order_by(FieldAlert.id))
+    return _scoped(stmt, Deployment, agency_ids,
+                   _on_local_days(Deployment.started_at, Deployment.agency_id, agency_ids, dates))
+
+
 def _certifications(agency_ids, dates):
     body, creator = aliased(VocabularyTerm), aliased(User)
     stmt = (select(Certification.id, Certification.dog_id, Dog.name.label("dog"),
@@ -220,7 +233,8 @@ def _vocabulary(agency_ids, dates):
 # The export kinds, in the order the ZIP lists them.
 EXPORTS: dict[str, Callable[[list[int] | None, DateRange], Select]] = {
     "dogs": _dogs, "handlers": _handlers, "teams": _teams, "sessions": _sessions, "hides": _hides,
-    "false_alerts": _false_alerts, "deployments": _deployments, "finds": _finds, "outcomes": _outcomes,
+    "false_alerts": _false_alerts, "deployments": _deployments, "finds": _finds, "field_alerts": _field_alerts,
+    "outcomes": _outcomes,
     "certifications": _certifications, "vocabulary": _vocabulary,
 }
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from ..models.certifications import DISCIPLINES, RESULTS
 from ..models.core import DOG_STATUSES, SEXES
-from ..models.deployments import EVIDENCE, LEGAL_AUTHORITIES
+from ..models.deployments import ALERT_OUTCOMES, EVIDENCE, LEGAL_AUTHORITIES
 from ..models.outcomes import MAX_OUTCOME_COUNT, OUTCOME_COUNTS
 from ..models.training import CONCEALMENTS, HEIGHTS, OUTCOMES, PRECIPITATIONS, PURPOSES, WINDS
 from ..models.vocab import VOCAB_KINDS
@@ -146,6 +146,13 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         _c("device_type", "term", True, vocab="device_type"), _c("hiding_spot", "term", vocab="hiding_spot"),
         _c("missed_by_human_search", "bool"), _c("evidence", "choice", choices=EVIDENCE), _c("notes"),
     ), key_help="deployment + order in the file"),
+    Kind("field_alerts", "Field alerts", (
+        SOURCE_ID, _c("deployment_id", "int"), _c("deployment_started_at", "instant"), *DOG_REF,
+        _c("hiding_spot", "term", vocab="hiding_spot"), _c("location_note", aliases=("where", "location")),
+        _c("outcome", "choice", True, choices=ALERT_OUTCOMES, aliases=("alert outcome",)),
+        _c("find_id", "int", help="For a confirmed alert: the id (in this file) of the find recovered there."),
+        _c("explanation", help="For an explained alert: why nothing was recovered."),
+    ), aliases=("alerts", "field alerts"), key_help="deployment + order in the file"),
     Kind("outcomes", "Case outcomes", (
         SOURCE_ID, _c("deployment_id", "int", help="The deployment's id in the file's deployments sheet."),
         _c("deployment_started_at", "instant", help="Or: the deployment's start (with the dog)."), *DOG_REF,
@@ -167,7 +174,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
 
 # Written in this order: each kind's references are to kinds before it.
 ORDER = ("vocabulary", "handlers", "dogs", "teams", "sessions", "hides", "false_alerts", "deployments",
-         "finds", "outcomes", "certifications")
+         "finds", "field_alerts", "outcomes", "certifications")
 IGNORE = "-"  # a column mapped to nothing
 # Columns of the export that an import reads from another column (the zone) or ignores (a name beside an id).
 IGNORED_EXPORT_COLUMNS = {"time_zone"}

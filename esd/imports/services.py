@@ -26,7 +26,7 @@ from werkzeug.datastructures import MultiDict
 
 from ..dates import zone
 from ..extensions import db
-from ..models import (Agency, CaseOutcome, Certification, Deployment, Dog, FalseAlert, Find, Handler, Hide, ImportMapping,
+from ..models import (Agency, CaseOutcome, Certification, Deployment, Dog, FalseAlert, FieldAlert, Find, Handler, Hide, ImportMapping,
                       TeamAssignment, TrainingSession, User, VocabularyTerm)
 from ..models.base import utcnow
 from ..models.outcomes import MAX_OUTCOME_COUNT, OUTCOME_COUNTS
@@ -40,10 +40,10 @@ FUTURE_SKEW = timedelta(minutes=5)
 EXCEL_EPOCH = datetime(1899, 12, 30)
 # Text columns the database bounds by type (String(n)) are bounded by it; these have no length there.
 TEXT_LIMITS = {("sessions", "notes"): training_forms.MAX_NOTES, ("false_alerts", "note"): training_forms.MAX_FALSE_ALERT_NOTE,
-               ("deployments", "notes"): 5000, ("finds", "notes"): 500, ("certifications", "notes"): 4000,
+               ("deployments", "notes"): 5000, ("finds", "notes"): 500, ("field_alerts", "explanation"): 1000, ("certifications", "notes"): 4000,
                ("teams", "notes"): 2000}
 MODELS = {"handlers": Handler, "dogs": Dog, "teams": TeamAssignment, "sessions": TrainingSession, "hides": Hide,
-          "false_alerts": FalseAlert, "deployments": Deployment, "finds": Find, "outcomes": CaseOutcome,
+          "false_alerts": FalseAlert, "deployments": Deployment, "finds": Find, "field_alerts": FieldAlert, "outcomes": CaseOutcome,
           "certifications": Certification,
           "vocabulary": VocabularyTerm}
 # Our column -> the model's column, where they differ.
@@ -51,10 +51,10 @@ MODEL_COLUMN = {"dog": "dog_id", "handler": "handler_id", "environment": "enviro
                 "hiding_spot": "hiding_spot_id", "location_type": "location_type_id", "body": "certifying_body_id",
                 "created_by": "created_by_id", "signed_off_by": "signed_off_by_id", "user": "user_id",
                 "replaced_by_id": "replaced_by_id", "session": "session_id", "deployment": "deployment_id",
-                "updated_by": "updated_by_id"}
+                "updated_by": "updated_by_id", "find": "find_id"}
 # Columns read to find a record's parent or identity, not stored as they are.
 NOT_STORED = {"id", "agency", "dog_id", "handler_id", "session_id", "session_started_at", "deployment_id",
-              "deployment_started_at"}
+              "deployment_started_at", "find_id"}
 US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?")
 ISO_INSTANT = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?))?\s*"
                          r"(Z|[+-]\d{2}:?\d{2}|[A-Za-z]{1,6}|UTC[+-]\d{1,2})?")
@@ -299,6 +299,7 @@ class Planner:
         self.unmatched_users: set[str] = set()
         self.records: dict[str, list[Rec]] = defaultdict(list)
         self.new_terms: dict[tuple[str, str], Rec] = {}
+        self.alert_finds: set[int] = set()  # the finds (their Recs' ids) a planned alert names
         self.forms: dict = {}  # the training schema's forms, bound once (_verdict)
         self.verdicts: dict = {}
         self.chip_agencies: dict[str, str | None] = {}
@@ -402,7 +403,7 @@ class Planner:
                    and not (c.name == "dog" and "dog_id" in present) and not (c.name == "handler" and "handler_id" in present)]
         if sp.kind in ("hides", "false_alerts") and not ({"session_id", "session_started_at"} & present):
             missing.append("session_id or session_started_at")
-        if sp.kind == "finds" and not ({"deployment_id", "deployment_started_at"} & present):
+        if sp.kind in ("finds", "field_alerts") and not ({"deployment_id", "deployment_started_at"} & present):
             missing.append("deployment_id or deployment_started_at")
         if missing:
             self.problems.append(Problem(sp.sheet.file, sp.sheet.name, None, None,
@@ -925,7 +926,8 @@ class Planner:
             model, parent_col, order, parent_model = {
                 "hides": (Hide, Hide.session_id, (Hide.position, Hide.id), TrainingSession),
                 "false_alerts": (FalseAlert, FalseAlert.session_id, (FalseAlert.id,), TrainingSession),
-                "finds": (Find, Find.deployment_id, (Find.id,), Deployment)}[parent_kind]
+                "finds": (Find, Find.deployment_id, (Find.id,), Deployment),
+                "field_alerts": (FieldAlert, FieldAlert.deployment_id, (FieldAlert.id,), Deployment)}[parent_kind]
             out = defaultdict(list)
             if self.agency.id is not None:
                 stmt = (select(model.__table__).join(parent_model, parent_model.id == parent_col)
@@ -952,6 +954,8 @@ class Planner:
             if kind_name == "finds":
                 values["evidence"] = values.get("evidence") or "pending"
                 values["missed_by_human_search"] = bool(values.get("missed_by_human_search"))
+            if kind_name == "field_alerts" and not self._alert_ok(values, parent, where):
+                continue
             position = values.get("position") if positioned and values.get("position") is not None else ordinal[id(parent)]
             ordinal[id(parent)] += 1
             if position in seen[id(parent)]:
@@ -971,7 +975,8 @@ class Planner:
                 else:
                     match = rows[position] if position < len(rows) else None
             existing = Rec(kind_name, match, None, "same", match["id"]) if match is not None else None
-            compared = [c for c in raw if c not in ("dog", "position") or (c == "position" and positioned)]
+            compared = [c for c in raw if c not in ("dog", "position") or (c == "position" and positioned)] \
+                + (["find"] if kind_name == "field_alerts" else [])  # the alert's find, by its Rec
             if self.keep(kind_name, rec, existing, compared) and rec.action == "same":
                 rec.values = {}  # nothing to write, and nothing refers to a hide: a repeat stays small
 
@@ -997,6 +1002,33 @@ class Planner:
 
     def _plan_finds(self, sp: SheetPlan) -> None:
         self._plan_child(sp, "finds", "deployments", positioned=False)
+
+    def _plan_field_alerts(self, sp: SheetPlan) -> None:
+        self._plan_child(sp, "field_alerts", "deployments", positioned=False)
+
+    def _alert_ok(self, values: dict, deployment: Rec, where) -> bool:
+        """A field alert's outcome rules (the form's): confirmed names one find of its deployment, once."""
+        outcome = values.get("outcome")
+        if outcome is None:
+            self.problem(where, "outcome", "choose confirmed, unverified or explained.")
+            return False
+        find = self.source["finds"].get(values["find_id"]) if values.get("find_id") is not None else None
+        if outcome == "confirmed":
+            if find is None or find.parent is not deployment:
+                self.problem(where, "find_id", "a confirmed alert names the find recovered there: the id of one of "
+                                               "its deployment's finds in this file.")
+                return False
+            if id(find) in self.alert_finds:
+                self.problem(where, "find_id", "another alert already names this find: one find confirms one alert.")
+                return False
+            self.alert_finds.add(id(find))
+        if outcome == "explained" and not (values.get("explanation") or "").strip():
+            self.problem(where, "explanation", "say why nothing was recovered.")
+            return False
+        values["find"] = find if outcome == "confirmed" else None
+        if outcome != "explained":
+            values["explanation"] = None
+        return True
 
     # case outcomes
     def _plan_outcomes(self, sp: SheetPlan) -> None:

@@ -1,6 +1,6 @@
 """Writing a plan: one audited import event, every record audited pointing to it, in the caller's transaction.
 
-The few records (vocabulary terms, handlers, dogs, teams, deployments, finds, certifications, and
+The few records (vocabulary terms, handlers, dogs, teams, deployments, finds, field alerts, certifications, and
 every update) are written through the ORM, so the audit hook records them with the import's reason.
 New sessions, hides and false alerts — a program's history is hundreds of thousands — are inserted
 in bulk (COPY on PostgreSQL), each with its own audit entry linked into the chain the same way the
@@ -27,7 +27,7 @@ from .services import MODEL_COLUMN, MODELS, NOT_STORED, Plan, Rec, gc_paused
 
 CHUNK = 5000
 BULK_KINDS = ("sessions", "hides", "false_alerts")
-PARENT = {"hides": "session", "false_alerts": "session", "finds": "deployment", "outcomes": "deployment"}
+PARENT = {"hides": "session", "false_alerts": "session", "finds": "deployment", "field_alerts": "deployment", "outcomes": "deployment"}
 
 
 def _id(value):
@@ -84,7 +84,7 @@ class Writer:
             self._orm(kind)
         session.flush()
         self._bulk_sessions()
-        for kind in ("deployments", "finds", "outcomes"):
+        for kind in ("deployments", "finds", "field_alerts", "outcomes"):
             self._orm(kind)
             session.flush()
         self._certifications()
