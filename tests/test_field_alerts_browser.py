@@ -51,3 +51,12 @@ def test_a_handler_adds_a_confirmed_and_an_explained_alert_on_a_tablet(page, liv
     assert [(a.outcome, a.find.device_type.name if a.find else None, a.explanation) for a in deployment.alerts] == [
         ("confirmed", "USB drive", None),
         ("explained", None, "Laptop taken to work by the occupant before the search")]
+
+    # On a phone (390 px) the edit form's alerts fit the width and every control is a 44 px target.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server}/deployments/{deployment.id}/edit")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    for selector in ("#alerts-0-outcome", "#alerts-0-find", "#alerts-1-explanation", "#add-alert",
+                     "label[for=alerts-1-remove]"):
+        box = page.locator(selector).bounding_box()
+        assert box["height"] >= 44 and box["x"] + box["width"] <= 390, selector
