@@ -250,11 +250,10 @@ def _field_accuracy(impacts: list[metrics.Impact]) -> Figure:
     rates = [i.field_accuracy for i in impacts]
     now = rates[0]
     sentence = (f"In real searches the dogs alerted {_n(now.n, 'time')}; {_pct(now)} of those alerts led officers "
-                f"to a device ({interval_words(now)})." if now.n else
-                "No alerts in real searches were recorded in the period.")
-    return Figure("field_accuracy", "Field accuracy",
-                  sentence, "Alerts the dogs gave in real searches where officers then recovered a device, out of "
-                  "all their alerts in the period's searches.", _pct(now), _pct(rates[1]), _pct(rates[2]),
+                f"to a device ({interval_words(now)})." if now.n else "No alerts in real searches were recorded.")
+    return Figure("field_accuracy", "Field accuracy", sentence,
+                  "Alerts in real searches where a device was then recovered, out of all alerts.",
+                  _pct(now), _pct(rates[1]), _pct(rates[2]),
                   _points(now, rates[1], _words(True), "alerts"), _points(now, rates[2], _words(False), "alerts"),
                   FIELD_INTERVAL_NOTE)
 
