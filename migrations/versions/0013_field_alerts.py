@@ -6,14 +6,14 @@ recovered: without them the field accuracy of the records already kept would rea
 deployment rollup gains the alerts by outcome: per month, alerts = the unverified alerts it
 already counted + its finds, and confirmed = its finds, exactly what the rows above give.
 
-Revision ID: 0012_field_alerts
-Revises: 0011_case_outcomes
+Revision ID: 0013_field_alerts
+Revises: 0012_trainer_right
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0012_field_alerts'
-down_revision = '0011_case_outcomes'
+revision = '0013_field_alerts'
+down_revision = '0012_trainer_right'
 branch_labels = None
 depends_on = None
 
