@@ -202,8 +202,7 @@ def _field_alerts(agency_ids, dates):
             .join(Deployment, Deployment.id == FieldAlert.deployment_id)
             .join(Agency, Agency.id == Deployment.agency_id)
             .outerjoin(spot, spot.id == FieldAlert.hiding_spot_id).order_by(FieldAlert.id))
-    return _scoped(stmt, Deployment, agency_ids,
-                   _on_local_days(Deployment.started_at, Deployment.agency_id, agency_ids, dates))
+    return _started_in(stmt, Deployment, agency_ids, dates)
 
 
 def _certifications(agency_ids, dates):
