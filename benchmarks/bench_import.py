@@ -10,7 +10,7 @@ Builds the schema from the models in a scratch database (emptied), writes the fi
 Exports ZIP holds (vocabulary, handlers, dogs, teams, sessions, hides: eight hides a session, 20
 dogs of one agency over seven years) or one workbook with a sheet per kind. Then each phase runs
 in a fresh process, through the services the command line uses (read_upload, plan, apply), so
-its peak RSS (resource.getrusage) is its own:
+its peak RSS is its own (VmHWM on Linux, else resource.getrusage):
 - dry run: read and plan every row, write nothing;
 - confirm: read and plan again (the command line and the web page plan before writing), write,
   commit;
@@ -94,6 +94,15 @@ def write_xlsx(path: str, data: dict) -> None:
 
 
 def peak_mb() -> float:
+    """This process's peak RSS. Linux keeps getrusage's ru_maxrss across fork and exec (a phase would
+    report the parent's peak, which built the file), so its own high-water mark VmHWM is read there."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
 
 
