@@ -1,18 +1,18 @@
 """Forms of the import pages: the upload, the mapping step (built from the file's headers) and the confirmation."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
+from ..forms import SafeForm
 from .uploads import CREATE_TERM, UPLOAD_LIMIT, column_choices, kind_choices, value_scope
 
 LIMIT_MB = UPLOAD_LIMIT // (1024 * 1024)
 
 
-class UploadForm(FlaskForm):
+class UploadForm(SafeForm):
     """A CSV, an XLSX workbook or the ZIP from Exports; an administrator also chooses the agency."""
 
     agency_id = SelectField("Import into agency", coerce=int, validate_choice=True)
@@ -20,20 +20,20 @@ class UploadForm(FlaskForm):
                      validators=[FileRequired("Choose a file to import.")])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(SafeForm):
     """Confirm the preview: the fingerprint says which preview was seen."""
 
     fingerprint = HiddenField(validators=[DataRequired(), Length(max=64)])
 
 
-class DiscardForm(FlaskForm):
+class DiscardForm(SafeForm):
     """Throw the uploaded file away."""
 
 
-class MappingForm(FlaskForm):
+class MappingForm(SafeForm):
     """The mapping step; its fields are added per file by `mapping_form`."""
 
-    layout = HiddenField()
+    layout = HiddenField(validators=[Length(max=64)])
 
 
 def _choices(pairs) -> list[SelectChoice]:
