@@ -11,12 +11,12 @@ import io
 
 from ..models.vocab import terms
 from ..spreadsheets import csv_text
-from .kinds import KINDS, Column
+from .kinds import KINDS, ORDER, Column
 from .readers import README_SHEET
 
-# The sheets of the workbook, in the order a program fills them (each refers only to those before it).
-TEMPLATE_KINDS = ("handlers", "dogs", "teams", "sessions", "hides", "false_alerts", "deployments", "finds",
-                  "certifications", "vocabulary")
+# The sheets of the workbook, in the order a program fills them (each refers only to those before it),
+# the vocabulary last: kinds.py's order, so a kind added there has its template at once.
+TEMPLATE_KINDS = tuple(k for k in ORDER if k != "vocabulary") + ("vocabulary",)
 
 
 def header(kind: str) -> list[str]:
