@@ -19,16 +19,18 @@ from esd.imports import readers
 from esd.imports.readers import Refused, read_upload
 from esd.imports.services import Mapping, plan, remember
 from esd.imports.writer import apply
-from esd.models import (Agency, AuditEntry, CaseOutcome, Certification, Deployment, Dog, FalseAlert, FieldAlert, Find,
-                        Handler, Hide, TeamAssignment, TrainingSession, User, VocabularyTerm, seed_vocabularies)
+from esd.assessments import services as assessment_services
+from esd.models import (Agency, AssessmentStandard, AuditEntry, CaseOutcome, Certification, Deployment, Dog, FalseAlert, FieldAlert, Find,
+                        Handler, Hide, PlannedArea, PlannedSession, TeamAssignment, TrainingSession, User, VocabularyTerm, seed_vocabularies)
 from esd.models.versions import ReportVersion
 from esd.reports import metrics
 from esd.rollups import differences
+from tests.assessment_builders import area, make_plan, make_standard
 from tests.helpers import (make_agency, make_certification, make_deployment, make_dog, make_handler, make_session,
                            make_team, make_user, password_hash, term)
 
 KINDS = (Dog, Handler, TeamAssignment, TrainingSession, Hide, FalseAlert, Deployment, Find, FieldAlert, CaseOutcome,
-         Certification)
+         Certification, AssessmentStandard, PlannedSession, PlannedArea)
 
 
 def write(tmp_path, name: str, data: bytes | str, encoding: str = "utf-8") -> str:
@@ -343,6 +345,38 @@ def test_case_outcomes_import_by_their_deployment_update_when_corrected_and_refu
                                  "than devices examined."]
 
 
+def test_planned_sessions_of_an_unknown_dog_and_areas_of_a_missing_plan_are_refused(program, tmp_path):
+    db.session.add(User(email="trainer@example.org", name="T", role="admin", password_hash=password_hash()))
+    db.session.commit()
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("planned_sessions.csv", "id,planned_on,dog,trainer,blindness,kind,standard,created_at_utc\n"
+                                           "1,2024-09-03,Rex,trainer@example.org,known,,,2024-09-01 10:00\n"
+                                           "2,2024-09-03,Fido,trainer@example.org,known,,,2024-09-01 10:05\n"
+                                           "3,2024-09-04,Rex,nobody@example.org,known,,,2024-09-01 10:06\n"
+                                           "4,2024-09-05,Rex,trainer@example.org,known,certification,Gone,"
+                                           "2024-09-01 10:07\n")
+        z.writestr("planned_areas.csv", "plan_id,position,label,device_type,hiding_spot,outcome,alert_spot\n"
+                                        "1,0,Office,USB drive,Book,,\n1,1,Hall,,,alert,\n2,0,Car,,,,\n")
+    path = write(tmp_path, "plans.zip", archive.getvalue())
+    the_plan = run_import(path, program)
+    assert messages(the_plan) == [
+        "plans.zip/planned_sessions.csv, row 3, column dog: unknown dog 'Fido' (not in the file's dogs nor in "
+        "Lakeside ICAC).",
+        "plans.zip/planned_sessions.csv, row 4, column trainer: no account here has the trainer's e-mail "
+        "nobody@example.org: accounts are not imported, create it first.",
+        "plans.zip/planned_sessions.csv, row 5, column standard: unknown standard 'Gone' (not in the file's "
+        "standards nor in Lakeside ICAC).",
+        "plans.zip/planned_areas.csv, row 3, column alert_spot: an alert names where the dog alerted "
+        "(alert_spot), and only an alert.",
+        "plans.zip/planned_areas.csv, row 4, column plan_id: plan 2 is missing from the file's planned sessions "
+        "(or was refused): this area is not imported."]
+    plan_row = db.session.scalar(select(PlannedSession))
+    assert (plan_row.handler.name, plan_row.status, [a.label for a in plan_row.areas]) == ("Pat Lee", "planned", ["Office"])
+    assert run_import(path, program).changes_anything is False  # the repeat matches the plan and its area
+    assert db.session.scalar(select(func.count()).select_from(PlannedSession)) == 1
+
+
 def test_a_zip_with_paths_outside_its_folder_is_refused_whole(tmp_path):
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as z:
@@ -401,6 +435,19 @@ def _history(agency: Agency) -> None:
                                devices_with_evidence=2, arrests=1, children_safeguarded=None, updated_by_id=manager.id))
     new = make_certification(dog, second, issued_on=date(2024, 5, 1))
     make_certification(dog, first, issued_on=date(2023, 5, 1), replaced_by_id=new.id)
+    # A proficiency assessment, closed (its training session, result and criteria), and a plan still sealed.
+    standard = make_standard(agency, name="Annual ESD check", max_misses=0)
+    placed = datetime(2024, 9, 3, 14, 0, tzinfo=timezone.utc)
+    assessment = make_plan(dog, second, manager, kind="proficiency", standard_id=standard.id, planned_on=date(2024, 9, 3),
+                           started_at=datetime(2024, 9, 3, 15, 0, tzinfo=timezone.utc), observer_id=manager.id,
+                           knew="Sgt. Placer", areas=[
+                               area("Office 1", "USB drive", "Book", "alert", "Book", seconds_to_find=42, placed_at=placed),
+                               area("Office 2", "microSD card", "Drawer", "no_alert", placed_at=placed),
+                               area("Closet", outcome="alert", alert_spot="Clothing", alert_note="Top shelf"),
+                               area("Kitchen", outcome="no_alert")])
+    assessment_services.close(assessment, manager, datetime(2024, 9, 3, 16, 0, tzinfo=timezone.utc), 40)
+    make_plan(dog, second, manager, planned_on=date(2025, 5, 30), blindness="single_blind",
+              areas=[area("Car", "SIM card", "Toy"), area("Trunk")])
     db.session.commit()
 
 
@@ -408,7 +455,13 @@ def _figures(agency_name: str, as_of: date) -> dict:
     agency = db.session.scalar(select(Agency).where(Agency.name == agency_name))
     out = {"counts": {m.__tablename__: db.session.scalar(select(func.count()).select_from(m)) for m in KINDS},
            "outcomes": sorted((o.devices_examined, o.devices_with_evidence, o.arrests, o.charges, o.children_safeguarded)
-                              for o in db.session.scalars(select(CaseOutcome).where(CaseOutcome.agency_id == agency.id)))}
+                              for o in db.session.scalars(select(CaseOutcome).where(CaseOutcome.agency_id == agency.id))),
+           "plans": sorted((p.planned_on, p.kind, p.blindness, p.status, p.result, p.criteria,
+                            p.standard.name if p.standard else None, p.trainer.email,
+                            p.training_session.started_at.isoformat() if p.training_session else None,
+                            [(a.position, a.label, a.device_type.name if a.device_type else None, a.outcome,
+                              a.alert_spot.name if a.alert_spot else None) for a in p.areas])
+                           for p in db.session.scalars(select(PlannedSession).where(PlannedSession.agency_id == agency.id)))}
     for dog in db.session.scalars(select(Dog).where(Dog.agency_id == agency.id)):
         filters = metrics.Filters(agency_ids=(agency.id,), dog_id=dog.id, tz=agency.timezone)
         rates = metrics.find_rates(filters, by="device_type")
@@ -453,6 +506,10 @@ def test_round_trip_export_import_gives_identical_figures_and_digests(app, tmp_p
     assert after == before
     assert after["Juno"]["rate"][1] > 100
     assert after["outcomes"] == [(4, 2, 1, None, None)]
+    closed, sealed = after["plans"]
+    assert closed[:5] == (date(2024, 9, 3), "proficiency", "double_blind", "closed", "fail")  # a miss, none allowed
+    assert [c["name"] for c in closed[5] if not c["met"]] == ["Find rate", "Missed aids per environment"] and closed[-1][0] == (0, "Office 1", "USB drive", "alert", "Book")
+    assert sealed[:5] == (date(2025, 5, 30), "training", "single_blind", "planned", None)
     # And back again into this database's second agency: the same export, row for row.
     assert _csv_rows(back) == _csv_rows(data)
 

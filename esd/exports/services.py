@@ -9,6 +9,7 @@ range is read in each agency's own zone, like every period in the app.
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -21,8 +22,8 @@ from .. import spreadsheets
 from ..agency_day import local_days_clause
 from ..dates import format_local
 from ..extensions import db
-from ..models import (Agency, CaseOutcome, Certification, Deployment, Dog, FalseAlert, FieldAlert, Find, Handler, Hide,
-                      TeamAssignment, TrainingSession, User, VocabularyTerm)
+from ..models import (Agency, AssessmentStandard, CaseOutcome, Certification, Deployment, Dog, FalseAlert, FieldAlert, Find, Handler, Hide,
+                      PlannedArea, PlannedSession, TeamAssignment, TrainingSession, User, VocabularyTerm)
 from ..models.outcomes import OUTCOME_COUNTS
 from ..scoping import scope_clause
 
@@ -39,6 +40,8 @@ def cell(value):
         return moment.strftime("%Y-%m-%d %H:%M:%S.%f" if moment.microsecond else "%Y-%m-%d %H:%M:%S")
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, sort_keys=True)  # an assessment's criteria, as kept
     return value
 
 
@@ -223,6 +226,69 @@ def _certifications(agency_ids, dates):
                    _between(Certification.issued_on, dates))
 
 
+def _standards(agency_ids, dates):
+    """The standards assessments are judged by (not dated: a plan of any day may name one)."""
+    body = aliased(VocabularyTerm)
+    stmt = (select(AssessmentStandard.id, Agency.name.label("agency"), AssessmentStandard.name,
+                   body.name.label("body"), AssessmentStandard.min_find_rate_percent, AssessmentStandard.max_misses,
+                   AssessmentStandard.max_false_responses, AssessmentStandard.negative_search_required,
+                   AssessmentStandard.archived_at.label("archived_at_utc"),
+                   AssessmentStandard.created_at.label("created_at_utc"), Agency.timezone.label("time_zone"))
+            .join(Agency, Agency.id == AssessmentStandard.agency_id)
+            .join(body, body.id == AssessmentStandard.certifying_body_id).order_by(AssessmentStandard.id))
+    return _scoped(stmt, AssessmentStandard, agency_ids)
+
+
+def _planned_sessions(agency_ids, dates):
+    """Planned sessions, open (sealed) or closed with their result: exports are for managers and admins only."""
+    environment, body, standard = aliased(VocabularyTerm), aliased(VocabularyTerm), aliased(AssessmentStandard)
+    trainer, observer, closer = aliased(User), aliased(User), aliased(User)
+    stmt = (select(PlannedSession.id, PlannedSession.planned_on, PlannedSession.dog_id, Dog.name.label("dog"),
+                   PlannedSession.handler_id, Handler.name.label("handler"), trainer.email.label("trainer"),
+                   PlannedSession.location, environment.name.label("environment"), PlannedSession.purpose,
+                   PlannedSession.blindness, PlannedSession.placed_by, observer.email.label("observer"),
+                   PlannedSession.knew, PlannedSession.kind, PlannedSession.evaluator, body.name.label("body"),
+                   standard.name.label("standard"), PlannedSession.notes,
+                   PlannedSession.started_at.label("started_at_utc"), PlannedSession.closed_at.label("closed_at_utc"),
+                   closer.email.label("closed_by"), PlannedSession.training_session_id.label("session_id"),
+                   TrainingSession.started_at.label("session_started_at_utc"), PlannedSession.result,
+                   PlannedSession.criteria, PlannedSession.created_at.label("created_at_utc"),
+                   PlannedSession.updated_at.label("updated_at_utc"), Agency.timezone.label("time_zone"))
+            .join(Agency, Agency.id == PlannedSession.agency_id)
+            .join(Dog, Dog.id == PlannedSession.dog_id).join(Handler, Handler.id == PlannedSession.handler_id)
+            .join(trainer, trainer.id == PlannedSession.trainer_id)
+            .outerjoin(observer, observer.id == PlannedSession.observer_id)
+            .outerjoin(closer, closer.id == PlannedSession.closed_by_id)
+            .outerjoin(environment, environment.id == PlannedSession.environment_id)
+            .outerjoin(body, body.id == PlannedSession.certifying_body_id)
+            .outerjoin(standard, standard.id == PlannedSession.standard_id)
+            .outerjoin(TrainingSession, TrainingSession.id == PlannedSession.training_session_id)
+            .order_by(PlannedSession.planned_on, PlannedSession.id))
+    return _scoped(stmt, PlannedSession, agency_ids, _between(PlannedSession.planned_on, dates))
+
+
+def _planned_areas(agency_ids, dates):
+    """Each plan's areas (what was placed where, and the outcome recorded), by the planned sessions' id."""
+    environment, device, spot, alert_spot = (aliased(VocabularyTerm) for _ in range(4))
+    recorder = aliased(User)
+    stmt = (select(PlannedArea.id, PlannedArea.session_id.label("plan_id"), PlannedArea.position, PlannedArea.label,
+                   environment.name.label("environment"), device.name.label("device_type"),
+                   spot.name.label("hiding_spot"), PlannedArea.height, PlannedArea.concealment, PlannedArea.aid,
+                   PlannedArea.placed_by, PlannedArea.placed_at.label("placed_at_utc"), PlannedArea.outcome,
+                   alert_spot.name.label("alert_spot"), PlannedArea.alert_note, PlannedArea.seconds_to_find,
+                   recorder.email.label("recorded_by"), PlannedArea.recorded_at.label("recorded_at_utc"),
+                   Agency.timezone.label("time_zone"))
+            .join(PlannedSession, PlannedSession.id == PlannedArea.session_id)
+            .join(Agency, Agency.id == PlannedSession.agency_id)
+            .outerjoin(environment, environment.id == PlannedArea.environment_id)
+            .outerjoin(device, device.id == PlannedArea.device_type_id)
+            .outerjoin(spot, spot.id == PlannedArea.hiding_spot_id)
+            .outerjoin(alert_spot, alert_spot.id == PlannedArea.alert_spot_id)
+            .outerjoin(recorder, recorder.id == PlannedArea.recorded_by_id)
+            .order_by(PlannedArea.session_id, PlannedArea.position, PlannedArea.id))
+    return _scoped(stmt, PlannedSession, agency_ids, _between(PlannedSession.planned_on, dates))
+
+
 def _vocabulary(agency_ids, dates):
     """The installation's terms (shared by every agency): an import elsewhere recreates the ones it lacks."""
     return select(VocabularyTerm.kind, VocabularyTerm.name, VocabularyTerm.position, VocabularyTerm.active) \
@@ -234,7 +300,8 @@ EXPORTS: dict[str, Callable[[list[int] | None, DateRange], Select]] = {
     "dogs": _dogs, "handlers": _handlers, "teams": _teams, "sessions": _sessions, "hides": _hides,
     "false_alerts": _false_alerts, "deployments": _deployments, "finds": _finds, "field_alerts": _field_alerts,
     "outcomes": _outcomes,
-    "certifications": _certifications, "vocabulary": _vocabulary,
+    "certifications": _certifications, "standards": _standards, "planned_sessions": _planned_sessions,
+    "planned_areas": _planned_areas, "vocabulary": _vocabulary,
 }
 
 

@@ -11,6 +11,9 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from ..models.assessments import AREA_OUTCOMES, BLINDNESS
+from ..models.assessments import KINDS as PLAN_KINDS
+from ..models.assessments import RESULTS as ASSESSMENT_RESULTS
 from ..models.certifications import DISCIPLINES, RESULTS
 from ..models.core import DOG_STATUSES, SEXES
 from ..models.deployments import ALERT_OUTCOMES, EVIDENCE, LEGAL_AUTHORITIES
@@ -170,11 +173,44 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         _c("certificate_name", help="The certificate's file name (the file itself is not imported)."),
         _c("created_by", "email"), CREATED, ARCHIVED,
     ), key_help="dog + body + discipline + date of issue"),
+    Kind("standards", "Assessment standards", (
+        SOURCE_ID, _c("agency", help="The agency (must be the one imported into, when given)."),
+        _c("name", "text", True, "The standard's name, unique in the agency."),
+        _c("body", "term", True, vocab="certifying_body", aliases=("certifying body",)),
+        _c("min_find_rate_percent", "int", help="0 to 100."), _c("max_misses", "int"),
+        _c("max_false_responses", "int"), _c("negative_search_required", "bool"), ARCHIVED, CREATED,
+    ), aliases=("assessment standards",), key_help="name (in the agency)"),
+    Kind("planned_sessions", "Planned sessions", (
+        SOURCE_ID, _c("planned_on", "date", True, "The day it is planned for."), *DOG_REF, *HANDLER_REF,
+        _c("trainer", "email", help="The trainer who planned it (an account here)."),
+        _c("location"), _c("environment", "term", vocab="environment"), _c("purpose", "choice", choices=PURPOSES),
+        _c("blindness", "choice", True, choices=BLINDNESS), _c("placed_by"),
+        _c("observer", "email", help="Who observes and records (an account here)."), _c("knew"),
+        _c("kind", "choice", choices=PLAN_KINDS), _c("evaluator"),
+        _c("body", "term", vocab="certifying_body", aliases=("certifying body",)),
+        _c("standard", help="An assessment's standard, by name (the file's standards or the agency's)."),
+        _c("notes"), _c("started_at", "instant"), _c("closed_at", "instant"), _c("closed_by", "email"),
+        _c("session_id", "int", help="A closed plan's training session: its id in the file's sessions."),
+        _c("session_started_at", "instant", help="Or: that session's start (with the dog)."),
+        _c("result", "choice", choices=ASSESSMENT_RESULTS),
+        _c("criteria", help="An assessment's criteria as judged on closing (the export's JSON)."),
+        CREATED, _c("updated_at", "instant"),
+    ), aliases=("plans", "planned sessions"), key_help="dog + planned day + when it was planned (created_at)"),
+    Kind("planned_areas", "Planned areas", (
+        SOURCE_ID, _c("plan_id", "int", True, "The plan's id in the file's planned sessions."),
+        _c("position", "int", help="Its place in the plan (else the order of the rows)."),
+        _c("label", "text", True, "The area as the handler is told it."),
+        _c("environment", "term", vocab="environment"), _c("device_type", "term", vocab="device_type"),
+        _c("hiding_spot", "term", vocab="hiding_spot"), _c("height", "choice", choices=HEIGHTS),
+        _c("concealment", "choice", choices=CONCEALMENTS), _c("aid"), _c("placed_by"), _c("placed_at", "instant"),
+        _c("outcome", "choice", choices=AREA_OUTCOMES), _c("alert_spot", "term", vocab="hiding_spot"),
+        _c("alert_note"), _c("seconds_to_find", "int"), _c("recorded_by", "email"), _c("recorded_at", "instant"),
+    ), aliases=("areas", "planned areas"), key_help="plan + position"),
 )}
 
 # Written in this order: each kind's references are to kinds before it.
 ORDER = ("vocabulary", "handlers", "dogs", "teams", "sessions", "hides", "false_alerts", "deployments",
-         "finds", "field_alerts", "outcomes", "certifications")
+         "finds", "field_alerts", "outcomes", "certifications", "standards", "planned_sessions", "planned_areas")
 IGNORE = "-"  # a column mapped to nothing
 # Columns of the export that an import reads from another column (the zone) or ignores (a name beside an id).
 IGNORED_EXPORT_COLUMNS = {"time_zone"}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import json
 import re
 from collections import defaultdict
 from contextlib import contextmanager
@@ -26,8 +27,8 @@ from werkzeug.datastructures import MultiDict
 
 from ..dates import zone
 from ..extensions import db
-from ..models import (Agency, CaseOutcome, Certification, Deployment, Dog, FalseAlert, FieldAlert, Find, Handler, Hide, ImportMapping,
-                      TeamAssignment, TrainingSession, User, VocabularyTerm)
+from ..models import (Agency, AssessmentStandard, CaseOutcome, Certification, Deployment, Dog, FalseAlert, FieldAlert, Find, Handler, Hide, ImportMapping,
+                      PlannedArea, PlannedSession, TeamAssignment, TrainingSession, User, VocabularyTerm)
 from ..models.base import utcnow
 from ..models.outcomes import MAX_OUTCOME_COUNT, OUTCOME_COUNTS
 from ..parsing import EARLIEST_DAY, LATEST_DAY, MAX_ID, within_window
@@ -41,20 +42,22 @@ EXCEL_EPOCH = datetime(1899, 12, 30)
 # Text columns the database bounds by type (String(n)) are bounded by it; these have no length there.
 TEXT_LIMITS = {("sessions", "notes"): training_forms.MAX_NOTES, ("false_alerts", "note"): training_forms.MAX_FALSE_ALERT_NOTE,
                ("deployments", "notes"): 5000, ("finds", "notes"): 500, ("field_alerts", "explanation"): 1000, ("certifications", "notes"): 4000,
-               ("teams", "notes"): 2000}
+               ("teams", "notes"): 2000, ("planned_sessions", "notes"): 4000}
 MODELS = {"handlers": Handler, "dogs": Dog, "teams": TeamAssignment, "sessions": TrainingSession, "hides": Hide,
           "false_alerts": FalseAlert, "deployments": Deployment, "finds": Find, "field_alerts": FieldAlert, "outcomes": CaseOutcome,
-          "certifications": Certification,
-          "vocabulary": VocabularyTerm}
+          "certifications": Certification, "standards": AssessmentStandard, "planned_sessions": PlannedSession,
+          "planned_areas": PlannedArea, "vocabulary": VocabularyTerm}
 # Our column -> the model's column, where they differ.
 MODEL_COLUMN = {"dog": "dog_id", "handler": "handler_id", "environment": "environment_id", "device_type": "device_type_id",
                 "hiding_spot": "hiding_spot_id", "location_type": "location_type_id", "body": "certifying_body_id",
                 "created_by": "created_by_id", "signed_off_by": "signed_off_by_id", "user": "user_id",
                 "replaced_by_id": "replaced_by_id", "session": "session_id", "deployment": "deployment_id",
-                "updated_by": "updated_by_id", "find": "find_id"}
+                "updated_by": "updated_by_id", "find": "find_id", "trainer": "trainer_id", "observer": "observer_id",
+                "closed_by": "closed_by_id", "standard": "standard_id", "training_session": "training_session_id",
+                "alert_spot": "alert_spot_id", "recorded_by": "recorded_by_id"}
 # Columns read to find a record's parent or identity, not stored as they are.
 NOT_STORED = {"id", "agency", "dog_id", "handler_id", "session_id", "session_started_at", "deployment_id",
-              "deployment_started_at", "find_id"}
+              "deployment_started_at", "find_id", "plan_id"}
 US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?")
 ISO_INSTANT = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?))?\s*"
                          r"(Z|[+-]\d{2}:?\d{2}|[A-Za-z]{1,6}|UTC[+-]\d{1,2})?")
@@ -1117,6 +1120,173 @@ class Planner:
                                                           "not imported (the certification is).")
                 continue
             rec.values["replaced_by"] = target
+
+    # assessment standards, planned (sealed) sessions and their areas
+    def _plan_standards(self, sp: SheetPlan) -> None:
+        """Standards by their name in the agency (unique there), so a repeat matches and a corrected file updates."""
+        self._plan_standards_from_db()
+        for where, raw, values in self.converted(sp, "standards"):
+            if not self._agency_ok(values, where):
+                continue
+            if not values.get("name") or values.get("body") is None:
+                self.problem(where, "name" if not values.get("name") else "body",
+                             "a standard needs its name and its certifying body.")
+                continue
+            rate = values.get("min_find_rate_percent")
+            if rate is not None and not 0 <= rate <= 100:
+                self.problem(where, "min_find_rate_percent", "a find rate from 0 to 100 (%).")
+                continue
+            if any(values.get(c) is not None and values[c] < 0 for c in ("max_misses", "max_false_responses")):
+                self.problem(where, "max_misses" if (values.get("max_misses") or 0) < 0 else "max_false_responses",
+                             "cannot be negative (empty: no limit).")
+                continue
+            existing = self.standards.get(normal(values["name"]))
+            if existing is not None and existing.where is not None:
+                self.problem(where, "name", f"duplicate of row {existing.where[2]} (same name): not imported twice.")
+                continue
+            rec = Rec("standards", values, where)
+            if self.keep("standards", rec, existing, raw):
+                self.standards[normal(values["name"])] = rec
+
+    def _plan_planned_sessions(self, sp: SheetPlan) -> None:
+        """Plans by dog + planned day + when they were planned; a closed one names its training session."""
+        if not hasattr(self, "standards"):
+            self._plan_standards_from_db()
+        rows = self._rows(PlannedSession, PlannedSession.agency_id == self.agency.id)
+        existing_by_key = {(r["dog_id"], r["planned_on"], _utc(r["created_at"])): Rec("planned_sessions", r, None, "same",
+                                                                                      r["id"]) for r in rows}
+        plan_of_session = {r["training_session_id"]: r["id"] for r in rows if r["training_session_id"]}
+        seen: dict = {}
+        sessions_taken: dict = {}
+        for where, raw, values in self.converted(sp, "planned_sessions"):
+            dog = self.dog_of(values, where)
+            if dog is None:
+                continue
+            day, created = values.get("planned_on"), values.get("created_at")
+            if day is None or created is None:
+                self.problem(where, "planned_on" if day is None else "created_at",
+                             "the planned day and when the plan was made (created_at) are required: with the dog "
+                             "they tell plans apart.")
+                continue
+            handler = self.handler_of(values, where, dog, day)
+            if not handler:
+                continue
+            if values.get("trainer") is None:
+                named = text_of(raw.get("trainer"))
+                self.problem(where, "trainer", f"no account here has the trainer's e-mail {named[:60]}: accounts are "
+                                               "not imported, create it first." if named else "the trainer is required.")
+                continue
+            values["kind"] = values.get("kind") or "training"
+            values["purpose"] = values.get("purpose") or "maintenance"
+            if not self._plan_standard_ok(values, where):
+                continue
+            session = None
+            if values.get("session_id") is not None or values.get("session_started_at") is not None:
+                session = self.parent_of("sessions", values, where)
+                if session is None:
+                    continue
+            if values.get("closed_at") is not None and session is None:
+                self.problem(where, "closed_at", "a closed plan names its training session (session_id in the "
+                                                 "file's sessions, or session_started_at).")
+                continue
+            if session is not None and id(session) in sessions_taken:
+                self.problem(where, "session_id", f"row {sessions_taken[id(session)].where[2]} already names this "
+                                                  "session: one plan is closed as one session.")
+                continue
+            if values.get("criteria") is not None:
+                try:
+                    values["criteria"] = json.loads(values["criteria"])
+                except ValueError:
+                    values["criteria"] = None
+                if not isinstance(values["criteria"], list):
+                    self.problem(where, "criteria", "not the export's criteria (a JSON list).")
+                    continue
+            values["dog"], values["handler"], values["training_session"] = dog, handler, session
+            key = (id(dog), day, created)
+            if key in seen:
+                self.problem(where, "created_at", f"duplicate of row {seen[key].where[2]} (same dog, day and "
+                                                  "created_at): not imported twice.")
+                continue
+            existing = existing_by_key.get((dog.id, day, created)) if dog.id is not None else None
+            if session is not None and session.id is not None and plan_of_session.get(session.id, None) not in (
+                    None, existing.id if existing is not None else None):
+                self.problem(where, "session_id", "another plan of the agency was closed as this session.")
+                continue
+            rec = Rec("planned_sessions", values, where)
+            if self.keep("planned_sessions", rec, existing, [*raw, "training_session"]):
+                seen[key] = rec
+                if session is not None:
+                    sessions_taken[id(session)] = rec
+
+    def _plan_standards_from_db(self) -> None:
+        self.standards = {normal(r["name"]): Rec("standards", r, None, "same", r["id"])
+                          for r in self._rows(AssessmentStandard, AssessmentStandard.agency_id == self.agency.id)}
+
+    def _plan_standard_ok(self, values: dict, where) -> bool:
+        """The model's rule as a message: an assessment names its standard (by name), a training plan none."""
+        name = values.get("standard")
+        if values["kind"] == "training":
+            if name:
+                self.problem(where, "standard", "a training plan is judged by no standard (only assessments are).")
+                return False
+            return True
+        standard = self.standards.get(normal(name)) if name else None
+        if standard is None:
+            self.problem(where, "standard", f"unknown standard {name[:60]!r} (not in the file's standards nor in "
+                                            f"{self.agency.name})." if name else "an assessment names its standard.")
+            return False
+        values["standard"] = standard if standard.where is not None else standard.id
+        return True
+
+    def _plan_planned_areas(self, sp: SheetPlan) -> None:
+        """Areas by their plan (the file's id) and position: a repeat matches, a corrected file updates."""
+        existing_all: dict = defaultdict(dict)
+        if self.agency.id is not None:
+            for row in db.session.execute(select(PlannedArea.__table__).join(
+                    PlannedSession, PlannedSession.id == PlannedArea.session_id)
+                    .where(PlannedSession.agency_id == self.agency.id)):
+                existing_all[row._mapping["session_id"]][row._mapping["position"]] = row._mapping
+        seen: dict = defaultdict(dict)
+        ordinal: dict = defaultdict(int)
+        for where, raw, values in self.converted(sp, "planned_areas"):
+            plan = self.source["planned_sessions"].get(values.get("plan_id"))
+            if plan is None:
+                self.problem(where, "plan_id", f"plan {values.get('plan_id')} is missing from the file's planned "
+                                               "sessions (or was refused): this area is not imported.")
+                continue
+            if not self._area_ok(values, where):
+                continue
+            position = values["position"] if values.get("position") is not None else ordinal[id(plan)]
+            ordinal[id(plan)] += 1
+            if position in seen[id(plan)]:
+                self.problem(where, "position", f"duplicate of row {seen[id(plan)][position].where[2]} (same plan "
+                                                "and position): not imported twice.")
+                continue
+            values["position"] = position
+            rec = Rec("planned_areas", values, where)
+            rec.parent = plan
+            seen[id(plan)][position] = rec
+            match = existing_all.get(plan.id, {}).get(position) if plan.id is not None else None
+            existing = Rec("planned_areas", match, None, "same", match["id"]) if match is not None else None
+            self.keep("planned_areas", rec, existing, [*raw, "position"])
+
+    def _area_ok(self, values: dict, where) -> bool:
+        """The area's rules (the model's checks, as messages)."""
+        if not values.get("label"):
+            self.problem(where, "label", "name the area the handler searches.")
+            return False
+        if (values.get("device_type") is None) != (values.get("hiding_spot") is None):
+            self.problem(where, "hiding_spot" if values.get("hiding_spot") is None else "device_type",
+                         "a hide has its device type and its hiding spot (a negative area neither).")
+            return False
+        if (values.get("outcome") == "alert") != (values.get("alert_spot") is not None):
+            self.problem(where, "alert_spot", "an alert names where the dog alerted (alert_spot), and only an alert.")
+            return False
+        seconds = values.get("seconds_to_find")
+        if seconds is not None and not 0 <= seconds <= 7200:
+            self.problem(where, "seconds_to_find", "from 0 to 7200 seconds.")
+            return False
+        return True
 
     # vocabulary
     def _plan_vocabulary(self, sp: SheetPlan) -> None:

@@ -1,7 +1,8 @@
 """Writing a plan: one audited import event, every record audited pointing to it, in the caller's transaction.
 
-The few records (vocabulary terms, handlers, dogs, teams, deployments, finds, field alerts, certifications, and
-every update) are written through the ORM, so the audit hook records them with the import's reason.
+The few records (vocabulary terms, handlers, dogs, teams, deployments, finds, field alerts, certifications,
+assessment standards, planned sessions and their areas, and every update) are written through the ORM, so the
+audit hook records them with the import's reason.
 New sessions, hides and false alerts — a program's history is hundreds of thousands — are inserted
 in bulk (COPY on PostgreSQL), each with its own audit entry linked into the chain the same way the
 hook does (`audit_chain.link`). Rows written outside the ORM miss the rollup hooks, so the agency's
@@ -27,7 +28,8 @@ from .services import MODEL_COLUMN, MODELS, NOT_STORED, Plan, Rec, gc_paused
 
 CHUNK = 5000
 BULK_KINDS = ("sessions", "hides", "false_alerts")
-PARENT = {"hides": "session", "false_alerts": "session", "finds": "deployment", "field_alerts": "deployment", "outcomes": "deployment"}
+PARENT = {"hides": "session", "false_alerts": "session", "finds": "deployment", "field_alerts": "deployment", "outcomes": "deployment",
+          "planned_areas": "session"}
 
 
 def _id(value):
@@ -90,6 +92,9 @@ class Writer:
         self._certifications()
         self._replacements()
         session.flush()
+        for kind in ("standards", "planned_sessions", "planned_areas"):  # plans name standards and sessions
+            self._orm(kind)
+            session.flush()
         connection = session.connection()
         rollups.rebuild(connection, [agency.id])
         # Bumped once at the commit, with what the ORM wrote (esd/report_version.py).
