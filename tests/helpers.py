@@ -77,6 +77,16 @@ def make_team(dog: Dog, handler: Handler, starts_on: date = date(2023, 1, 1), **
     return _add(TeamAssignment(**values))
 
 
+def make_import_program() -> Agency:
+    """The agency an import goes into: Lakeside ICAC (Chicago) with Rex, Pat Lee and their team since 2023."""
+    agency = make_agency(name="Lakeside ICAC", timezone="America/Chicago")
+    handler = make_handler(agency, name="Pat Lee", badge_number="B-7")
+    dog = make_dog(agency, name="Rex", call_sign="K9-REX", microchip_id="985000000000777")
+    make_team(dog, handler, starts_on=date(2023, 1, 1))
+    db.session.commit()
+    return agency
+
+
 def make_session(dog: Dog, handler: Handler, hides=(), false_alerts=0, **overrides) -> TrainingSession:
     """A training session; `hides` is a list of dicts like {"outcome": "found", "device": "USB drive"}."""
     values = dict(agency_id=dog.agency_id, dog_id=dog.id, handler_id=handler.id,

@@ -26,8 +26,8 @@ from esd.models.versions import ReportVersion
 from esd.reports import metrics
 from esd.rollups import differences
 from tests.assessment_builders import area, make_plan, make_standard
-from tests.helpers import (make_agency, make_certification, make_deployment, make_dog, make_handler, make_session,
-                           make_team, make_user, password_hash, term)
+from tests.helpers import (make_agency, make_certification, make_deployment, make_dog, make_handler, make_import_program,
+                           make_session, make_team, make_user, password_hash, term)
 
 KINDS = (Dog, Handler, TeamAssignment, TrainingSession, Hide, FalseAlert, Deployment, Find, FieldAlert, CaseOutcome,
          Certification, AssessmentStandard, PlannedSession, PlannedArea)
@@ -76,12 +76,7 @@ Rex,2024-03-11 14:00,SIM card,Toy,found,12,no
 @pytest.fixture
 def program():
     """An agency with a dog and its handler, ready for a training history."""
-    agency = make_agency(name="Lakeside ICAC", timezone="America/Chicago")
-    handler = make_handler(agency, name="Pat Lee", badge_number="B-7")
-    dog = make_dog(agency, name="Rex", call_sign="K9-REX", microchip_id="985000000000777")
-    make_team(dog, handler, starts_on=date(2023, 1, 1))
-    db.session.commit()
-    return agency
+    return make_import_program()
 
 
 def _workbook(tmp_path, sheets: dict[str, list[list]]) -> str:

@@ -6,7 +6,7 @@ import io
 import os
 import re
 import zipfile
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 import openpyxl
 import pytest
@@ -19,7 +19,7 @@ from esd.imports.kinds import KINDS
 from esd.imports.readers import README_SHEET
 from esd.imports.templates import TEMPLATE_KINDS
 from esd.models import AuditEntry, Hide, ImportMapping, TrainingSession, VocabularyTerm
-from tests.helpers import PASSWORD, make_agency, make_dog, make_handler, make_team, make_user
+from tests.helpers import PASSWORD, make_agency, make_import_program, make_user
 
 SESSIONS_CSV = ("dog,started_at,duration_minutes,purpose,environment,handler\n"
                 "Rex,2024-03-10 09:30,45,maintenance,Residence,B-7\n"
@@ -39,12 +39,7 @@ def no_uploads(app):
 @pytest.fixture
 def program():
     """An agency with a dog, its handler and their team, and a manager logged in."""
-    agency = make_agency(name="Lakeside ICAC", timezone="America/Chicago")
-    handler = make_handler(agency, name="Pat Lee", badge_number="B-7")
-    dog = make_dog(agency, name="Rex", call_sign="K9-REX", microchip_id="985000000000777")
-    make_team(dog, handler, starts_on=date(2023, 1, 1))
-    db.session.commit()
-    return agency
+    return make_import_program()
 
 
 @pytest.fixture
