@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from ..audit import audit_reason
 from ..extensions import db
+from ..forms import form_status
 from ..models import CaseOutcome, Deployment
 from ..models.outcomes import OUTCOME_COUNTS
 from ..roles import MANAGE_ROLES
@@ -49,4 +50,4 @@ def case_outcome(deployment_id):
         return redirect(url_for("deployments.deployment_detail", deployment_id=deployment.id))
     local = utc_to_local(deployment.started_at, deployment.dog.agency.timezone)
     return render_template("deployments/outcome_form.html", form=form, deployment=deployment, outcome=outcome,
-                           local=local, labels=OUTCOME_LABELS), 400 if request.method == "POST" else 200
+                           local=local, labels=OUTCOME_LABELS), form_status()

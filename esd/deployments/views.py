@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from ..archiving import archive
 from ..audit import audit_reason
 from ..extensions import db
+from ..forms import form_status
 from ..models import Deployment, Dog, Find, Handler, terms
 from ..parsing import optional_int, page_number, parse_id
 from ..roles import MANAGE_ROLES, RECORD_ROLES
@@ -173,7 +174,7 @@ def new_deployment():
         flash(f"Deployment saved with {finds} find{'s' if finds != 1 else ''} and "
               f"{alerts} alert{'s' if alerts != 1 else ''}.", "success")
         return redirect(url_for("deployments.deployment_detail", deployment_id=deployment.id))
-    return _render_form(form, status=400 if request.method == "POST" else 200)
+    return _render_form(form, status=form_status())
 
 
 @bp.route("/deployments/<int:deployment_id>")
@@ -216,7 +217,7 @@ def edit_deployment(deployment_id):
         db.session.commit()
         flash("Deployment updated.", "success")
         return redirect(url_for("deployments.deployment_detail", deployment_id=deployment.id))
-    return _render_form(form, deployment, status=400 if request.method == "POST" else 200)
+    return _render_form(form, deployment, status=form_status())
 
 
 @bp.route("/deployments/<int:deployment_id>/finds/<int:find_id>/evidence", methods=["POST"])
