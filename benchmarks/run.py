@@ -261,7 +261,7 @@ def raw_rows_aggregate(chart: str, filters):
         return metrics.monthly_training(filters, raw=True)
     if chart == "impact_monthly":
         return metrics.monthly_impact(filters, raw=True)
-    return metrics.deployment_impact(filters, raw=True), metrics.evidence_breakdown(filters, raw=True)
+    return metrics.deployment_impact(filters, raw=True)  # its evidence too
 
 
 # --------------------------------------------------------------------------- the measurements

@@ -60,7 +60,21 @@ def zone_note(agency_ids: list[int] | tuple[int, ...] | None) -> str:
 
 
 def zone_groups(agency_ids: list[int] | tuple[int, ...] | None) -> list[tuple[str, tuple[int, ...]]]:
-    """The agencies in `agency_ids` (None: every agency) grouped by time zone, archived ones too."""
+    """The agencies in `agency_ids` (None: every agency) grouped by time zone, archived ones too.
+
+    Read once per request and scope: a funder's cold dashboard asked 30 times for the same twelve
+    agencies' zones (every figure's period clause). An agency's zone changes only in an admin's request.
+    """
+    key = None if agency_ids is None else tuple(agency_ids)
+    if not has_request_context():
+        return _read_zone_groups(key)
+    memo = g.setdefault("zone_groups", {})
+    if key not in memo:
+        memo[key] = _read_zone_groups(key)
+    return list(memo[key])
+
+
+def _read_zone_groups(agency_ids: tuple[int, ...] | None) -> list[tuple[str, tuple[int, ...]]]:
     stmt = select(Agency.timezone, Agency.id).order_by(Agency.id)
     if agency_ids is not None:
         if not agency_ids:

@@ -146,10 +146,10 @@ def test_deployment_impact(world):
     assert impact == metrics.Impact(deployments=3, devices_found=3, found_after_human_missed=2,
                                     searches_with_missed_find=2, searches_with_find=2, finds_with_evidence=1,
                                     finds_evidence_pending=1, agencies_served=2, unverified_alerts=1,
-                                    alerts=1, alerts_confirmed=0, alerts_explained=0)
+                                    alerts=1, alerts_confirmed=0, alerts_explained=0, finds_without_evidence=1)
     assert impact.share_missed_by_humans == pytest.approx(2 / 3)
     assert impact.share_searches_with_missed_find == pytest.approx(2 / 3)
-    assert metrics.evidence_breakdown(world.f) == {"yes": 1, "no": 1, "pending": 1}
+    assert impact.evidence == {"yes": 1, "no": 1, "pending": 1}
 
 
 def test_monthly_impact(world):
@@ -185,7 +185,7 @@ def test_a_dog_outside_the_filters_agencies_is_404_in_every_metric(world):
     f = Filters(agency_ids=(world.a.id,), dog_id=world.db.id)
     for call in (metrics.find_rate, metrics.find_rates, metrics.device_spot_matrix, metrics.monthly_training,
                  metrics.training_totals, metrics.deployment_impact, metrics.monthly_impact,
-                 metrics.evidence_breakdown, lambda f: metrics.dogs_certified(f, on=date(2026, 1, 1))):
+                 lambda f: metrics.dogs_certified(f, on=date(2026, 1, 1))):
         with pytest.raises(NotFound):
             call(f)
 

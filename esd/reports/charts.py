@@ -193,7 +193,7 @@ def impact_monthly_table(filters: Filters) -> ChartTable:
 
 def impact_finds_table(filters: Filters) -> ChartTable:
     impact = metrics.deployment_impact(filters)
-    evidence = metrics.evidence_breakdown(filters)
+    evidence = impact.evidence
     found = impact.devices_found
 
     def share(part: int, whole: int) -> str:

@@ -632,7 +632,8 @@ def _covers_every_agency(filters: Filters) -> bool:
         return True
     if not filters.agency_ids:
         return False
-    return not db.session.scalar(select(func.count(Agency.id)).where(Agency.id.not_in(filters.agency_ids)))
+    every = {agency_id for _, ids in zone_groups(None) for agency_id in ids}  # read once per request
+    return every <= set(filters.agency_ids)
 
 
 def _hide_table(filters: Filters, keys: tuple[str, ...]):
@@ -746,6 +747,13 @@ class Impact:
     alerts: int
     alerts_confirmed: int
     alerts_explained: int
+    finds_without_evidence: int
+
+    @property
+    def evidence(self) -> dict[str, int]:
+        """Finds by forensic result: yes, no, pending."""
+        return {"yes": self.finds_with_evidence, "no": self.finds_without_evidence,
+                "pending": self.finds_evidence_pending}
 
     @property
     def field_accuracy(self) -> Rate:
@@ -777,10 +785,10 @@ def deployment_impact(filters: Filters, raw: bool = False) -> Impact:
                                        .where(*_rollup_where(ServedRollup, filters, inner_lo, inner_hi))))
         for edge in edges:
             names |= _served_names_raw(edge)
-    (deployments, unverified, found, missed, evidence, _, pending, searches_found, searches_missed, alerts, confirmed,
-     explained) = counts or [0] * len(DEPLOYMENT_COUNTS)
+    (deployments, unverified, found, missed, evidence, no_evidence, pending, searches_found, searches_missed, alerts,
+     confirmed, explained) = counts or [0] * len(DEPLOYMENT_COUNTS)
     return Impact(deployments, found, missed, searches_missed, searches_found, evidence, pending, len(names),
-                  unverified, alerts, confirmed, explained)
+                  unverified, alerts, confirmed, explained, no_evidence)
 
 
 @dataclass(frozen=True)
@@ -823,18 +831,6 @@ def monthly_impact(filters: Filters, raw: bool = False) -> list[ImpactMonth]:
         n, unverified, finds, missed, evidence, *_ = by_month.get(month) or [0] * len(DEPLOYMENT_COUNTS)
         result.append(ImpactMonth(month, n, finds, missed, evidence, unverified))
     return result
-
-
-def evidence_breakdown(filters: Filters, raw: bool = False) -> dict[str, int]:
-    """Finds by forensic result: yes, no, pending."""
-    in_scope_or_404(filters)
-    split = None if raw else _split(filters)
-    if split is None:
-        counts = _deployment_counts_raw(filters).get(None)
-    else:
-        counts = _deployment_totals(filters)
-    counts = counts or [0] * len(DEPLOYMENT_COUNTS)
-    return {"yes": counts[4], "no": counts[5], "pending": counts[6]}
 
 
 def _deployment_totals(filters: Filters) -> list[int] | None:
@@ -924,6 +920,6 @@ def with_period(filters: Filters, start: date | None, end: date | None) -> Filte
 
 __all__ = ["DogGroup", "DogTraining", "Filters", "HIDE_ASPECTS", "cell_hides", "in_scope_or_404", "Impact", "ImpactMonth", "MIN_CELL_HIDES", "Matrix", "Month", "Rate",
            "TrainingTotals", "build_filters", "deployment_impact", "device_spot_matrix",
-           "dog_hide_groups", "dog_training", "dogs_certified", "evidence_breakdown", "false_alerts_per_hour", "find_rate", "find_rates",
+           "dog_hide_groups", "dog_training", "dogs_certified", "false_alerts_per_hour", "find_rate", "find_rates",
            "monthly_impact", "monthly_training", "training_hours", "training_totals",
            "wilson_interval", "with_period"]
