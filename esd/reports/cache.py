@@ -62,6 +62,8 @@ def _key(parts: tuple) -> str:
 
 
 _local_locks: dict[str, threading.Lock] = {}
+# How many entries this thread is computing, one inside another (see remember).
+_computing = threading.local()
 _local_guard = threading.Lock()
 
 
@@ -87,6 +89,10 @@ def remember(parts: tuple, make: Callable[[], T]) -> T:
     value = _get(key)
     if value is not None:
         return value
+    if getattr(_computing, "depth", 0):
+        # Asked while computing another entry (a dashboard's tables): whoever else wants this
+        # entry now is queued on the outer entry, so its single flight would only cost file writes.
+        return _store(key, make)
     # Threads of this process queue here, so one computes; the others then find its value.
     lock = _local_lock(key)
     acquired = lock.acquire(timeout=WAIT_SECONDS)
@@ -109,12 +115,21 @@ def _compute_once(key: str, make: Callable[[], T]) -> T:
         if value is not None:
             return value
     try:
-        value = make()
-        _try(lambda: cache.set(key, value))
-        return value
+        return _store(key, make)
     finally:
         if owner:
             _try(lambda: cache.delete(lock_key))
+
+
+def _store(key: str, make: Callable[[], T]) -> T:
+    """`make()`, computed with this thread marked as computing, and stored under `key`."""
+    _computing.depth = getattr(_computing, "depth", 0) + 1
+    try:
+        value = make()
+    finally:
+        _computing.depth -= 1
+    _try(lambda: cache.set(key, value))
+    return value
 
 
 def _wait_for(key: str, lock_key: str):
