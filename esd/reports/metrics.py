@@ -468,30 +468,27 @@ def _monthly_training_raw(filters: Filters, months: list[date] | None = None) ->
     months = _month_starts(filters, TrainingSession) if months is None else months
     if not months:
         return []
+    # One row per session with its counts (index look-ups by session), then the month of each session:
+    # the month's CASE (a branch per month, in each agency's zone) is evaluated once per session, not
+    # once per hide, and hides, false alerts and minutes come in one statement instead of three.
+    hide_of_session = [Hide.session_id == TrainingSession.id] + ([Hide.blind.is_(True)] if filters.blind_only else [])
+    sessions = select(
+        _month_bucket(TrainingSession, months, filters).label("m"),
+        select(func.count(Hide.id)).where(*hide_of_session).scalar_subquery().label("hides"),
+        select(func.count(Hide.id)).where(*hide_of_session, Hide.outcome == "found").scalar_subquery().label("found"),
+        select(func.count(FalseAlert.id)).where(FalseAlert.session_id == TrainingSession.id)
+        .scalar_subquery().label("alerts"),
+        TrainingSession.duration_minutes.label("minutes"),
+    ).where(*_session_where(filters)).subquery()
     # Grouped in an outer query: PostgreSQL does not match a CASE with bound parameters in
     # SELECT to the same CASE in GROUP BY.
-    bucket = _month_bucket(TrainingSession, months, filters).label("m")
-    hide_rows = (select(bucket, Hide.id.label("hide_id"), Hide.outcome.label("outcome"))
-                 .select_from(Hide).join(TrainingSession, Hide.session_id == TrainingSession.id)
-                 .where(*_hide_where(filters)).subquery())
-    hides = {m: (n, f) for m, n, f in db.session.execute(
-        select(hide_rows.c.m, func.count(hide_rows.c.hide_id),
-               func.sum(case((hide_rows.c.outcome == "found", 1), else_=0)))
-        .group_by(hide_rows.c.m))}
-    alert_rows = (select(bucket, FalseAlert.id.label("alert_id")).select_from(FalseAlert)
-                  .join(TrainingSession, FalseAlert.session_id == TrainingSession.id)
-                  .where(*_session_where(filters)).subquery())
-    alerts = dict(db.session.execute(select(alert_rows.c.m, func.count(alert_rows.c.alert_id))
-                                     .group_by(alert_rows.c.m)).all())
-    session_rows = (select(bucket, TrainingSession.duration_minutes.label("minutes"))
-                    .where(*_session_where(filters)).subquery())
-    minutes = dict(db.session.execute(select(session_rows.c.m, func.sum(session_rows.c.minutes))
-                                      .group_by(session_rows.c.m)).all())
+    by_month = {m: counts for m, *counts in db.session.execute(
+        select(sessions.c.m, func.sum(sessions.c.hides), func.sum(sessions.c.found), func.sum(sessions.c.alerts),
+               func.sum(sessions.c.minutes)).group_by(sessions.c.m))}
     result = []
     for i, month in enumerate(months):
-        n, found = hides.get(i, (0, 0))
-        result.append(Month(month, int(n or 0), int(found or 0), int(alerts.get(i) or 0),
-                            int(minutes.get(i) or 0)))
+        n, found, alerts, minutes = by_month.get(i, (0, 0, 0, 0))
+        result.append(Month(month, int(n or 0), int(found or 0), int(alerts or 0), int(minutes or 0)))
     return result
 
 
