@@ -300,6 +300,8 @@ def endpoint_timings(server: Server, world: World, n: int, wanted=lambda name: T
     get = lambda client, path: (lambda: client.request("GET", path)[0])  # noqa: E731
     dog, agency = world.dog_id, world.agency_id
     timed("dog page", get(manager, f"/dogs/{dog}"))
+    if wanted("dog page cold"):
+        timings.append(dog_page_after_a_save(world, n, manager, f"/dogs/{dog}"))
     timed("session list, first page", get(manager, f"/dogs/{dog}/sessions"))
     timed("session list, last page", get(manager, f"/dogs/{dog}/sessions?after={world.last_page_cursor}"))
     timed("status board", get(manager, "/certifications"))
@@ -348,6 +350,23 @@ def endpoint_timings(server: Server, world: World, n: int, wanted=lambda name: T
     from benchmarks.bench_impact_report import impact_report_timings  # the funders' report of every agency
     timings += impact_report_timings(server, world, n, wanted)
     return timings
+
+
+def dog_page_after_a_save(world: World, n: int, manager: Client, path: str) -> Timing:
+    """The dog page's next view after a session is saved in its agency (any of its dogs): every
+    cached part of the page is then of an older version, so this is the page cold, as its handler
+    sees it after an upload."""
+    token = csrf_from_api(manager)
+    start = datetime.now(timezone.utc) - timedelta(hours=5)
+    timing = Timing("dog page cold (after a save in its agency)")
+    for i in range(n):
+        if json_post(manager, "/api/sessions", world.session_payload(start + timedelta(seconds=i)), token) != 201:
+            timing.errors += 1
+        t0 = time.perf_counter()
+        if manager.request("GET", path)[0] != 200:
+            timing.errors += 1
+        timing.samples.append(time.perf_counter() - t0)
+    return timing
 
 
 def after_uploads_elsewhere(server: Server, world: World, n: int, manager: Client, funder: Client,
