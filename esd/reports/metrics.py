@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 
 from flask import abort
 
-from sqlalchemy import and_, bindparam, case, distinct, exists, false, func, literal, select
+from sqlalchemy import and_, bindparam, case, distinct, exists, false, func, literal, select, union_all
 
 from ..extensions import db
 from ..models import (Agency, Certification, Deployment, DeploymentRollup, DeviceRollup, Dog, FalseAlert,
@@ -550,12 +550,12 @@ def training_totals(filters: Filters, raw: bool = False, hides: bool = True) -> 
 
 
 def _session_totals_raw(filters: Filters) -> tuple[int, int, int]:
-    sessions, minutes = db.session.execute(
-        select(func.count(TrainingSession.id), func.coalesce(func.sum(TrainingSession.duration_minutes), 0))
+    # Each session's false alerts by an index look-up, so sessions, minutes and alerts are one statement.
+    alerts_of_session = select(func.count(FalseAlert.id)).where(FalseAlert.session_id == TrainingSession.id)
+    sessions, minutes, alerts = db.session.execute(
+        select(func.count(TrainingSession.id), func.coalesce(func.sum(TrainingSession.duration_minutes), 0),
+               func.coalesce(func.sum(alerts_of_session.scalar_subquery()), 0))
         .where(*_session_where(filters))).one()
-    alerts = db.session.scalar(
-        select(func.count(FalseAlert.id)).join(TrainingSession, FalseAlert.session_id == TrainingSession.id)
-        .where(*_session_where(filters)))
     return int(sessions), int(minutes or 0), int(alerts or 0)
 
 
@@ -862,30 +862,37 @@ def _deployment_counts_raw(filters: Filters, months: list[date] | None = None) -
     where = _where(Deployment, filters)
     bucket = (_month_bucket(Deployment, months, filters) if months else literal(0)).label("m")
     # Grouped in outer queries: PostgreSQL does not match a CASE with bound parameters in
-    # SELECT to the same CASE in GROUP BY.
+    # SELECT to the same CASE in GROUP BY. The three groupings (deployments, finds, alerts) are one
+    # statement, told apart by their first column: one round trip instead of three.
     deps = select(bucket).where(*where).subquery()
-    out = {}
-    for m, n in db.session.execute(select(deps.c.m, func.count()).group_by(deps.c.m)):
-        out[m] = [int(n)] + [0] * (len(DEPLOYMENT_COUNTS) - 1)
     finds = (select(bucket, Find.deployment_id.label("dep"), Find.missed_by_human_search.label("missed"),
                     Find.evidence.label("evidence"))
              .select_from(Find).join(Deployment, Find.deployment_id == Deployment.id).where(*where).subquery())
     missed = finds.c.missed.is_(True)
-    for m, *values in db.session.execute(
-            select(finds.c.m, func.count(), func.sum(case((missed, 1), else_=0)),
-                   *(func.sum(case((finds.c.evidence == e, 1), else_=0)) for e in ("yes", "no", "pending")),
-                   func.count(distinct(finds.c.dep)), func.count(distinct(case((missed, finds.c.dep)))))
-            .group_by(finds.c.m)):
-        out.setdefault(m, [0] * len(DEPLOYMENT_COUNTS))[2:9] = [int(v or 0) for v in values]
     alerts = (select(bucket, FieldAlert.outcome.label("outcome"))
               .select_from(FieldAlert).join(Deployment, FieldAlert.deployment_id == Deployment.id)
               .where(*where).subquery())
-    for m, n, unverified, confirmed, explained in db.session.execute(
-            select(alerts.c.m, func.count(), *(func.sum(case((alerts.c.outcome == o, 1), else_=0))
-                                               for o in ("unverified", "confirmed", "explained")))
-            .group_by(alerts.c.m)):
+
+    def counted(what: str, subquery, *values):
+        values += (literal(0),) * (7 - len(values))
+        return select(literal(what).label("what"), subquery.c.m, func.count(), *values).group_by(subquery.c.m)
+    stmt = union_all(
+        counted("deployments", deps),
+        counted("finds", finds, func.sum(case((missed, 1), else_=0)),
+                *(func.sum(case((finds.c.evidence == e, 1), else_=0)) for e in ("yes", "no", "pending")),
+                func.count(distinct(finds.c.dep)), func.count(distinct(case((missed, finds.c.dep))))),
+        counted("alerts", alerts, *(func.sum(case((alerts.c.outcome == o, 1), else_=0))
+                                    for o in ("unverified", "confirmed", "explained"))))
+    out = {}
+    for what, m, n, *values in db.session.execute(stmt):
         row = out.setdefault(m, [0] * len(DEPLOYMENT_COUNTS))
-        row[1], row[9:12] = int(unverified or 0), [int(n), int(confirmed or 0), int(explained or 0)]
+        if what == "deployments":
+            row[0] = int(n)
+        elif what == "finds":
+            row[2:9] = [int(n)] + [int(v or 0) for v in values[:6]]
+        else:
+            unverified, confirmed, explained = (int(v or 0) for v in values[:3])
+            row[1], row[9:12] = unverified, [int(n), confirmed, explained]
     if not months:
         return {None: out[0]} if 0 in out else {}
     return {m: v for m, v in out.items() if m is not None}
