@@ -452,11 +452,9 @@ def monthly_training(filters: Filters, raw: bool = False) -> list[Month]:
         if not seen:
             return []
         months = _months_between(filters.start or min(seen), filters.end or max(seen))
-    hides = _hide_groups_rollup(filters, ("month",), lo, hi)
     result = []
     for month in months:
-        n, found = hides.get((month,), (0, 0))
-        _, minutes, alerts = rollup.get(month, (0, 0, 0))
+        _, minutes, alerts, n, found = rollup.get(month, (0,) * 5)
         edge = edge_months.get(month)
         if edge:
             n, found, alerts, minutes = n + edge[0], found + edge[1], alerts + edge[2], minutes + edge[3]
@@ -471,15 +469,10 @@ def _monthly_training_raw(filters: Filters, months: list[date] | None = None) ->
     # One row per session with its counts (index look-ups by session), then the month of each session:
     # the month's CASE (a branch per month, in each agency's zone) is evaluated once per session, not
     # once per hide, and hides, false alerts and minutes come in one statement instead of three.
-    hide_of_session = [Hide.session_id == TrainingSession.id] + ([Hide.blind.is_(True)] if filters.blind_only else [])
-    sessions = select(
-        _month_bucket(TrainingSession, months, filters).label("m"),
-        select(func.count(Hide.id)).where(*hide_of_session).scalar_subquery().label("hides"),
-        select(func.count(Hide.id)).where(*hide_of_session, Hide.outcome == "found").scalar_subquery().label("found"),
-        select(func.count(FalseAlert.id)).where(FalseAlert.session_id == TrainingSession.id)
-        .scalar_subquery().label("alerts"),
-        TrainingSession.duration_minutes.label("minutes"),
-    ).where(*_session_where(filters)).subquery()
+    alerts, hides, found = _counts_of_session(filters)
+    sessions = select(_month_bucket(TrainingSession, months, filters).label("m"), hides.label("hides"),
+                      found.label("found"), alerts.label("alerts"), TrainingSession.duration_minutes.label("minutes"),
+                      ).where(*_session_where(filters)).subquery()
     # Grouped in an outer query: PostgreSQL does not match a CASE with bound parameters in
     # SELECT to the same CASE in GROUP BY.
     by_month = {m: counts for m, *counts in db.session.execute(
@@ -523,7 +516,7 @@ class TrainingTotals:
 
 def training_hours(filters: Filters, raw: bool = False) -> float:
     """Hours of training (sum of session durations)."""
-    return training_totals(filters, raw, hides=False).minutes / 60
+    return training_totals(filters, raw).minutes / 60
 
 
 def false_alerts_per_hour(filters: Filters) -> float | None:
@@ -531,32 +524,40 @@ def false_alerts_per_hour(filters: Filters) -> float | None:
     return training_totals(filters).false_alerts_per_hour
 
 
-def training_totals(filters: Filters, raw: bool = False, hides: bool = True) -> TrainingTotals:
-    """Sessions, minutes, hides, found and false alerts (rollups for whole months, raw rows at the edges)."""
+def training_totals(filters: Filters, raw: bool = False) -> TrainingTotals:
+    """Sessions, minutes, false alerts, hides and found (rollups for whole months, raw rows at the edges):
+    one statement for the whole months and one for each partial month."""
     in_scope_or_404(filters)
     split = None if raw else _split(filters)
-    sessions = minutes = alerts = 0
     if split is None:
-        sessions, minutes, alerts = _session_totals_raw(filters)
+        totals = _session_totals_raw(filters)
     else:
         lo, hi, edges = _pieces(split)
-        sessions, minutes, alerts = _session_rollup(filters, lo, hi, by_month=False).get(None, (0, 0, 0))
+        totals = _session_rollup(filters, lo, hi, by_month=False).get(None, (0,) * 5)
         for sign, edge in edges:
-            more = _session_totals_raw(edge)
-            sessions, minutes, alerts = (sessions + sign * more[0], minutes + sign * more[1],
-                                         alerts + sign * more[2])
-    rate = find_rate(filters, raw) if hides else Rate(0, 0, "All hides")
-    return TrainingTotals(sessions, minutes, rate.n, rate.found, alerts)
+            totals = tuple(a + sign * b for a, b in zip(totals, _session_totals_raw(edge)))
+    sessions, minutes, alerts, hides, found = totals
+    return TrainingTotals(sessions, minutes, hides, found, alerts)
 
 
-def _session_totals_raw(filters: Filters) -> tuple[int, int, int]:
-    # Each session's false alerts by an index look-up, so sessions, minutes and alerts are one statement.
-    alerts_of_session = select(func.count(FalseAlert.id)).where(FalseAlert.session_id == TrainingSession.id)
-    sessions, minutes, alerts = db.session.execute(
-        select(func.count(TrainingSession.id), func.coalesce(func.sum(TrainingSession.duration_minutes), 0),
-               func.coalesce(func.sum(alerts_of_session.scalar_subquery()), 0))
+def _session_totals_raw(filters: Filters) -> tuple[int, int, int, int, int]:
+    """(sessions, minutes, false alerts, hides, found) from the raw rows, in one statement: each session's
+    false alerts and hides are counted by index look-ups (only blind hides with `blind_only`, whose
+    sessions are those with a blind hide)."""
+    alerts, hides, found = _counts_of_session(filters)
+    row = db.session.execute(
+        select(func.count(TrainingSession.id), func.sum(TrainingSession.duration_minutes), func.sum(alerts),
+               func.sum(hides), func.sum(found))
         .where(*_session_where(filters))).one()
-    return int(sessions), int(minutes or 0), int(alerts or 0)
+    return tuple(int(v or 0) for v in row)
+
+
+def _counts_of_session(filters: Filters):
+    """Scalar subqueries of a TrainingSession row: its false alerts, hides and hides found."""
+    hide_of_session = [Hide.session_id == TrainingSession.id] + ([Hide.blind.is_(True)] if filters.blind_only else [])
+    return (select(func.count(FalseAlert.id)).where(FalseAlert.session_id == TrainingSession.id).scalar_subquery(),
+            select(func.count(Hide.id)).where(*hide_of_session).scalar_subquery(),
+            select(func.count(Hide.id)).where(*hide_of_session, Hide.outcome == "found").scalar_subquery())
 
 
 # --------------------------------------------------------------------------- rollups
@@ -683,10 +684,10 @@ def _pairs_by_year(filters: Filters, lo: date | None, hi: date | None) -> dict[t
 
 
 def _session_rollup(filters: Filters, lo, hi, by_month: bool) -> dict:
-    """{month (or None): (sessions, minutes, false alerts)} from session_rollup."""
+    """{month (or None): (sessions, minutes, false alerts, hides, found)} from session_rollup."""
     r = SessionRollup
-    cols = ((r.blind_sessions, r.blind_minutes, r.blind_false_alerts) if filters.blind_only
-            else (r.sessions, r.minutes, r.false_alerts))
+    cols = ((r.blind_sessions, r.blind_minutes, r.blind_false_alerts, r.blind_hides, r.blind_found)
+            if filters.blind_only else (r.sessions, r.minutes, r.false_alerts, r.hides, r.found))
     keys = [r.month] if by_month else []
     stmt = select(*keys, *(func.coalesce(func.sum(c), 0) for c in cols)).where(*_rollup_where(r, filters, lo, hi))
     if by_month:
