@@ -228,3 +228,25 @@ def test_a_dogs_dates_end_at_its_agencys_tomorrow(client, login_as, acquired_on,
         else:
             assert response.status_code == 400
             assert "Enter a day that has passed, from 1990-01-01 to 2026-12-01." in response.get_data(as_text=True)
+
+
+def test_an_agencys_new_time_zone_counts_from_the_next_request(client, login_as):
+    """The agencies' zones are read once per request: a zone changed meanwhile counts on the next one."""
+    agency = make_agency(timezone=PACIFIC)
+    dog, handler = make_dog(agency), make_handler(agency)
+    make_team(dog, handler)
+    # 22:00 on 30 November in Los Angeles; 15:00 on 1 December in Tokyo.
+    make_session(dog, handler, hides=[{"outcome": "found"}],
+                 started_at=datetime(2026, 12, 1, 6, 0, tzinfo=timezone.utc))
+    db.session.commit()
+    login_as("manager", agency)
+    # Half a month: read from the raw rows in the agency's zone, not from the monthly rollups.
+    url = f"/reports/charts/trend.csv?agency={agency.id}&start=2026-11-15&end=2026-11-30"
+
+    def november_hides() -> int:
+        rows = client.get(url).get_data(as_text=True).splitlines()
+        return sum(int(row.split(",")[1]) for row in rows[1:] if row.startswith("2026-11"))
+    assert november_hides() == 1
+    agency.timezone = "Asia/Tokyo"
+    db.session.commit()
+    assert november_hides() == 0
