@@ -20,15 +20,28 @@ timeout = 60
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG")  # e.g. "-" for stdout; off by default
 
 _M_ARENA_MAX = -8
+_M_MMAP_THRESHOLD = -3
+# glibc's starting threshold, fixed: allocations this large or larger get pages of their own.
+MMAP_THRESHOLD = 128 * 1024
 
 
 def post_fork(server, worker):
-    """Cap glibc's malloc arenas: each request thread otherwise gets its own, and a threaded
-    worker's resident memory grows by tens of MB for memory it no longer uses."""
+    """Tune glibc's malloc so that a worker gives back the memory a request no longer uses.
+
+    Arenas capped at 2: each request thread otherwise gets its own, and a threaded worker's
+    resident memory grows by tens of MB for memory it no longer uses. The mmap threshold fixed:
+    by default glibc raises it to the size of each large block freed (up to 32 MB), so after the
+    first chart the next drawings' pixel buffers (1-4 MB each, in matplotlib, Pillow and numpy)
+    are carved from the heap, whose freed holes it cannot return; drawing the charts took a
+    worker from 170 to 250 MB of which 80 MB was free heap. Fixed, a buffer is mapped for its
+    request and unmapped when freed.
+    """
     name = ctypes.util.find_library("c")
     if not name:
         return
     try:
-        ctypes.CDLL(name).mallopt(_M_ARENA_MAX, 2)
-    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to cap
+        libc = ctypes.CDLL(name)
+        libc.mallopt(_M_ARENA_MAX, 2)
+        libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to tune
         pass
