@@ -5,8 +5,10 @@
 
 Uses an existing data set (build it with run.py or `flask esd seed-demo`) and removes the
 sessions it uploaded at the end.
-Counts the SQL statements of one 10-hide upload in-process, then starts gunicorn as run.py does
-(gunicorn.conf.py, 2 workers × 4 threads), times single uploads one after another, and lets
+Counts the SQL statements of one 10-hide upload in-process and, on PostgreSQL, how long an
+upload holds the audit chain's lock (what no other upload can run alongside), then starts
+gunicorn as run.py does (gunicorn.conf.py, 2 workers × 4 threads), times single uploads one
+after another, and lets
 20 clients upload for --seconds (every tenth upload re-sent, as run.py's load run does),
 checking that every acknowledged upload is stored exactly once.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -57,11 +60,52 @@ def statements_per_upload(world: World) -> int:
     return len(seen)
 
 
+def chain_held_ms(world: World, uploads: int = 60) -> float | None:
+    """Median milliseconds an upload holds the audit chain's PostgreSQL lock (from the lock statement
+    to the end of the commit), one upload at a time in-process; None on SQLite."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from esd.extensions import db
+    with world.app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "postgresql":
+        return None
+    client = world.test_client()
+    headers = {"X-CSRFToken": client.get("/api/csrf-token").get_json()["csrf_token"]}
+    marks, held = {}, []
+
+    def locked(conn, cursor, statement, *args):
+        if "pg_advisory_xact_lock" in statement:
+            marks["locked"] = time.perf_counter()
+
+    def committed(session):
+        marks["committed"] = time.perf_counter()
+
+    event.listen(engine, "before_cursor_execute", locked)
+    event.listen(Session, "after_commit", committed)
+    started = datetime.now(timezone.utc) - timedelta(hours=5)
+    try:
+        for i in range(uploads + 5):  # five to warm up
+            marks.clear()
+            payload = world.session_payload(started + timedelta(seconds=i))
+            assert client.post("/api/sessions", json=payload, headers=headers).status_code == 201
+            if i >= 5:
+                held.append(marks["committed"] - marks["locked"])
+    finally:
+        event.remove(engine, "before_cursor_execute", locked)
+        event.remove(Session, "after_commit", committed)
+    return 1000 * statistics.median(held)
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     world = World(args.database_url)
     print(f"{world.hides} hides on {args.database_url.split(':', 1)[0]}")
     print(f"statements per 10-hide upload: {statements_per_upload(world)}")
+    held = chain_held_ms(world)
+    if held is not None:
+        print(f"audit chain's lock held per upload (one at a time, in-process): median {held:.1f} ms")
     with Server(base_env(args.database_url), workers=args.workers, threads=args.threads) as server:
         client = Client(server.port)
         client.login(world.manager, world.password)
