@@ -7,13 +7,12 @@ attribute history, so no view can forget to audit (registered by esd/db_events.p
 """
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 
 from flask import has_request_context, request
-from sqlalchemy import inspect, insert, text
+from sqlalchemy import inspect, insert
 from sqlalchemy.orm import Session
 
 from . import audit_chain
@@ -133,30 +132,7 @@ def write(session: Session, flush_context) -> None:
                          entity=type(obj).__tablename__, entity_id=getattr(obj, "id", None),
                          changes=changes, reason=reason, ip=ip))
     audit_chain.link(session, rows)
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.execute(_insert_arrays(), {c: [json.dumps(row[c]) if c == "changes" else row[c] for row in rows]
-                                              for c in _INSERTED})
-    else:
-        connection.execute(insert(AuditEntry), rows)
-
-
-_INSERTED = ("at", "user_id", "agency_id", "action", "entity", "entity_id", "changes", "reason", "ip", "prev_hash",
-             "hash")
-
-
-@lru_cache(maxsize=None)
-def _insert_arrays():
-    """The entries as one INSERT of unnest()ed arrays, a column each (PostgreSQL), in the chain's order.
-
-    Inside the chain's lock: one statement whatever the count (an executemany sends one per row),
-    and the same text every time, so psycopg parses it once and the server plans it once (a
-    multi-row VALUES has a parameter per value, which psycopg parses again on every call).
-    """
-    from sqlalchemy.dialects import postgresql
-    table, dialect = AuditEntry.__table__, postgresql.dialect()
-    arrays = ", ".join(f"CAST(:{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in _INSERTED)
-    return text(f"INSERT INTO {table.name} ({', '.join(_INSERTED)}) SELECT * FROM unnest({arrays})")
+    session.connection().execute(insert(AuditEntry), rows)
 
 
 def forget(session: Session) -> None:
