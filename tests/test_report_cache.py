@@ -117,6 +117,34 @@ def test_many_requests_missing_one_key_compute_it_once(app):
     assert results == [{"figure": 42}] * threads
 
 
+def test_worker_processes_missing_one_key_compute_it_once(app, tmp_path):
+    """gunicorn's workers are processes sharing the file cache: one computes, the others wait for it."""
+    import multiprocessing
+    ran = tmp_path / "runs"
+
+    def make():
+        with open(ran, "a") as out:
+            out.write("ran\n")
+        time.sleep(0.3)  # a slow cold dashboard: the other workers arrive while it is computed
+        return {"figure": 42}
+
+    def worker(start, answers):
+        with app.app_context():
+            start.wait()
+            answers.put(remember(("single flight", "processes"), make))
+
+    context = multiprocessing.get_context("fork")
+    start, answers = context.Barrier(4), context.Queue()
+    workers = [context.Process(target=worker, args=(start, answers)) for _ in range(4)]
+    for process in workers:
+        process.start()
+    got = [answers.get(timeout=20) for _ in workers]
+    for process in workers:
+        process.join(timeout=20)
+    assert ran.read_text().splitlines() == ["ran"]
+    assert got == [{"figure": 42}] * 4
+
+
 def test_a_failed_computation_is_not_cached_and_the_next_request_computes_again():
     calls = []
 

@@ -7,21 +7,27 @@ entry is never invalidated: its key carries the data version of the agencies it 
 change in one agency makes only that agency's (and its funders') next requests look up new keys;
 every other agency's entries stay warm.
 
-Concurrent misses of one key compute it once: the first takes a lock entry (`cache.add`, atomic on
-Redis; within one process a lock per key makes it exact on the file cache too), the others wait
-for the value it stores, and compute it themselves only if it does not come in time. Nobody is
-served an older version's value: a waiter reads the very key it missed.
+Concurrent misses of one key compute it once: threads of one process queue on a lock per key, the
+processes of one host on an `flock` of one of STRIPES lock files (cachelib's `add` on the file
+cache checks and then writes, so two workers could both take it and both compute: measured, the
+twenty-at-once dashboard was computed twice), and hosts on a lock entry (`cache.add`, atomic on
+Redis). The others wait for the value it stores, and compute it themselves only if it does not
+come in time. Nobody is served an older version's value: a waiter reads the very key it missed.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
+import os
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Callable, TypeVar
 
+from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import cache, db
@@ -37,6 +43,9 @@ LOCK_SECONDS = 60
 WAIT_SECONDS = 10.0
 # The longest pause between two looks for another worker's value.
 POLL_SECONDS = 0.01
+# Lock files the keys share among the processes of a host (a fixed set: a file per key would pile up,
+# and deleting one that another process holds open would let two processes lock "the same" key).
+STRIPES = 256
 
 
 def data_version(filters: Filters) -> tuple:
@@ -107,7 +116,48 @@ def remember(parts: tuple, make: Callable[[], T]) -> T:
 
 
 def _compute_once(key: str, make: Callable[[], T]) -> T:
-    """Compute under the shared lock entry, or wait for the process (or host) that holds it."""
+    """Compute once on this host (the flock), and once across hosts (the lock entry)."""
+    with _host_lock(key) as first:
+        value = None if first else _get(key)  # the first finds nothing; a later one, what it stored
+        if value is not None:
+            return value
+        return _compute_across_hosts(key, make)
+
+
+@contextmanager
+def _host_lock(key: str):
+    """Hold the key's stripe among this host's processes; True when nobody held it before us.
+
+    Waits (polling, so a computation that hangs cannot hold the others forever) up to WAIT_SECONDS,
+    then goes on without it. The kernel releases the lock of a process that dies.
+    """
+    folder = os.path.join(current_app.instance_path, "report-locks")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd = os.open(os.path.join(folder, f"{int(key[-6:], 16) % STRIPES}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:  # no writable instance folder: speed, never the page
+        log.warning("report lock unavailable", exc_info=True)
+        yield True
+        return
+    try:
+        first, deadline, pause = True, time.monotonic() + WAIT_SECONDS, 0.002
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                first = False
+                if time.monotonic() >= deadline:
+                    break
+                time.sleep(pause)
+                pause = min(pause * 2, POLL_SECONDS)
+        yield first
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _compute_across_hosts(key: str, make: Callable[[], T]) -> T:
+    """Compute under the shared lock entry, or wait for the host that holds it."""
     lock_key = key + ":computing"
     owner = _try(lambda: cache.add(lock_key, uuid.uuid4().hex, timeout=LOCK_SECONDS), default=True)
     if not owner:
