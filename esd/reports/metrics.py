@@ -910,12 +910,18 @@ def _served_names_raw(filters: Filters) -> set[str]:
 
 def dogs_certified(filters: Filters, on: date) -> int:
     """Dogs holding a passed certification valid on `on` (not archived)."""
+    return dogs_certified_on(filters, [on])[0]
+
+
+def dogs_certified_on(filters: Filters, days: list[date]) -> list[int]:
+    """`dogs_certified` on each of `days`, in one statement."""
     in_scope_or_404(filters)
     clauses = [Certification.archived_at.is_(None), Certification.result == "pass",
-               Certification.issued_on <= on, Certification.expires_on >= on,
                Dog.archived_at.is_(None), *_scope(Certification, filters)]
-    return int(db.session.scalar(select(func.count(distinct(Certification.dog_id)))
-                                 .join(Dog, Dog.id == Certification.dog_id).where(*clauses)) or 0)
+    counts = [func.count(distinct(case((and_(Certification.issued_on <= on, Certification.expires_on >= on),
+                                         Certification.dog_id)))) for on in days]
+    row = db.session.execute(select(*counts).join(Dog, Dog.id == Certification.dog_id).where(*clauses)).one()
+    return [int(n or 0) for n in row]
 
 
 def with_period(filters: Filters, start: date | None, end: date | None) -> Filters:
@@ -925,6 +931,6 @@ def with_period(filters: Filters, start: date | None, end: date | None) -> Filte
 
 __all__ = ["DogGroup", "DogTraining", "Filters", "HIDE_ASPECTS", "cell_hides", "in_scope_or_404", "Impact", "ImpactMonth", "MIN_CELL_HIDES", "Matrix", "Month", "Rate",
            "TrainingTotals", "build_filters", "deployment_impact", "device_spot_matrix",
-           "dog_hide_groups", "dog_training", "dogs_certified", "false_alerts_per_hour", "find_rate", "find_rates",
+           "dog_hide_groups", "dog_training", "dogs_certified", "dogs_certified_on", "false_alerts_per_hour", "find_rate", "find_rates",
            "monthly_impact", "monthly_training", "training_hours", "training_totals",
            "wilson_interval", "with_period"]
