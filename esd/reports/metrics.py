@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 
 from flask import abort
 
-from sqlalchemy import and_, bindparam, case, distinct, exists, false, func, literal, select, union_all
+from sqlalchemy import and_, bindparam, case, distinct, exists, false, func, literal, select, union, union_all
 
 from ..extensions import db
 from ..models import (Agency, Certification, Deployment, DeploymentRollup, DeviceRollup, Dog, FalseAlert,
@@ -774,15 +774,13 @@ def deployment_impact(filters: Filters, raw: bool = False) -> Impact:
     in_scope_or_404(filters)
     split = None if raw else _split(filters)
     if split is None:
-        counts, names = _deployment_counts_raw(filters).get(None), _served_names_raw(filters)
+        counts, names = _deployment_counts_raw(filters).get(None), _served_names(filters)
     else:
         (inner_lo, inner_hi), edges = split
         counts = _deployment_totals(filters)
-        # Distinct names do not subtract: whole months from the rollup, the partial ones raw.
-        names = set(db.session.scalars(select(ServedRollup.requesting_agency).distinct()
-                                       .where(*_rollup_where(ServedRollup, filters, inner_lo, inner_hi))))
-        for edge in edges:
-            names |= _served_names_raw(edge)
+        # Distinct names do not subtract: whole months from the rollup, the partial ones raw, in one UNION.
+        names = _served_names(*edges, whole=select(ServedRollup.requesting_agency).distinct()
+                              .where(*_rollup_where(ServedRollup, filters, inner_lo, inner_hi)))
     (deployments, unverified, found, missed, evidence, no_evidence, pending, searches_found, searches_missed, alerts,
      confirmed, explained) = counts or [0] * len(DEPLOYMENT_COUNTS)
     return Impact(deployments, found, missed, searches_missed, searches_found, evidence, pending, len(names),
@@ -899,11 +897,13 @@ def _deployment_counts_raw(filters: Filters, months: list[date] | None = None) -
     return {m: v for m, v in out.items() if m is not None}
 
 
-def _served_names_raw(filters: Filters) -> set[str]:
-    """The requesting agencies' names as "agencies served" counts them (as the rollups do)."""
+def _served_names(*periods: Filters, whole=None) -> set[str]:
+    """The requesting agencies' names as "agencies served" counts them (as the rollups do), of the raw
+    rows of `periods` and of the statement `whole` (the rollup's months), in one statement."""
     name = served_name(Deployment.requesting_agency)
-    return set(db.session.scalars(select(name).distinct().where(*_where(Deployment, filters),
-                                                                 Deployment.requesting_agency.is_not(None))))
+    parts = [select(name).distinct().where(*_where(Deployment, f), Deployment.requesting_agency.is_not(None))
+             for f in periods] + ([whole] if whole is not None else [])
+    return set(db.session.scalars(union(*parts) if len(parts) > 1 else parts[0]))
 
 
 # --------------------------------------------------------------------------- certification
