@@ -225,6 +225,7 @@ def _assert_paths_agree(f):
     assert metrics.training_hours(f) == metrics.training_hours(f, raw=True)
     assert metrics.deployment_impact(f) == metrics.deployment_impact(f, raw=True)  # evidence included
     assert metrics.monthly_impact(f) == metrics.monthly_impact(f, raw=True)
+    assert metrics.deployment_counts_by_agency(f) == metrics.deployment_counts_by_agency(f, raw=True)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,

@@ -16,12 +16,13 @@ import json
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
-from sqlalchemy import case, func, literal, select, union_all
+from sqlalchemy import func, literal, select, union_all
 
 from ..agency_day import local_days_clause
 from ..extensions import db
-from ..models import Agency, CaseOutcome, Certification, Deployment, Dog, Find
+from ..models import Agency, CaseOutcome, Certification, Deployment, Dog
 from ..models.outcomes import OUTCOME_COUNTS
+from ..models.rollups import DEPLOYMENT_COUNTS
 from ..periods import Period
 from ..rates import INTERVAL_NOTE, Rate, interval_words
 from ..suppression import FEWER, THRESHOLD, WITHHELD, Group, Shown, change_words, suppress
@@ -148,7 +149,7 @@ def build(filters: metrics.Filters, period: Period, today: date) -> ImpactReport
     agencies = _agencies(filters.agency_ids)
     outcome_rows = _outcomes_by_agency(filters.agency_ids, periods)
     shown_outcomes, agency_cells = _suppressed_outcomes(agencies, outcome_rows)
-    by_agency = _impact_by_agency(filters.agency_ids, period)
+    by_agency = _impact_by_agency(scoped[0])
     certified_now = _agencies_with_certified_dog(filters.agency_ids, today)
     agency_rows = [AgencyRow(a.name, a.region or NO_REGION, *by_agency.get(a.id, (0, 0, 0, 0)),
                              outcomes={k: agency_cells[(a.id, k)].text for k in OUTCOME_COUNTS},
@@ -330,21 +331,14 @@ def _outcomes_by_agency(agency_ids, periods: tuple[Period, ...]) -> list[dict[in
     return out
 
 
-def _impact_by_agency(agency_ids, period: Period) -> dict[int, tuple[int, int, int, int]]:
+def _impact_by_agency(filters: metrics.Filters) -> dict[int, tuple[int, int, int, int]]:
     """{agency id: (searches, devices found, found after the human search missed, held evidence)}.
 
-    The same definitions as `metrics.deployment_impact`, grouped by agency (tests check they add up).
+    The same counts as `metrics.deployment_impact`, grouped by agency (tests check they add up).
     """
-    searches = dict(db.session.execute(select(Deployment.agency_id, func.count(Deployment.id))
-                                       .where(*_deployments_in(agency_ids, period)).group_by(Deployment.agency_id)).all())
-    finds = {row[0]: row[1:] for row in db.session.execute(
-        select(Deployment.agency_id, func.count(Find.id),
-               func.sum(case((Find.missed_by_human_search.is_(True), 1), else_=0)),
-               func.sum(case((Find.evidence == "yes", 1), else_=0)))
-        .join(Deployment, Deployment.id == Find.deployment_id)
-        .where(*_deployments_in(agency_ids, period)).group_by(Deployment.agency_id))}
-    return {agency_id: (int(n), *(int(v or 0) for v in finds.get(agency_id, (0, 0, 0))))
-            for agency_id, n in searches.items()}
+    counts = metrics.deployment_counts_by_agency(filters)
+    position = {name: DEPLOYMENT_COUNTS.index(name) for name in ("deployments", "finds", "finds_missed", "evidence_yes")}
+    return {agency_id: tuple(row[position[name]] for name in position) for agency_id, row in counts.items()}
 
 
 def _agencies_with_certified_dog(agency_ids, today: date) -> set[int]:

@@ -845,21 +845,38 @@ def _plus(a: list[int] | None, b: list[int] | None) -> list[int] | None:
     return [x + y for x, y in zip(a, b)]
 
 
-def _deployment_rollup(filters: Filters, lo, hi, by_month: bool) -> dict:
-    """{month (or None): [DEPLOYMENT_COUNTS]} from deployment_rollup."""
+def deployment_counts_by_agency(filters: Filters, raw: bool = False) -> dict[int, list[int]]:
+    """{agency id: [DEPLOYMENT_COUNTS]} of the period (agencies with a deployment in it): whole months
+    from the rollup, the partial ones raw."""
+    in_scope_or_404(filters)
+    split = None if raw else _split(filters)
+    if split is None:
+        return _deployment_counts_raw(filters, by_agency=True)
+    lo, hi, edges = _pieces(split)
+    counts = _deployment_rollup(filters, lo, hi, by=DeploymentRollup.agency_id)
+    for sign, edge in edges:
+        for agency_id, more in _deployment_counts_raw(edge, by_agency=True).items():
+            counts[agency_id] = _plus(counts.get(agency_id), [sign * v for v in more])
+    return {agency_id: row for agency_id, row in counts.items() if row[0]}
+
+
+def _deployment_rollup(filters: Filters, lo, hi, by_month: bool = False, by=None) -> dict:
+    """{month (or the `by` column's value, or None): [DEPLOYMENT_COUNTS]} from deployment_rollup."""
     r = DeploymentRollup
-    keys = [r.month] if by_month else []
+    by = r.month if by_month else by
+    keys = [] if by is None else [by]
     stmt = (select(*keys, *(func.coalesce(func.sum(getattr(r, c)), 0) for c in DEPLOYMENT_COUNTS))
             .where(*_rollup_where(r, filters, lo, hi)))
-    if by_month:
-        stmt = stmt.group_by(r.month).having(func.sum(r.deployments) > 0)
-    return {row[0] if by_month else None: [int(v) for v in row[len(keys):]] for row in db.session.execute(stmt)}
+    if keys:
+        stmt = stmt.group_by(by).having(func.sum(r.deployments) > 0)
+    return {row[0] if keys else None: [int(v) for v in row[len(keys):]] for row in db.session.execute(stmt)}
 
 
-def _deployment_counts_raw(filters: Filters, months: list[date] | None = None) -> dict:
-    """{month index (or None without `months`): [DEPLOYMENT_COUNTS]} from the raw rows."""
+def _deployment_counts_raw(filters: Filters, months: list[date] | None = None, by_agency: bool = False) -> dict:
+    """{month index (agency id with `by_agency`; None without either): [DEPLOYMENT_COUNTS]} from the raw rows."""
     where = _where(Deployment, filters)
-    bucket = (_month_bucket(Deployment, months, filters) if months else literal(0)).label("m")
+    bucket = (Deployment.agency_id if by_agency else _month_bucket(Deployment, months, filters) if months
+              else literal(0)).label("m")
     # Grouped in outer queries: PostgreSQL does not match a CASE with bound parameters in
     # SELECT to the same CASE in GROUP BY. The three groupings (deployments, finds, alerts) are one
     # statement, told apart by their first column: one round trip instead of three.
@@ -892,6 +909,8 @@ def _deployment_counts_raw(filters: Filters, months: list[date] | None = None) -
         else:
             unverified, confirmed, explained = (int(v or 0) for v in values[:3])
             row[1], row[9:12] = unverified, [int(n), confirmed, explained]
+    if by_agency:
+        return out
     if not months:
         return {None: out[0]} if 0 in out else {}
     return {m: v for m, v in out.items() if m is not None}
@@ -931,6 +950,6 @@ def with_period(filters: Filters, start: date | None, end: date | None) -> Filte
 
 __all__ = ["DogGroup", "DogTraining", "Filters", "HIDE_ASPECTS", "cell_hides", "in_scope_or_404", "Impact", "ImpactMonth", "MIN_CELL_HIDES", "Matrix", "Month", "Rate",
            "TrainingTotals", "build_filters", "deployment_impact", "device_spot_matrix",
-           "dog_hide_groups", "dog_training", "dogs_certified", "dogs_certified_on", "false_alerts_per_hour", "find_rate", "find_rates",
+           "dog_hide_groups", "dog_training", "deployment_counts_by_agency", "dogs_certified", "dogs_certified_on", "false_alerts_per_hour", "find_rate", "find_rates",
            "monthly_impact", "monthly_training", "training_hours", "training_totals",
            "wilson_interval", "with_period"]
