@@ -10,8 +10,8 @@ every other agency's entries stay warm.
 Concurrent misses of one key compute it once: threads of one process queue on a lock per key, the
 processes of one host on an `flock` of one of STRIPES lock files (cachelib's `add` on the file
 cache checks and then writes, so two workers could both take it and both compute: measured, the
-twenty-at-once dashboard was computed twice), and hosts on a lock entry (`cache.add`, atomic on
-Redis). The others wait for the value it stores, and compute it themselves only if it does not
+twenty-at-once dashboard was computed twice), and hosts sharing Redis on a lock entry (`cache.add`,
+atomic there). The others wait for the value it stores, and compute it themselves only if it does not
 come in time. Nobody is served an older version's value: a waiter reads the very key it missed.
 """
 from __future__ import annotations
@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Callable, TypeVar
 
+import cachelib
 from flask import current_app
 from sqlalchemy import select
 
@@ -116,12 +117,40 @@ def remember(parts: tuple, make: Callable[[], T]) -> T:
 
 
 def _compute_once(key: str, make: Callable[[], T]) -> T:
-    """Compute once on this host (the flock), and once across hosts (the lock entry)."""
+    """Compute once on this host (the flock), and once across hosts sharing Redis (the lock entry)."""
     with _host_lock(key) as first:
         value = None if first else _get(key)  # the first finds nothing; a later one, what it stored
         if value is not None:
             return value
+        if not _shared_between_hosts():
+            return _store(key, make)
         return _compute_across_hosts(key, make)
+
+
+def _shared_between_hosts() -> bool:
+    """Whether other hosts use this store (Redis): only then is a lock entry needed beside the flock."""
+    return not isinstance(cache.cache, (cachelib.FileSystemCache, cachelib.SimpleCache, cachelib.NullCache))
+
+
+def _pauses():
+    """Yield after each pause of a wait: 2 ms doubling to POLL_SECONDS, for WAIT_SECONDS at most.
+
+    Capped low: a dashboard computes in 50-150 ms, and a 50 ms pause let a waiter see its value up to
+    50 ms late. Only one thread of one process polls (the others queue on the locks), so it costs little.
+    """
+    deadline, pause = time.monotonic() + WAIT_SECONDS, 0.002
+    while time.monotonic() < deadline:
+        time.sleep(pause)
+        pause = min(pause * 2, POLL_SECONDS)
+        yield
+
+
+def _try_flock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
 
 
 @contextmanager
@@ -140,17 +169,11 @@ def _host_lock(key: str):
         yield True
         return
     try:
-        first, deadline, pause = True, time.monotonic() + WAIT_SECONDS, 0.002
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                first = False
-                if time.monotonic() >= deadline:
+        first = _try_flock(fd)
+        if not first:
+            for _ in _pauses():  # until we hold it, or give up after WAIT_SECONDS
+                if _try_flock(fd):
                     break
-                time.sleep(pause)
-                pause = min(pause * 2, POLL_SECONDS)
         yield first
     finally:
         os.close(fd)  # releases the lock
@@ -183,14 +206,8 @@ def _store(key: str, make: Callable[[], T]) -> T:
 
 
 def _wait_for(key: str, lock_key: str):
-    """The value another computation stores under `key`; None when it gives up or takes too long."""
-    deadline, pause = time.monotonic() + WAIT_SECONDS, 0.002
-    while time.monotonic() < deadline:
-        time.sleep(pause)
-        # Capped low: a dashboard computes in 50–150 ms, and a 50 ms pause let waiters in another worker
-        # see its value up to 50 ms late. Only one thread per process polls (the others queue on the
-        # local lock), so a 10 ms poll costs little.
-        pause = min(pause * 2, POLL_SECONDS)
+    """The value another host's computation stores under `key`; None when it gives up or takes too long."""
+    for _ in _pauses():
         value = _get(key)
         if value is not None:
             return value
