@@ -809,7 +809,7 @@ def monthly_impact(filters: Filters, raw: bool = False) -> list[ImpactMonth]:
         by_month = {month: counts.get(i) for i, month in enumerate(months)}
     else:
         lo, hi, edges = _pieces(split)
-        by_month = _deployment_rollup(filters, lo, hi, by_month=True)
+        by_month = _deployment_rollup(filters, lo, hi, by=DeploymentRollup.month)
         for sign, edge in edges:
             month = edge.start.replace(day=1)  # an edge lies inside one month
             counts = _deployment_counts_raw(edge).get(None)
@@ -832,7 +832,7 @@ def monthly_impact(filters: Filters, raw: bool = False) -> list[ImpactMonth]:
 def _deployment_totals(filters: Filters) -> list[int] | None:
     """The period's deployment counts: whole months from the rollup, the partial ones raw."""
     lo, hi, edges = _pieces(_split(filters))
-    counts = _deployment_rollup(filters, lo, hi, by_month=False).get(None)
+    counts = _deployment_rollup(filters, lo, hi).get(None)
     for sign, edge in edges:
         more = _deployment_counts_raw(edge).get(None)
         counts = _plus(counts, [sign * v for v in more] if more else None)
@@ -860,10 +860,9 @@ def deployment_counts_by_agency(filters: Filters, raw: bool = False) -> dict[int
     return {agency_id: row for agency_id, row in counts.items() if row[0]}
 
 
-def _deployment_rollup(filters: Filters, lo, hi, by_month: bool = False, by=None) -> dict:
-    """{month (or the `by` column's value, or None): [DEPLOYMENT_COUNTS]} from deployment_rollup."""
+def _deployment_rollup(filters: Filters, lo, hi, by=None) -> dict:
+    """{the `by` column's value (a month, an agency; None without it): [DEPLOYMENT_COUNTS]} from deployment_rollup."""
     r = DeploymentRollup
-    by = r.month if by_month else by
     keys = [] if by is None else [by]
     stmt = (select(*keys, *(func.coalesce(func.sum(getattr(r, c)), 0) for c in DEPLOYMENT_COUNTS))
             .where(*_rollup_where(r, filters, lo, hi)))
