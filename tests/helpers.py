@@ -77,6 +77,15 @@ def make_team(dog: Dog, handler: Handler, starts_on: date = date(2023, 1, 1), **
     return _add(TeamAssignment(**values))
 
 
+def make_handler_with_dog(agency: Agency, handler_name: str, **dog) -> tuple[User, Handler, Dog]:
+    """A handler who signs in (`handler_name` on the account and the handler record), teamed with a dog."""
+    user = make_user("handler", agency, name=handler_name)
+    handler = make_handler(agency, user_id=user.id, name=handler_name)
+    dog_record = make_dog(agency, **dog)
+    make_team(dog_record, handler)
+    return user, handler, dog_record
+
+
 def make_import_program() -> Agency:
     """The agency an import goes into: Lakeside ICAC (Chicago) with Rex, Pat Lee and their team since 2023."""
     agency = make_agency(name="Lakeside ICAC", timezone="America/Chicago")

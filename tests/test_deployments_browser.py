@@ -5,17 +5,14 @@ from sqlalchemy import select
 from esd.extensions import db
 from esd.models import Deployment
 from tests.browser import screenshot
-from tests.helpers import make_agency, make_deployment, make_dog, make_handler, make_team, make_user
+from tests.helpers import make_agency, make_deployment, make_handler_with_dog
 
 pytestmark = pytest.mark.browser
 
 
 def test_log_a_search_with_two_finds_then_set_the_evidence(page, live_server, browser_login):
     agency = make_agency(name="Metro ICAC Task Force", timezone="America/New_York")
-    user = make_user("handler", agency, name="Officer Reyes")
-    handler = make_handler(agency, user_id=user.id, name="Officer Reyes")
-    dog = make_dog(agency, name="Juno")
-    make_team(dog, handler)
+    user, handler, dog = make_handler_with_dog(agency, "Officer Reyes", name="Juno")
     make_deployment(dog, handler, requesting_agency="County Probation")
     db.session.commit()
     browser_login(page, user)

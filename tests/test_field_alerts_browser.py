@@ -6,17 +6,14 @@ from sqlalchemy import select
 from esd.extensions import db
 from esd.models import Deployment
 from tests.browser import screenshot
-from tests.helpers import make_agency, make_dog, make_handler, make_team, make_user
+from tests.helpers import make_agency, make_handler_with_dog
 
 pytestmark = pytest.mark.browser
 
 
 def test_a_handler_adds_a_confirmed_and_an_explained_alert_on_a_tablet(page, live_server, browser_login):
     agency = make_agency(name="Harbor ICAC Task Force", timezone="America/Los_Angeles")
-    user = make_user("handler", agency, name="Officer Lane")
-    handler = make_handler(agency, user_id=user.id, name="Officer Lane")
-    dog = make_dog(agency, name="Piper")
-    make_team(dog, handler)
+    user, handler, dog = make_handler_with_dog(agency, "Officer Lane", name="Piper")
     db.session.commit()
     browser_login(page, user)
 

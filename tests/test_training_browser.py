@@ -1,12 +1,12 @@
 """The tablet log in headless Chromium at 820×1180: logging with taps, offline saving, upload on
 reconnection exactly once, and a rejected upload that stays on the tablet with its reason."""
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from esd.extensions import db
 from esd.models import TrainingSession
 from tests.browser import screenshot
-from tests.helpers import make_agency, make_dog, make_handler, make_team, make_user, term
+from tests.helpers import make_agency, make_handler_with_dog, make_user, term
 
 pytestmark = pytest.mark.browser
 
@@ -15,10 +15,7 @@ pytestmark = pytest.mark.browser
 def handler_team():
     """A handler account with a dog on its current team."""
     agency = make_agency(name="Metro ICAC Task Force")
-    user = make_user("handler", agency, name="Officer Reyes")
-    handler = make_handler(agency, user_id=user.id, name="Officer Reyes")
-    dog = make_dog(agency, name="Juno", call_sign="K9-7")
-    make_team(dog, handler)
+    user, handler, dog = make_handler_with_dog(agency, "Officer Reyes", name="Juno", call_sign="K9-7")
     db.session.commit()
     return user, dog
 
