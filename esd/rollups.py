@@ -10,10 +10,11 @@ uncommitted rows. A change of an agency's time zone moves its records between mo
 agency's contribution is recomputed and the difference applied. Rows written outside the ORM (the
 demo seeder's bulk inserts) need `rebuild()` (`flask esd rollups --rebuild`).
 
-Four "base" sets are computed from the raw rows: hides per (agency, month, device, spot), sessions
-per (agency, month), deployments per (agency, month) and requesting agencies per (agency, month,
-name). Every table is a sum of one of them over some of its keys (`tables()`), so the coarser
-tables never need their own queries.
+Six "base" sets are computed from the raw rows: hides per (agency, month, device, spot), hides per
+(agency, dog, device, spot), hides per (agency, dog, month), sessions per (agency, dog, month),
+deployments per (agency, month) and requesting agencies per (agency, month, name). Every table is
+a sum of one or two of them over some of their keys (`tables()`), so the coarser tables never need
+their own queries.
 """
 from __future__ import annotations
 
@@ -27,14 +28,17 @@ from sqlalchemy.orm import Session
 
 from . import sqlite_writes
 from .dates import next_month
-from .models import (Agency, Deployment, DeploymentRollup, DeviceRollup, FalseAlert, FieldAlert, Find, Hide,
-                     HideRollup, PairRollup, ServedRollup, SessionRollup, SpotRollup, TrainingSession, YearRollup)
+from .models import (Agency, Deployment, DeploymentRollup, DeviceRollup, DogMonthRollup, DogPairRollup, FalseAlert,
+                     FieldAlert, Find, Hide, HideRollup, PairRollup, ServedRollup, SessionRollup, SpotRollup,
+                     TrainingSession, YearRollup)
 from .models.base import aggregate_utc
 from .models.rollups import DEPLOYMENT_COUNTS, HIDE_COUNTS, SESSION_COUNTS
 from .parsing import EARLIEST_DAY, LATEST_DAY
 
 HIDE_KEYS = ("agency_id", "month", "device_type_id", "hiding_spot_id")
 SESSION_KEYS = ("agency_id", "month")
+DOG_MONTH_KEYS = ("agency_id", "dog_id", "month")
+DOG_PAIR_KEYS = ("agency_id", "dog_id", "device_type_id", "hiding_spot_id")
 SERVED_KEYS = ("agency_id", "month", "requesting_agency")
 # (model, keys, counts): every rollup table; the hide tables are sums of hide_rollup over fewer keys.
 TABLES = (
@@ -44,12 +48,14 @@ TABLES = (
     (PairRollup, ("month", "device_type_id", "hiding_spot_id"), HIDE_COUNTS),
     (YearRollup, ("agency_id", "year", "device_type_id", "hiding_spot_id"), HIDE_COUNTS),
     (SessionRollup, SESSION_KEYS, SESSION_COUNTS + HIDE_COUNTS),
+    (DogMonthRollup, DOG_MONTH_KEYS, SESSION_COUNTS + HIDE_COUNTS),
+    (DogPairRollup, DOG_PAIR_KEYS, HIDE_COUNTS),
     (DeploymentRollup, SESSION_KEYS, DEPLOYMENT_COUNTS),
     (ServedRollup, SERVED_KEYS, ("deployments",)),
 )
 _CHUNK = 500
 # Changes to these columns move or change a record's contribution (the collections too).
-_SESSION_FIELDS = ("agency_id", "started_at", "duration_minutes", "archived_at", "hides", "false_alerts")
+_SESSION_FIELDS = ("agency_id", "dog_id", "started_at", "duration_minutes", "archived_at", "hides", "false_alerts")
 _DEPLOYMENT_FIELDS = ("agency_id", "started_at", "archived_at", "requesting_agency", "finds", "alerts")
 
 
@@ -76,11 +82,13 @@ Counts = dict[tuple, list[int]]
 
 
 class Base:
-    """The four base sets: hides, sessions, deployments, served (see the module's docstring)."""
+    """The six base sets (see the module's docstring)."""
 
     def __init__(self):
-        self.hides: Counts = defaultdict(lambda: [0] * len(HIDE_COUNTS))
-        self.sessions: Counts = defaultdict(lambda: [0] * len(SESSION_COUNTS))
+        self.hides: Counts = defaultdict(lambda: [0] * len(HIDE_COUNTS))  # agency, month, device, spot
+        self.dog_hides: Counts = defaultdict(lambda: [0] * len(HIDE_COUNTS))  # agency, dog, device, spot
+        self.dog_month_hides: Counts = defaultdict(lambda: [0] * len(HIDE_COUNTS))  # agency, dog, month
+        self.sessions: Counts = defaultdict(lambda: [0] * len(SESSION_COUNTS))  # agency, dog, month
         self.deployments: Counts = defaultdict(lambda: [0] * len(DEPLOYMENT_COUNTS))
         self.served: Counts = defaultdict(lambda: [0])
 
@@ -103,16 +111,24 @@ def tables(base: Base) -> dict:
     years = out[YearRollup] = defaultdict(lambda: [0] * len(HIDE_COUNTS))
     for (agency_id, month, device, spot), values in base.hides.items():
         _add(years, (agency_id, month.replace(month=1), device, spot), values)
-    per_month = out[SessionRollup] = {}
     hides = defaultdict(lambda: [0] * len(HIDE_COUNTS))
     for key, values in base.hides.items():
         _add(hides, key[:2], values)
-    for key in set(base.sessions) | set(hides):
-        per_month[key] = list(base.sessions.get(key, [0] * len(SESSION_COUNTS))) + \
-            list(hides.get(key, [0] * len(HIDE_COUNTS)))
+    sessions = defaultdict(lambda: [0] * len(SESSION_COUNTS))
+    for (agency_id, _, month), values in base.sessions.items():
+        _add(sessions, (agency_id, month), values)
+    out[SessionRollup] = _side_by_side(sessions, hides)
+    out[DogMonthRollup] = _side_by_side(base.sessions, base.dog_month_hides)
+    out[DogPairRollup] = base.dog_hides
     out[DeploymentRollup] = base.deployments
     out[ServedRollup] = base.served
     return out
+
+
+def _side_by_side(sessions: Counts, hides: Counts) -> Counts:
+    """{key: SESSION_COUNTS + HIDE_COUNTS} of sessions and hides with the same keys."""
+    return {key: list(sessions.get(key, [0] * len(SESSION_COUNTS))) + list(hides.get(key, [0] * len(HIDE_COUNTS)))
+            for key in set(sessions) | set(hides)}
 
 
 def _chunks(ids):
@@ -132,9 +148,9 @@ def contributions(conn, session_ids=(), deployment_ids=()) -> Base:
 
 
 def _session_contributions(conn, ids, base: Base) -> None:
-    info = {sid: (agency_id, month_of(started, tz), minutes) for sid, agency_id, started, minutes, tz in
-            conn.execute(select(TrainingSession.id, TrainingSession.agency_id, TrainingSession.started_at,
-                                TrainingSession.duration_minutes, Agency.timezone)
+    info = {sid: (agency_id, dog_id, month_of(started, tz), minutes) for sid, agency_id, dog_id, started, minutes, tz
+            in conn.execute(select(TrainingSession.id, TrainingSession.agency_id, TrainingSession.dog_id,
+                                   TrainingSession.started_at, TrainingSession.duration_minutes, Agency.timezone)
                          .join(Agency, Agency.id == TrainingSession.agency_id)
                          .where(TrainingSession.id.in_(ids), TrainingSession.archived_at.is_(None)))}
     if not info:
@@ -147,20 +163,28 @@ def _session_contributions(conn, ids, base: Base) -> None:
                    func.sum(case((and_(found, Hide.blind.is_(True)), 1), else_=0)))
             .where(Hide.session_id.in_(list(info)))
             .group_by(Hide.session_id, Hide.device_type_id, Hide.hiding_spot_id)):
-        agency_id, month, _ = info[sid]
-        _add(base.hides, (agency_id, month, device, spot), (n, f, b, bf))
+        agency_id, dog_id, month, _ = info[sid]
+        _add_hides(base, agency_id, dog_id, month, device, spot, (n, f, b, bf))
         if b:
             blind_sessions.add(sid)
     alerts = dict(conn.execute(select(FalseAlert.session_id, func.count())
                                .where(FalseAlert.session_id.in_(list(info)))
                                .group_by(FalseAlert.session_id)).all())
-    for sid, (agency_id, month, minutes) in info.items():
-        _add_session(base, agency_id, month, minutes, int(alerts.get(sid, 0)), sid in blind_sessions)
+    for sid, (agency_id, dog_id, month, minutes) in info.items():
+        _add_session(base, agency_id, dog_id, month, minutes, int(alerts.get(sid, 0)), sid in blind_sessions)
 
 
-def _add_session(base: Base, agency_id: int, month: date, minutes: int, alerts: int, blind: bool) -> None:
+def _add_hides(base: Base, agency_id: int, dog_id: int, month: date, device: int, spot: int, counts) -> None:
+    """Hides of one session, device type and hiding spot: HIDE_COUNTS."""
+    _add(base.hides, (agency_id, month, device, spot), counts)
+    _add(base.dog_hides, (agency_id, dog_id, device, spot), counts)
+    _add(base.dog_month_hides, (agency_id, dog_id, month), counts)
+
+
+def _add_session(base: Base, agency_id: int, dog_id: int, month: date, minutes: int, alerts: int,
+                 blind: bool) -> None:
     """One session's SESSION_COUNTS (the blind ones count only a session with a blind hide)."""
-    _add(base.sessions, (agency_id, month),
+    _add(base.sessions, (agency_id, dog_id, month),
          (1, minutes, alerts, int(blind), minutes if blind else 0, alerts if blind else 0))
 
 
@@ -375,15 +399,15 @@ def _new_session_contributions(session: Session, fresh, base: Base) -> None:
     for obj in fresh:
         if obj.archived_at is not None:
             continue
-        agency_id, minutes = obj.agency_id, obj.duration_minutes
+        agency_id, dog_id, minutes = obj.agency_id, obj.dog_id, obj.duration_minutes
         month = month_of(obj.started_at, session.get(Agency, agency_id).timezone)
         blind = False
         for hide in obj.hides:
             found, hidden = hide.outcome == "found", bool(hide.blind)
-            _add(base.hides, (agency_id, month, hide.device_type_id, hide.hiding_spot_id),
-                 (1, found, hidden, found and hidden))
+            _add_hides(base, agency_id, dog_id, month, hide.device_type_id, hide.hiding_spot_id,
+                       (1, found, hidden, found and hidden))
             blind = blind or hidden
-        _add_session(base, agency_id, month, minutes, len(obj.false_alerts), blind)
+        _add_session(base, agency_id, dog_id, month, minutes, len(obj.false_alerts), blind)
 
 
 def before_flush(session: Session, flush_context, instances) -> None:
@@ -502,23 +526,28 @@ def _compute_training(conn, tz, ids, span, base: Base) -> None:
     live = and_(s.agency_id.in_(ids), s.archived_at.is_(None), in_window(s.started_at))
     found = Hide.outcome == "found"
     blind = Hide.blind.is_(True)
-    rows = (select(s.agency_id.label("a"), bucket, Hide.device_type_id.label("d"), Hide.hiding_spot_id.label("p"),
-                   case((found, 1), else_=0).label("f"), case((blind, 1), else_=0).label("b"),
-                   case((and_(found, blind), 1), else_=0).label("bf"))
+    rows = (select(s.agency_id.label("a"), s.dog_id.label("dog"), bucket, Hide.device_type_id.label("d"),
+                   Hide.hiding_spot_id.label("p"), case((found, 1), else_=0).label("f"),
+                   case((blind, 1), else_=0).label("b"), case((and_(found, blind), 1), else_=0).label("bf"))
             .select_from(Hide).join(s, s.id == Hide.session_id).where(live).subquery())
-    for a, m, d, p, n, f, b, bf in conn.execute(
-            select(rows.c.a, rows.c.m, rows.c.d, rows.c.p, func.count(), func.sum(rows.c.f), func.sum(rows.c.b),
-                   func.sum(rows.c.bf)).group_by(rows.c.a, rows.c.m, rows.c.d, rows.c.p)):
-        base.hides[(a, _month(m), d, p)] = [int(n), int(f), int(b), int(bf)]
+    sums = (func.count(), func.sum(rows.c.f), func.sum(rows.c.b), func.sum(rows.c.bf))
+    # Three groupings of the same rows: one by (dog, month, device, spot) would be as long as the hides.
+    for target, keys, convert in ((base.hides, (rows.c.a, rows.c.m, rows.c.d, rows.c.p),
+                                   lambda a, m, d, p: (a, _month(m), d, p)),
+                                  (base.dog_hides, (rows.c.a, rows.c.dog, rows.c.d, rows.c.p), lambda *k: k),
+                                  (base.dog_month_hides, (rows.c.a, rows.c.dog, rows.c.m),
+                                   lambda a, dog, m: (a, dog, _month(m)))):
+        for row in conn.execute(select(*keys, *sums).group_by(*keys)):
+            target[convert(*row[:len(keys)])] = [int(v) for v in row[len(keys):]]
     alerts = (select(func.count()).where(FalseAlert.session_id == s.id).correlate(s).scalar_subquery())
     has_blind = case((exists().where(Hide.session_id == s.id, blind), 1), else_=0)
-    rows = (select(s.agency_id.label("a"), bucket, s.duration_minutes.label("mins"), alerts.label("fa"),
-                   has_blind.label("hb")).where(live).subquery())
-    for a, m, n, mins, fa, bn, bmins, bfa in conn.execute(
-            select(rows.c.a, rows.c.m, func.count(), func.sum(rows.c.mins), func.sum(rows.c.fa), func.sum(rows.c.hb),
-                   func.sum(rows.c.mins * rows.c.hb), func.sum(rows.c.fa * rows.c.hb))
-            .group_by(rows.c.a, rows.c.m)):
-        base.sessions[(a, _month(m))] = [int(n), int(mins), int(fa), int(bn), int(bmins), int(bfa)]
+    rows = (select(s.agency_id.label("a"), s.dog_id.label("dog"), bucket, s.duration_minutes.label("mins"),
+                   alerts.label("fa"), has_blind.label("hb")).where(live).subquery())
+    for a, dog, m, n, mins, fa, bn, bmins, bfa in conn.execute(
+            select(rows.c.a, rows.c.dog, rows.c.m, func.count(), func.sum(rows.c.mins), func.sum(rows.c.fa),
+                   func.sum(rows.c.hb), func.sum(rows.c.mins * rows.c.hb), func.sum(rows.c.fa * rows.c.hb))
+            .group_by(rows.c.a, rows.c.dog, rows.c.m)):
+        base.sessions[(a, dog, _month(m))] = [int(n), int(mins), int(fa), int(bn), int(bmins), int(bfa)]
 
 
 def _compute_deployments(conn, tz, ids, span, base: Base) -> None:
@@ -575,8 +604,13 @@ def _stored_base(conn, agency_ids) -> Base:
     rows = stored(conn, agency_ids)
     base = Base()
     base.hides.update(rows[HideRollup])
-    base.sessions.update({k: v[:len(SESSION_COUNTS)] for k, v in rows[SessionRollup].items()
-                          if any(v[:len(SESSION_COUNTS)])})
+    base.dog_hides.update(rows[DogPairRollup])
+    n = len(SESSION_COUNTS)
+    for key, values in rows[DogMonthRollup].items():
+        if any(values[:n]):
+            base.sessions[key] = values[:n]
+        if any(values[n:]):
+            base.dog_month_hides[key] = values[n:]
     base.deployments.update(rows[DeploymentRollup])
     base.served.update(rows[ServedRollup])
     return base

@@ -1,6 +1,7 @@
 """The monthly rollups always equal the raw training log and deployments, and the metrics read from
-them give the same figures as the raw rows: after random creates, edits, moves, archives, deletes
-of sessions, hides, deployments, finds and field alerts and time-zone changes (hypothesis), and
+them give the same figures as the raw rows, for agencies and for one dog: after random creates,
+edits, moves (in time and to another dog), archives, deletes of sessions, hides, deployments, finds
+and field alerts and time-zone changes (hypothesis), and
 `flask esd rollups --verify/--rebuild` find and mend a corrupted row."""
 from datetime import date, datetime, timedelta, timezone
 
@@ -25,13 +26,14 @@ def world():
     teams = []
     for agency in agencies:
         teams.append((make_dog(agency), make_handler(agency)))
+    spares = [make_dog(agency) for agency in agencies]  # a session can be moved to another dog
     db.session.commit()
     devices = db.session.scalars(select(VocabularyTerm.id).where(VocabularyTerm.kind == "device_type")
                                  .order_by(VocabularyTerm.id).limit(3)).all()
     spots = db.session.scalars(select(VocabularyTerm.id).where(VocabularyTerm.kind == "hiding_spot")
                                .order_by(VocabularyTerm.id).limit(3)).all()
     return dict(agencies=[a.id for a in agencies], teams=[(d.id, h.id) for d, h in teams],
-                devices=devices, spots=spots)
+                spares=[d.id for d in spares], devices=devices, spots=spots)
 
 
 # Start times every 3 hours over ten weeks: many fall near a month's edge in one zone or another.
@@ -49,6 +51,7 @@ operations = st.one_of(
     st.tuples(st.just("blind"), st.integers(0, 99), st.integers(0, 9)),
     st.tuples(st.just("replace_hides"), st.integers(0, 99), hide_specs),
     st.tuples(st.just("move"), st.integers(0, 99), instants),
+    st.tuples(st.just("other_dog"), st.integers(0, 99)),
     st.tuples(st.just("minutes"), st.integers(0, 99), st.integers(1, 120)),
     st.tuples(st.just("archive"), st.integers(0, 99)),
     st.tuples(st.just("unarchive"), st.integers(0, 99)),
@@ -72,7 +75,7 @@ operations = st.one_of(
 )
 days = st.integers(0, 75).map(lambda k: date(2025, 12, 20) + timedelta(days=k))
 filter_specs = st.tuples(st.sampled_from(["first", "second", "both", "all"]), st.one_of(st.none(), days),
-                         st.one_of(st.none(), days), st.booleans())
+                         st.one_of(st.none(), days), st.booleans(), st.one_of(st.none(), st.integers(0, 3)))
 
 
 def _reset(world):
@@ -193,6 +196,10 @@ def _apply(world, op):
         session.hides = _hides(world, op[2])
     elif kind == "move":
         session.started_at = op[2]
+    elif kind == "other_dog":
+        team = world["agencies"].index(session.agency_id)
+        session.dog_id = (world["spares"][team] if session.dog_id == world["teams"][team][0]
+                          else world["teams"][team][0])
     elif kind == "minutes":
         session.duration_minutes = op[2]
     elif kind == "archive":
@@ -206,13 +213,17 @@ def _apply(world, op):
 
 
 def _filters(world, spec):
-    which, start, end, blind = spec
+    which, start, end, blind, dog = spec
     # "both" names every agency: the all-agency tables answer it as they answer None.
     ids = {"first": (world["agencies"][0],), "second": (world["agencies"][1],),
            "both": tuple(world["agencies"]), "all": None}[which]
+    dog_id = None
+    if dog is not None:  # one of the four dogs, seen from its own agency (or all of them)
+        dog_id = ([d for d, _ in world["teams"]] + world["spares"])[dog]
+        ids = None if ids is None else (world["agencies"][dog % 2],)
     if start and end and end < start:
         start, end = end, start
-    return Filters(agency_ids=ids, start=start, end=end, blind_only=blind)
+    return Filters(agency_ids=ids, dog_id=dog_id, start=start, end=end, blind_only=blind)
 
 
 def _assert_paths_agree(f):

@@ -7,8 +7,8 @@ from .core import Agency, Dog, Handler, TeamAssignment, User, funder_grants
 from .deployments import Deployment, FieldAlert, Find
 from .imports import ImportMapping
 from .outcomes import CaseOutcome
-from .rollups import (DeploymentRollup, DeviceRollup, HideRollup, PairRollup, ServedRollup, SessionRollup,
-                      SpotRollup, YearRollup)
+from .rollups import (DeploymentRollup, DeviceRollup, DogMonthRollup, DogPairRollup, HideRollup, PairRollup,
+                      ServedRollup, SessionRollup, SpotRollup, YearRollup)
 from .training import FalseAlert, Hide, TrainingSession
 from .twofactor import RecoveryCode, TwoFactor, TwoFactorRule
 from .versions import ReportVersion
@@ -16,8 +16,8 @@ from .vocab import VocabularyTerm, seed_vocabularies, terms
 
 __all__ = [
     "AssessmentStandard", "PlannedArea", "PlannedSession",
-    "Agency", "AuditEntry", "CaseOutcome", "Certification", "Deployment", "DeploymentRollup", "DeviceRollup", "Dog", "FalseAlert",
-    "FieldAlert",
+    "Agency", "AuditEntry", "CaseOutcome", "Certification", "Deployment", "DeploymentRollup", "DeviceRollup", "Dog",
+    "DogMonthRollup", "DogPairRollup", "FalseAlert", "FieldAlert",
     "Find", "Handler", "Hide", "HideRollup", "ImportMapping", "Notification", "PairRollup", "Reminder", "ReportVersion", "ServedRollup",
     "RecoveryCode", "SessionRollup", "SpotRollup", "TeamAssignment", "TrainingSession", "TwoFactor",
     "TwoFactorRule", "User",

@@ -2,9 +2,11 @@
 (see esd/rollups.py).
 
 A month is the first day of a calendar month in the agency's own time zone. Only sessions and
-deployments that are not archived count, as in esd/reports/metrics.py. Dog and day are left out on
-purpose: per dog and day there is about one session, so those would not compress; dog filters read
-the raw rows. Each chart reads the coarsest table that answers it: device × spot per agency has
+deployments that are not archived count, as in esd/reports/metrics.py. Day is left out on purpose
+(about one session per dog and day would not compress), and so is dog × month × device × spot (at 1M
+hides 774k rows, no fewer than the hides). A dog has its own two tables, which do compress: per
+device type × hiding spot (all time: ~170 rows for a dog's 4,000 hides) and per month (sessions and
+hides; ~60 rows): what its page shows without a period. Each chart reads the coarsest table that answers it: device × spot per agency has
 ~200 rows per agency and month, so the bar charts have their own tables and the all-agency heatmap
 one without the agency. On SQLite the tables are WITHOUT ROWID: the primary key is the table, so a
 read of (agency, month) ranges is one range scan with the counts in hand.
@@ -82,21 +84,49 @@ class PairRollup(_HideCounts, db.Model):
     hiding_spot_id: Mapped[int] = mapped_column(ForeignKey("vocabulary_term.id"), primary_key=True)
 
 
-class SessionRollup(_HideCounts, db.Model):
-    """Sessions, minutes, false alerts, hides and finds of one agency and month; blind_sessions,
-    blind_minutes and blind_false_alerts count only the sessions with at least one blind hide
-    (what "blind hides only" reports)."""
+class _SessionCounts(_HideCounts):
+    """Sessions, minutes, false alerts, hides and finds; blind_sessions, blind_minutes and
+    blind_false_alerts count only the sessions with at least one blind hide (what "blind hides only"
+    reports)."""
 
-    __tablename__ = "session_rollup"
-    __table_args__ = (_CLUSTERED,)
-    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), primary_key=True)
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
     sessions: Mapped[int] = mapped_column(Integer, default=0)
     minutes: Mapped[int] = mapped_column(Integer, default=0)
     false_alerts: Mapped[int] = mapped_column(Integer, default=0)
     blind_sessions: Mapped[int] = mapped_column(Integer, default=0)
     blind_minutes: Mapped[int] = mapped_column(Integer, default=0)
     blind_false_alerts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SessionRollup(_SessionCounts, db.Model):
+    """The training of one agency and month (see _SessionCounts)."""
+
+    __tablename__ = "session_rollup"
+    __table_args__ = (_CLUSTERED,)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class DogMonthRollup(_SessionCounts, db.Model):
+    """The training of one dog and month (its agency's month; see _SessionCounts): the dog's trend
+    and totals."""
+
+    __tablename__ = "dog_month_rollup"
+    __table_args__ = (_CLUSTERED,)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), primary_key=True)
+    dog_id: Mapped[int] = mapped_column(ForeignKey("dog.id"), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class DogPairRollup(_HideCounts, db.Model):
+    """Hides and finds of one dog per device type and hiding spot, over all its training: the dog's
+    find rates and heatmap."""
+
+    __tablename__ = "dog_pair_rollup"
+    __table_args__ = (_CLUSTERED,)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), primary_key=True)
+    dog_id: Mapped[int] = mapped_column(ForeignKey("dog.id"), primary_key=True)
+    device_type_id: Mapped[int] = mapped_column(ForeignKey("vocabulary_term.id"), primary_key=True)
+    hiding_spot_id: Mapped[int] = mapped_column(ForeignKey("vocabulary_term.id"), primary_key=True)
 
 
 class DeploymentRollup(db.Model):

@@ -19,9 +19,11 @@ Archived sessions and deployments are left out. Dates and months are read in eac
 time zone: a session at 23:30 on 31 January in Honolulu is a January session of that task force,
 whichever agencies the filter names (the filters' `tz` is only the zone of the person looking).
 
-Without a dog or handler filter, the training figures read the whole months of the period from the
+Without a handler filter, the training figures read the whole months of the period from the
 monthly rollups (esd/rollups.py, kept in the same transaction as the rows) and only the partial
-months at its edges from the raw rows; `raw=True` reads everything from the raw rows (the two give
+months at its edges from the raw rows. A dog has rollups of its own: per month, and per device type
+× hiding spot over all time, so a dog's find rates over a period still come from the raw rows;
+deployments with a dog filter too. `raw=True` reads everything from the raw rows (the two give
 identical results, tests/test_rollups.py checks it). "Blind only" limits hides (and the sessions
 they count against) to hides the handler did not know about; false alerts and hours then
 count only sessions that had at least one blind hide.
@@ -38,7 +40,8 @@ from flask import abort
 from sqlalchemy import and_, bindparam, case, distinct, exists, false, func, literal, select, union, union_all
 
 from ..extensions import db
-from ..models import (Agency, Certification, Deployment, DeploymentRollup, DeviceRollup, Dog, FalseAlert,
+from ..models import (Agency, Certification, Deployment, DeploymentRollup, DeviceRollup, Dog, DogMonthRollup,
+                      DogPairRollup, FalseAlert,
                       FieldAlert, Find, Handler, Hide, HideRollup, PairRollup, ServedRollup, SessionRollup, SpotRollup,
                       TrainingSession, VocabularyTerm, YearRollup)
 from ..models.base import aggregate_utc
@@ -427,7 +430,7 @@ class Month:
 def monthly_training(filters: Filters, raw: bool = False) -> list[Month]:
     """Per calendar month (in each agency's time zone): hides, found, false alerts, session minutes."""
     in_scope_or_404(filters)
-    split = None if raw else _split(filters)
+    split = None if raw else _split(filters, per_dog=True)
     if split is None:
         return _monthly_training_raw(filters)
     (inner_lo, inner_hi), partial = split
@@ -528,7 +531,7 @@ def training_totals(filters: Filters, raw: bool = False) -> TrainingTotals:
     """Sessions, minutes, false alerts, hides and found (rollups for whole months, raw rows at the edges):
     one statement for the whole months and one for each partial month."""
     in_scope_or_404(filters)
-    split = None if raw else _split(filters)
+    split = None if raw else _split(filters, per_dog=True)
     if split is None:
         totals = _session_totals_raw(filters)
     else:
@@ -562,11 +565,12 @@ def _counts_of_session(filters: Filters):
 
 # --------------------------------------------------------------------------- rollups
 
-def _split(filters: Filters):
+def _split(filters: Filters, per_dog: bool = False):
     """((first, last) whole months for the rollups, [raw filters of the partial months at the edges]),
-    or None when the raw rows must answer (a dog or handler filter, or no whole month in the period).
+    or None when the raw rows must answer (a handler filter, a dog filter unless the caller reads the
+    dog's own rollups (`per_dog`: training only), or no whole month in the period).
     first/last are first days of months; None leaves that side open."""
-    if filters.dog_id or filters.handler_id:
+    if filters.handler_id or (filters.dog_id and not per_dog):
         return None
     start, end, edges = filters.start, filters.end, []
     lo = hi = None
@@ -617,6 +621,8 @@ def _rollup_where(model, filters: Filters, lo: date | None, hi: date | None) -> 
     clauses = []
     if filters.agency_ids is not None:
         clauses.append(model.agency_id.in_(filters.agency_ids) if filters.agency_ids else false())
+    if filters.dog_id:  # only the dog tables are read with a dog filter (_split)
+        clauses.append(model.dog_id == filters.dog_id)
     if lo:
         clauses.append(model.month >= lo)
     if hi:
@@ -635,7 +641,9 @@ def _covers_every_agency(filters: Filters) -> bool:
 
 
 def _hide_table(filters: Filters, keys: tuple[str, ...]):
-    """The smallest rollup table that holds these keys for the filter's agencies."""
+    """The smallest rollup table that holds these keys for the filter's agencies (or dog)."""
+    if filters.dog_id:
+        return DogMonthRollup if keys in ((), ("month",)) else DogPairRollup
     if keys in ((), ("month",)):
         return SessionRollup
     if _covers_every_agency(filters):
@@ -684,8 +692,9 @@ def _pairs_by_year(filters: Filters, lo: date | None, hi: date | None) -> dict[t
 
 
 def _session_rollup(filters: Filters, lo, hi, by_month: bool) -> dict:
-    """{month (or None): (sessions, minutes, false alerts, hides, found)} from session_rollup."""
-    r = SessionRollup
+    """{month (or None): (sessions, minutes, false alerts, hides, found)} from session_rollup (a dog's
+    from dog_month_rollup)."""
+    r = DogMonthRollup if filters.dog_id else SessionRollup
     cols = ((r.blind_sessions, r.blind_minutes, r.blind_false_alerts, r.blind_hides, r.blind_found)
             if filters.blind_only else (r.sessions, r.minutes, r.false_alerts, r.hides, r.found))
     keys = [r.month] if by_month else []
@@ -700,7 +709,9 @@ def _session_rollup(filters: Filters, lo, hi, by_month: bool) -> dict:
 
 def _hide_groups(filters: Filters, keys: tuple[str, ...], raw: bool) -> dict[tuple, tuple[int, int]]:
     """{(values of keys): (hides, found)}, keys among device_type_id and hiding_spot_id."""
-    split = None if raw else _split(filters)
+    if keys and filters.dog_id and (filters.start or filters.end):
+        return _hide_groups_raw(filters, keys)  # a dog's device types and spots are rolled up over all time only
+    split = None if raw else _split(filters, per_dog=True)
     if split is None:
         return _hide_groups_raw(filters, keys)
     lo, hi, edges = _pieces(split)

@@ -126,9 +126,8 @@ def upgrade():
     sa.PrimaryKeyConstraint('agency_id', 'month', 'requesting_agency', name=op.f('pk_served_rollup')),
     sqlite_with_rowid=False,
     )
-    # An existing installation's records: fill the rollups now, in the upgrade's transaction.
-    from esd.rollups import rebuild
-    rebuild(op.get_bind())
+    # An existing installation's records are counted by 0014, which rebuilds every rollup table with
+    # today's code (rebuilding here, before the later rollup columns and tables exist, cannot work).
 
 
 def downgrade():
