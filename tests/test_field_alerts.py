@@ -68,6 +68,15 @@ def test_field_accuracy_of_a_period(field):
     assert (february.low, february.high) == (pytest.approx(0.094529, abs=1e-6), pytest.approx(0.905471, abs=1e-6))
 
 
+def test_field_accuracies_of_several_periods_equal_the_impacts_of_each(field):
+    a, _, rex, *_ = field
+    rex_only = Filters(agency_ids=(a.id,), dog_id=rex.id)
+    periods = [(None, None), (date(2026, 2, 1), date(2026, 2, 28)), (date(2026, 2, 1), None), (None, date(2026, 1, 31))]
+    expected = [metrics.deployment_impact(metrics.with_period(rex_only, *p)).field_accuracy for p in periods]
+    assert metrics.field_accuracies(rex_only, periods) == expected
+    assert [(r.found, r.n) for r in expected] == [(3, 7), (1, 2), (1, 4), (2, 3)]
+
+
 @pytest.mark.parametrize("start, end", [(None, None), (date(2026, 1, 1), date(2026, 3, 31)),
                                         (date(2026, 1, 15), date(2026, 3, 31))])
 def test_agency_field_accuracy_is_the_same_from_the_rollups_and_the_raw_rows(field, start, end):
