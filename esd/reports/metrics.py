@@ -446,7 +446,8 @@ def monthly_training(filters: Filters, raw: bool = False) -> list[Month]:
         months = _months_between(filters.start, filters.end)
     else:
         # Months with data decide an open end, as on the raw path (months with sessions).
-        every = _session_rollup(replace(filters, blind_only=False), inner_lo, inner_hi, by_month=True)
+        every = (rollup if not filters.blind_only and (lo, hi) == (inner_lo, inner_hi)
+                 else _session_rollup(replace(filters, blind_only=False), inner_lo, inner_hi, by_month=True))
         seen = list(every)
         for edge in partial:
             days = _data_days(edge, TrainingSession)
