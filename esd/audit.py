@@ -7,6 +7,7 @@ attribute history, so no view can forget to audit (registered by esd/db_events.p
 """
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -132,7 +133,31 @@ def write(session: Session, flush_context) -> None:
                          entity=type(obj).__tablename__, entity_id=getattr(obj, "id", None),
                          changes=changes, reason=reason, ip=ip))
     audit_chain.link(session, rows)
-    session.connection().execute(insert(AuditEntry), rows)
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_insert_json(), {"rows": _JSON.encode(rows)})
+    else:
+        connection.execute(insert(AuditEntry), rows)
+
+
+# Instants and days written as ISO strings (with their offset), which PostgreSQL reads back exactly.
+_JSON = json.JSONEncoder(separators=(",", ":"), default=lambda value: value.isoformat())
+_INSERTED = ("at", "user_id", "agency_id", "action", "entity", "entity_id", "changes", "reason", "ip", "prev_hash",
+             "hash")
+
+
+@lru_cache(maxsize=None)
+def _insert_json():
+    """The entries as one INSERT of one JSON parameter (PostgreSQL), ids given in the chain's order.
+
+    Inside the chain's lock: an executemany sent an INSERT per entry (twelve for an upload), 0.8 ms
+    of CPU; one statement of one parameter is converted once by psycopg and prepared on the server.
+    """
+    from sqlalchemy import text
+    columns = ", ".join(_INSERTED)
+    return text(f"INSERT INTO {AuditEntry.__tablename__} ({columns}) SELECT {columns} FROM "
+                f"json_populate_recordset(NULL::{AuditEntry.__tablename__}, CAST(:rows AS json)) "
+                f"WITH ORDINALITY AS e ORDER BY e.ordinality")
 
 
 def forget(session: Session) -> None:

@@ -16,7 +16,9 @@ SQLAlchemy runs the listeners of one event in the order they were registered, so
 4b. The audit chain (esd/audit_chain.py): a `before_flush` ahead of the rollups' (2b) locks the
    chain and reads its head before the flush locks or writes any row, when the flush will append
    entries; each entry gets its previous and own hash as it is inserted (`link_entry` for entries
-   added as objects, `audit.write` for the rest).
+   added as objects, `audit.write` for the rest). A flush that only inserts new sessions with their
+   hides and false alerts (an upload) locks no stored row before its INSERTs, so it takes the lock
+   after them, in an `after_flush` ahead of the rollups' (`lock_after_inserts`).
 5. Report versions (esd/report_version.py): last. Its `after_flush` notes the agencies a flush
    touched; its `before_commit` flushes one final time (running 3 and 4 for that flush) and then
    bumps the versions as the transaction's last statement, so a version becomes visible together
@@ -45,8 +47,9 @@ HOOKS = (
     (Session, "after_transaction_end", sqlite_writes.after_transaction_end),
     # 2b. the audit chain's lock, before any hook locks a row (see 4b)
     (Session, "before_flush", audit_chain.lock_before_writes),
-    # 3. rollups
+    # 3. rollups (the chain's lock first when 2b left it for after an upload's INSERTs)
     (Session, "before_flush", rollups.before_flush),
+    (Session, "after_flush", audit_chain.lock_after_inserts),
     (Session, "after_flush", rollups.after_flush),
     (Session, "after_rollback", rollups.forget),
     # 4. audit
