@@ -299,12 +299,6 @@ def _combined_upsert(dialect: str):
 _JSON = json.JSONEncoder(separators=(",", ":"), default=date.isoformat)
 
 
-@lru_cache(maxsize=None)
-def _pg_dialect():
-    from sqlalchemy.dialects import postgresql
-    return postgresql.dialect()
-
-
 def _upsert_all(conn, deltas: list) -> None:
     """Add the deltas [(model, keys, counts, delta)] to their tables."""
     # Rows in key order: two transactions adding to the same buckets lock them in the same order.
