@@ -84,3 +84,25 @@ def test_a_dog_out_of_scope_is_not_found_and_shows_nothing(client, login_as, jun
     status, page = page_of(client, juno)
     assert status == 404
     assert "Juno" not in page and "2026-CR-0042" not in page and "Officer Reyes" not in page
+
+
+def test_the_pages_chart_numbers_are_each_charts_own(client, login_as, juno):
+    """The page reads its three hide charts from one read of the dog's device × spot pairs: the numbers
+    it shows are those of each chart's own table (its CSV), weakest first, blind hides or not."""
+    from esd.reports import charts, metrics
+    make_session(juno, make_handler(juno.agency), started_at=datetime(2026, 4, 2, 14, tzinfo=timezone.utc), duration_minutes=60,
+                 hides=[{"outcome": "missed", "device": "USB drive", "spot": "Book"},
+                        {"outcome": "found", "device": "USB drive", "spot": "Ceiling tile", "blind": True},
+                        {"outcome": "found", "device": "microSD card", "spot": "Book"},
+                        {"outcome": "missed", "device": "microSD card", "spot": "Book", "blind": True}])
+    db.session.commit()
+    for blind in (False, True):
+        f = metrics.Filters(agency_ids=(juno.agency_id,), dog_id=juno.id, blind_only=blind)
+        together = charts.training_tables(f)
+        assert [t.name for t in together] == list(charts.TRAINING_CHARTS)
+        assert together == [charts.CHARTS[name].table(f) for name in charts.TRAINING_CHARTS]
+    device_rows = together[0].rows
+    assert [row[:3] for row in device_rows] == [["microSD card", 1, 0], ["USB drive", 1, 1]]
+    login_as("manager", juno.agency)
+    _, page = page_of(client, juno)
+    assert "USB drive" in page and "Ceiling tile" in page

@@ -231,6 +231,10 @@ def _assert_paths_agree(f):
     for by in ("device_type", "hiding_spot"):
         assert metrics.find_rates(f, by) == metrics.find_rates(f, by, raw=True)
     assert metrics.device_spot_matrix(f) == metrics.device_spot_matrix(f, raw=True)
+    # The three from one read of the pairs, as a dog page takes them, equal each on its own.
+    assert metrics.hide_breakdown(f) == metrics.HideBreakdown(
+        metrics.find_rates(f, "device_type", raw=True), metrics.find_rates(f, "hiding_spot", raw=True),
+        metrics.device_spot_matrix(f, raw=True))
     assert metrics.monthly_training(f) == metrics.monthly_training(f, raw=True)
     assert metrics.training_totals(f) == metrics.training_totals(f, raw=True)
     assert metrics.training_hours(f) == metrics.training_hours(f, raw=True)

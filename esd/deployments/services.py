@@ -14,7 +14,7 @@ from ..extensions import db
 from ..models import Deployment, Dog, FieldAlert, Find, Handler, User, VocabularyTerm
 from ..models.deployments import ALERT_OUTCOMES as OUTCOMES
 from ..parsing import parse_id
-from ..reports import cache as report_cache, metrics
+from ..reports import metrics
 from ..scoping import scope_clause
 
 
@@ -256,12 +256,9 @@ def dog_section(dog: Dog, today: date, user: User, limit: int = 10) -> dict:
 def field_accuracy(dog: Dog, today: date) -> dict:
     """The dog's field accuracy (esd/reports/metrics.py) over all its deployments and the last twelve months.
 
-    One statement (esd/reports/metrics.py field_accuracies), cached like the page's find rates.
+    One statement (`metrics.field_accuracies`), not cached: it costs about what storing it would.
     """
     every = metrics.Filters(agency_ids=(dog.agency_id,), dog_id=dog.id, tz=dog.agency.timezone)
     start, end = twelve_months_to(today)
-
-    def make():
-        whole, year = metrics.field_accuracies(every, [(None, None), (start, end)])
-        return {"all": whole, "year": year, "year_start": start}
-    return report_cache.report(("field accuracy", today), every, make)
+    whole, year = metrics.field_accuracies(every, [(None, None), (start, end)])
+    return {"all": whole, "year": year, "year_start": start}

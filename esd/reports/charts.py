@@ -86,17 +86,26 @@ def _rates_alt(title: str, rates: list[Rate]) -> str:
     return f"{title}, weakest first: " + "; ".join(parts) + more + "."
 
 
-def _rates_table(name: str, by: str, label: str) -> Callable[[Filters], ChartTable]:
-    def build(filters: Filters) -> ChartTable:
-        rates = metrics.find_rates(filters, by=by)
-        title = f"Find rate per {label.lower()}"
-        return ChartTable(name, title, [label] + RATE_COLUMNS, [[r.label] + _rate_cells(r) for r in rates],
-                          _rates_alt(title, rates))
-    return build
+# The bar charts of find rates: chart name (the `by` of metrics.find_rates) and its first column.
+_BAR_LABELS = {"device_type": "Device type", "hiding_spot": "Hiding spot"}
+
+
+def _rates_table(name: str) -> Callable[[Filters], ChartTable]:
+    return lambda filters: _rates_table_of(name, metrics.find_rates(filters, by=name))
+
+
+def _rates_table_of(name: str, rates: list[Rate]) -> ChartTable:
+    label = _BAR_LABELS[name]
+    title = f"Find rate per {label.lower()}"
+    return ChartTable(name, title, [label] + RATE_COLUMNS, [[r.label] + _rate_cells(r) for r in rates],
+                      _rates_alt(title, rates))
 
 
 def heatmap_table(filters: Filters) -> ChartTable:
-    matrix = metrics.device_spot_matrix(filters)
+    return _heatmap_table_of(metrics.device_spot_matrix(filters))
+
+
+def _heatmap_table_of(matrix: metrics.Matrix) -> ChartTable:
     rows = [[d, s] + _rate_cells(matrix.cells[(d, s)])
             for d in matrix.devices for s in matrix.spots if (d, s) in matrix.cells]
     title = "Find rate by device type × hiding spot"
@@ -174,6 +183,14 @@ def trend_table(filters: Filters) -> ChartTable:
         rows = [] if not any(m.minutes for m in months) else rows
     return ChartTable("trend", title, ["Month"] + RATE_COLUMNS
                       + ["False alerts", "False alerts per 100 hides", "Training hours"], rows, alt)
+
+
+def training_tables(filters: Filters) -> list[ChartTable]:
+    """The TRAINING_CHARTS' tables, the same as each chart's own, with the three hide charts from one
+    read of the device × spot groups (`metrics.hide_breakdown`): what a dog's page shows at once."""
+    breakdown = metrics.hide_breakdown(filters)
+    return [_rates_table_of("device_type", breakdown.by_device), _rates_table_of("hiding_spot", breakdown.by_spot),
+            _heatmap_table_of(breakdown.matrix), trend_table(filters)]
 
 
 def impact_monthly_table(filters: Filters) -> ChartTable:
@@ -593,10 +610,8 @@ class Chart:
 
 
 CHARTS: dict[str, Chart] = {c.name: c for c in (
-    Chart("device_type", "Find rate per device type", _rates_table("device_type", "device_type", "Device type"),
-          _rate_bars),
-    Chart("hiding_spot", "Find rate per hiding spot", _rates_table("hiding_spot", "hiding_spot", "Hiding spot"),
-          _rate_bars),
+    Chart("device_type", "Find rate per device type", _rates_table("device_type"), _rate_bars),
+    Chart("hiding_spot", "Find rate per hiding spot", _rates_table("hiding_spot"), _rate_bars),
     Chart("heatmap", "Device type × hiding spot", heatmap_table, _heatmap),
     Chart("trend", "Monthly trend", trend_table, _trend),
     Chart("impact_monthly", "Deployments per month", impact_monthly_table, _impact_monthly),

@@ -231,7 +231,11 @@ def find_rates(filters: Filters, by: str = "device_type", raw: bool = False) -> 
     in_scope_or_404(filters)
     key = {"device_type": "device_type_id", "hiding_spot": "hiding_spot_id"}[by]
     groups = _hide_groups(filters, (key,), raw)
-    names = _term_names({k[0] for k in groups})
+    return _rates_of(groups, _term_names({k[0] for k in groups}))
+
+
+def _rates_of(groups: dict[tuple, tuple[int, int]], names: dict[int, str]) -> list[Rate]:
+    """{(term id,): (hides, found)} as Rates named by their terms, weakest first."""
     return _sorted_weakest_first([Rate(found, n, names[k[0]]) for k, (n, found) in groups.items()])
 
 
@@ -258,7 +262,36 @@ def device_spot_matrix(filters: Filters, raw: bool = False) -> Matrix:
     """Find rate for every device type × hiding spot pair that has hides; rows and columns weakest first."""
     in_scope_or_404(filters)
     groups = _hide_groups(filters, ("device_type_id", "hiding_spot_id"), raw)
-    names = _term_names({i for key in groups for i in key})
+    return _matrix_of(groups, _term_names({i for key in groups for i in key}))
+
+
+@dataclass(frozen=True)
+class HideBreakdown:
+    """`find_rates` per device type and per hiding spot and `device_spot_matrix`, of the same filters."""
+
+    by_device: list[Rate]
+    by_spot: list[Rate]
+    matrix: Matrix
+
+
+def hide_breakdown(filters: Filters, raw: bool = False) -> HideBreakdown:
+    """The three hide figures of a page that shows them all, from one read of the device × spot groups
+    and one of their names: a device type's (or spot's) hides are the sum of its pairs'. Where the
+    bar charts have smaller tables of their own (an agency's months), `find_rates` reads those."""
+    in_scope_or_404(filters)
+    pairs = _hide_groups(filters, ("device_type_id", "hiding_spot_id"), raw)
+    names = _term_names({i for key in pairs for i in key})
+    by_device: dict[tuple, tuple[int, int]] = {}
+    by_spot: dict[tuple, tuple[int, int]] = {}
+    for (device, spot), (n, found) in pairs.items():
+        for totals, key in ((by_device, (device,)), (by_spot, (spot,))):
+            n0, f0 = totals.get(key, (0, 0))
+            totals[key] = (n0 + n, f0 + found)
+    return HideBreakdown(_rates_of(by_device, names), _rates_of(by_spot, names), _matrix_of(pairs, names))
+
+
+def _matrix_of(groups: dict[tuple, tuple[int, int]], names: dict[int, str]) -> Matrix:
+    """{(device id, spot id): (hides, found)} as a Matrix."""
     cells = {(names[d], names[p]): Rate(found, n, f"{names[d]} × {names[p]}")
              for (d, p), (n, found) in groups.items()}
 
@@ -980,6 +1013,6 @@ def with_period(filters: Filters, start: date | None, end: date | None) -> Filte
 
 __all__ = ["DogGroup", "DogTraining", "Filters", "HIDE_ASPECTS", "cell_hides", "in_scope_or_404", "Impact", "ImpactMonth", "MIN_CELL_HIDES", "Matrix", "Month", "Rate",
            "TrainingTotals", "build_filters", "deployment_impact", "device_spot_matrix",
-           "dog_hide_groups", "dog_training", "field_accuracies", "deployment_counts_by_agency", "dogs_certified", "dogs_certified_on", "false_alerts_per_hour", "find_rate", "find_rates",
+           "dog_hide_groups", "dog_training", "field_accuracies", "hide_breakdown", "deployment_counts_by_agency", "dogs_certified", "dogs_certified_on", "false_alerts_per_hour", "find_rate", "find_rates",
            "monthly_impact", "monthly_training", "training_hours", "training_totals",
            "wilson_interval", "with_period"]

@@ -207,7 +207,7 @@ def dog_section(dog, today, user) -> dict:
         # training, and escaping every cell was a third of the page. The tables are not cached one
         # by one here: from the dog's rollups each costs a millisecond or two, less than storing it
         # (a file write, and another for the store's count); a chart picture stores its own.
-        tables = [CHARTS[name].table(filters) for name in TRAINING_CHARTS]
+        tables = charts.training_tables(filters)
         return {"totals": metrics.training_totals(filters), "grid": str(render_template(
             "reports/_chart_grid.html", tables=tables, args=filters.query_args()))}
     report = report_cache.report(("dog report",), filters, make, version)
