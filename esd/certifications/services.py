@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from ..dates import months_between, one_year_after
 from ..extensions import db
@@ -68,7 +68,7 @@ def history(dog: Dog) -> list[Certification]:
     """Every certification of a dog, newest first, archived ones included for the record."""
     return list(db.session.scalars(
         select(Certification).where(Certification.dog_id == dog.id)
-        .options(selectinload(Certification.certifying_body), selectinload(Certification.handler))
+        .options(joinedload(Certification.certifying_body), joinedload(Certification.handler))
         .order_by(Certification.issued_on.desc(), Certification.id.desc())))
 
 

@@ -125,7 +125,5 @@ def handler_dogs(user: User, today: date) -> list[Dog]:
         return []
     return list(db.session.scalars(
         select(Dog).join(TeamAssignment, TeamAssignment.dog_id == Dog.id)
-        .where(TeamAssignment.handler_id == handler.id, TeamAssignment.starts_on <= today,
-               or_(TeamAssignment.ends_on.is_(None), TeamAssignment.ends_on >= today),
-               Dog.archived_at.is_(None))
+        .where(TeamAssignment.handler_id == handler.id, TeamAssignment.active_on(today), Dog.archived_at.is_(None))
         .distinct().order_by(Dog.name)))

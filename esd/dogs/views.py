@@ -7,6 +7,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from ..forms import form_status
 from ..assessments import services as assessments
@@ -117,7 +118,12 @@ def dog_detail(dog_id):
     today = dog.agency.today()
     # Each area gives what its section shows; the page only renders them (no queries while rendering).
     sections = {name: area.dog_section(dog, today, current_user) for name, area in DOG_SECTIONS}
-    return render_template("dogs/detail.html", dog=dog, current_team=dog.current_team(today),
+    # The team history with its handlers in one statement; today's team is the latest in force (Dog.team_on).
+    teams = list(db.session.scalars(select(TeamAssignment).where(TeamAssignment.dog_id == dog.id)
+                                    .options(joinedload(TeamAssignment.handler))
+                                    .order_by(TeamAssignment.starts_on.desc())))
+    return render_template("dogs/detail.html", dog=dog, teams=teams,
+                           current_team=next((t for t in teams if t.active_on(today)), None),
                            can_manage=can_manage(current_user, dog.agency_id), archive_form=ArchiveForm(),
                            end_form=EndTeamForm(formdata=None, ends_on=today), today=today, sections=sections)
 

@@ -5,7 +5,8 @@ from datetime import date, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import (Boolean, CheckConstraint, Column, Date, ForeignKey, Index, Integer, String,
-                        Table, Text, UniqueConstraint, or_, select)
+                        Table, Text, UniqueConstraint, and_, or_, select)
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import dates
@@ -193,9 +194,7 @@ class Dog(db.Model):
 
     def team_on(self, day: date) -> TeamAssignment | None:
         """The team assignment in force on `day`, if any."""
-        stmt = (select(TeamAssignment)
-                .where(TeamAssignment.dog_id == self.id, TeamAssignment.starts_on <= day,
-                       or_(TeamAssignment.ends_on.is_(None), TeamAssignment.ends_on >= day))
+        stmt = (select(TeamAssignment).where(TeamAssignment.dog_id == self.id, TeamAssignment.active_on(day))
                 .order_by(TeamAssignment.starts_on.desc()).limit(1))
         return db.session.scalar(stmt)
 
@@ -228,5 +227,13 @@ class TeamAssignment(db.Model):
         Index("ix_team_dog_starts", "dog_id", "starts_on"),
     )
 
+    @hybrid_method
     def active_on(self, day: date) -> bool:
+        """In force on `day`: its first and last days included, open-ended while it has no end."""
         return self.starts_on <= day and (self.ends_on is None or self.ends_on >= day)
+
+    @active_on.inplace.expression
+    @classmethod
+    def _active_on_clause(cls, day: date):
+        """`active_on` as a WHERE clause."""
+        return and_(cls.starts_on <= day, or_(cls.ends_on.is_(None), cls.ends_on >= day))
