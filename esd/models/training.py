@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text)
+from sqlalchemy import (Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, func, select)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -137,3 +137,14 @@ class FalseAlert(db.Model):
 
     session: Mapped[TrainingSession] = relationship(back_populates="false_alerts")
     hiding_spot: Mapped[VocabularyTerm | None] = relationship()
+
+
+def hides_of_session(*where):
+    """A correlated scalar subquery of a TrainingSession row: how many of its hides match `where`
+    (an index look-up by session; the session lists' and the raw metrics' per-session counts)."""
+    return select(func.count(Hide.id)).where(Hide.session_id == TrainingSession.id, *where).scalar_subquery()
+
+
+def false_alerts_of_session():
+    """A correlated scalar subquery of a TrainingSession row: how many false alerts it recorded."""
+    return select(func.count(FalseAlert.id)).where(FalseAlert.session_id == TrainingSession.id).scalar_subquery()

@@ -41,10 +41,10 @@ from sqlalchemy import and_, bindparam, case, distinct, exists, false, func, lit
 
 from ..extensions import db
 from ..models import (Agency, Certification, Deployment, DeploymentRollup, DeviceRollup, Dog, DogMonthRollup,
-                      DogPairRollup, FalseAlert,
-                      FieldAlert, Find, Handler, Hide, HideRollup, PairRollup, ServedRollup, SessionRollup, SpotRollup,
-                      TrainingSession, VocabularyTerm, YearRollup)
+                      DogPairRollup, FieldAlert, Find, Handler, Hide, HideRollup, PairRollup, ServedRollup,
+                      SessionRollup, SpotRollup, TrainingSession, VocabularyTerm, YearRollup)
 from ..models.base import aggregate_utc
+from ..models.training import false_alerts_of_session, hides_of_session
 from ..models.rollups import DEPLOYMENT_COUNTS
 from ..agency_day import days_in_zones, on_days, zone_groups
 from ..dates import add_months, month_end, month_start, months_between, next_month
@@ -260,9 +260,7 @@ class Matrix:
 
 def device_spot_matrix(filters: Filters, raw: bool = False) -> Matrix:
     """Find rate for every device type × hiding spot pair that has hides; rows and columns weakest first."""
-    in_scope_or_404(filters)
-    groups = _hide_groups(filters, ("device_type_id", "hiding_spot_id"), raw)
-    return _matrix_of(groups, _term_names({i for key in groups for i in key}))
+    return hide_breakdown(filters, raw).matrix
 
 
 @dataclass(frozen=True)
@@ -287,23 +285,10 @@ def hide_breakdown(filters: Filters, raw: bool = False) -> HideBreakdown:
         for totals, key in ((by_device, (device,)), (by_spot, (spot,))):
             n0, f0 = totals.get(key, (0, 0))
             totals[key] = (n0 + n, f0 + found)
-    return HideBreakdown(_rates_of(by_device, names), _rates_of(by_spot, names), _matrix_of(pairs, names))
-
-
-def _matrix_of(groups: dict[tuple, tuple[int, int]], names: dict[int, str]) -> Matrix:
-    """{(device id, spot id): (hides, found)} as a Matrix."""
-    cells = {(names[d], names[p]): Rate(found, n, f"{names[d]} × {names[p]}")
-             for (d, p), (n, found) in groups.items()}
-
-    def order(index: int) -> list[str]:
-        totals: dict[str, list[int]] = {}
-        for key, rate in cells.items():
-            total = totals.setdefault(key[index], [0, 0])
-            total[0] += rate.found
-            total[1] += rate.n
-        return [r.label for r in _sorted_weakest_first([Rate(f, n, k) for k, (f, n) in totals.items()])]
-
-    return Matrix(order(0), order(1), cells)
+    devices, spots = _rates_of(by_device, names), _rates_of(by_spot, names)
+    cells = {(names[d], names[p]): Rate(found, n, f"{names[d]} × {names[p]}") for (d, p), (n, found) in pairs.items()}
+    # The matrix's rows and columns in the bar charts' order: weakest device type (spot) first.
+    return HideBreakdown(devices, spots, Matrix([r.label for r in devices], [r.label for r in spots], cells))
 
 
 # --------------------------------------------------------------------------- per dog
@@ -591,10 +576,8 @@ def _session_totals_raw(filters: Filters) -> tuple[int, int, int, int, int]:
 
 def _counts_of_session(filters: Filters):
     """Scalar subqueries of a TrainingSession row: its false alerts, hides and hides found."""
-    hide_of_session = [Hide.session_id == TrainingSession.id] + ([Hide.blind.is_(True)] if filters.blind_only else [])
-    return (select(func.count(FalseAlert.id)).where(FalseAlert.session_id == TrainingSession.id).scalar_subquery(),
-            select(func.count(Hide.id)).where(*hide_of_session).scalar_subquery(),
-            select(func.count(Hide.id)).where(*hide_of_session, Hide.outcome == "found").scalar_subquery())
+    blind = [Hide.blind.is_(True)] if filters.blind_only else []
+    return false_alerts_of_session(), hides_of_session(*blind), hides_of_session(*blind, Hide.outcome == "found")
 
 
 # --------------------------------------------------------------------------- rollups

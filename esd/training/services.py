@@ -15,7 +15,8 @@ from ..dates import local_midnight_utc, month_start, next_month, week_start, zon
 from ..extensions import db
 from ..rates import rate_text
 from ..models import (Agency, Dog, FalseAlert, Handler, Hide, TrainingSession, User, VocabularyTerm)
-from ..models.training import CONCEALMENTS, HEIGHTS, OUTCOMES, PRECIPITATIONS, PURPOSES, WINDS
+from ..models.training import (CONCEALMENTS, HEIGHTS, OUTCOMES, PRECIPITATIONS, PURPOSES, WINDS,
+                               false_alerts_of_session, hides_of_session)
 from ..parsing import parse_id
 from ..scoping import record_agency_ids, scope_clause, scoped_get_or_404
 from . import forms
@@ -550,11 +551,9 @@ def session_counts(session_ids: list[int]) -> dict[int, dict]:
     result = {i: {"hides": 0, "found": 0, "blind": 0, "false_alerts": 0} for i in session_ids}
     if not session_ids:
         return result
-    of_session = Hide.session_id == TrainingSession.id
-    count = lambda *where: select(func.count()).where(*where).scalar_subquery()  # noqa: E731
-    stmt = select(TrainingSession.id, count(of_session), count(of_session, Hide.outcome == "found"),
-                  count(of_session, Hide.blind.is_(True)),
-                  count(FalseAlert.session_id == TrainingSession.id)).where(TrainingSession.id.in_(session_ids))
+    stmt = select(TrainingSession.id, hides_of_session(), hides_of_session(Hide.outcome == "found"),
+                  hides_of_session(Hide.blind.is_(True)), false_alerts_of_session()
+                  ).where(TrainingSession.id.in_(session_ids))
     for sid, hides, found, blind, alerts in db.session.execute(stmt):
         result[sid].update(hides=int(hides), found=int(found), blind=int(blind), false_alerts=int(alerts))
     return result
