@@ -1,4 +1,5 @@
-"""The reminder scheduler: APScheduler runs the job daily at REMINDER_TIME and once at start.
+"""The scheduler: APScheduler runs the daily jobs at REMINDER_TIME (reminders, the audit checkpoint,
+the planner's statistics) and the reminders once at start.
 
 It runs in one process per host: an exclusive, non-blocking `flock` on instance/scheduler.lock
 lets the first scheduler run and keeps any other on the same host idle. Correctness never
@@ -29,6 +30,9 @@ STARTUP_ID = "reminders-at-start"
 # The audit chain's head e-mailed to each agency's managers, daily beside the reminders.
 CHECKPOINT_JOB = "esd.verification.checkpoint:run"
 CHECKPOINT_ID = "audit-checkpoint-daily"
+# The query planner's statistics (ANALYZE), which SQLite never gathers by itself.
+STATISTICS_JOB = "esd.planner_statistics:run"
+STATISTICS_ID = "planner-statistics-daily"
 MISFIRE_GRACE = 6 * 3600  # a daily run missed by a sleeping or busy host still runs within six hours
 LOCK_NAME = "scheduler.lock"
 
@@ -87,6 +91,8 @@ def add_jobs(scheduler, app) -> None:
                       name="Certification reminders at start", **common)
     scheduler.add_job(CHECKPOINT_JOB, CronTrigger(hour=hour, minute=minute), id=CHECKPOINT_ID,
                       name=f"Audit log checkpoint e-mail daily at {hour:02d}:{minute:02d}", **common)
+    scheduler.add_job(STATISTICS_JOB, CronTrigger(hour=hour, minute=minute), id=STATISTICS_ID,
+                      name=f"Query planner statistics daily at {hour:02d}:{minute:02d}", **common)
 
 
 def start_background(app) -> BackgroundScheduler | None:

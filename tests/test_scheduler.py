@@ -44,13 +44,14 @@ def test_jobs_run_daily_at_reminder_time_and_once_at_start(app):
         if scheduler.running:
             scheduler.shutdown(wait=False)
         app.config["REMINDER_TIME"] = saved
-    assert set(jobs) == {"reminders-daily", "reminders-at-start", "audit-checkpoint-daily"}
-    for daily in (jobs["reminders-daily"], jobs["audit-checkpoint-daily"]):
+    assert set(jobs) == {"reminders-daily", "reminders-at-start", "audit-checkpoint-daily", "planner-statistics-daily"}
+    for daily in (jobs["reminders-daily"], jobs["audit-checkpoint-daily"], jobs["planner-statistics-daily"]):
         assert "hour='7'" in str(daily.trigger) and "minute='30'" in str(daily.trigger)
     assert str(jobs["reminders-at-start"].trigger).startswith("date[")
     assert jobs["audit-checkpoint-daily"].func_ref == "esd.verification.checkpoint:run"
     for job in jobs.values():
-        assert job.func_ref in ("esd.certifications.reminders:run", "esd.verification.checkpoint:run")
+        assert job.func_ref in ("esd.certifications.reminders:run", "esd.verification.checkpoint:run",
+                                "esd.planner_statistics:run")
         assert job.coalesce is True and job.max_instances == 1 and job.misfire_grace_time >= 3600
 
 

@@ -12,6 +12,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
+from .. import planner_statistics
 from ..extensions import db
 from ..models import Agency, Dog, User, seed_vocabularies
 from .alerts import add_field_alerts
@@ -90,11 +91,7 @@ def seed_demo(today: date, seed: int = 2026, hides: int | None = None, progress=
     from ..report_version import bump
     bump(db.session)  # the bulk inserts bypassed the hooks that move every agency's report version
     db.session.commit()
-    if db.session.get_bind().dialect.name == "postgresql":
-        # COPY leaves the planner without statistics until autovacuum gets round to it; meanwhile it
-        # picks plans for empty tables (a dog's session list took 3× longer at 1M hides).
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("ANALYZE")
+    planner_statistics.refresh()  # the bulk inserts leave the planner guessing (esd/planner_statistics.py)
     # Figures cached for an earlier database (same ids, other rows) must not be served for this one.
     from ..reports import cache as report_cache
     report_cache.clear()

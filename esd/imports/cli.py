@@ -8,6 +8,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from .. import planner_statistics
 from ..audit import record_event
 from ..extensions import db
 from ..models import Agency
@@ -87,6 +88,7 @@ def import_command(file, agency_name, dry_run, time_zone):
         with click.progressbar(length=total, label="Writing records") as bar:
             event = apply(the_plan, None, name, file_sha256(file), os.path.getsize(file), progress=bar.update)
         db.session.commit()
+        planner_statistics.refresh()  # a bulk load: the planner's statistics are out of date
         click.echo(f"Imported into {agency.name}: audit event #{event.id}.")
     if the_plan.problems:
         raise SystemExit(1)
