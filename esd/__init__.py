@@ -107,12 +107,13 @@ def _load_user(token: str):
 
 @lru_cache(maxsize=None)
 def _user_statement():
-    """The signed-in user, their agency and the bell's number in one statement (every page needs all three)."""
+    """The signed-in user, their agency, their handler record (None for most managers) and the bell's
+    number in one statement: every page needs the first three, and many ask who the user handles for."""
     from sqlalchemy import bindparam, select
     from sqlalchemy.orm import joinedload
 
     from .models import Notification, User
-    return (select(User, Notification.unread_count(User.id)).options(joinedload(User.agency))
+    return (select(User, Notification.unread_count(User.id)).options(joinedload(User.agency), joinedload(User.handler))
             .where(User.id == bindparam("user_id")))
 
 

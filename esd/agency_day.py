@@ -75,6 +75,10 @@ def zone_groups(agency_ids: list[int] | tuple[int, ...] | None) -> list[tuple[st
 
 
 def _read_zone_groups(agency_ids: tuple[int, ...] | None) -> list[tuple[str, tuple[int, ...]]]:
+    if agency_ids is not None and len(agency_ids) == 1:
+        # One agency: the page has usually loaded it already (a dog's), and then this reads no row.
+        agency = db.session.get(Agency, agency_ids[0])
+        return [] if agency is None else [(agency.timezone, agency_ids)]
     stmt = select(Agency.timezone, Agency.id).order_by(Agency.id)
     if agency_ids is not None:
         if not agency_ids:

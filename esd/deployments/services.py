@@ -246,8 +246,10 @@ def open_alert_counts(deployment_ids: list[int]) -> dict[int, int]:
 def dog_section(dog: Dog, today: date, user: User, limit: int = 10) -> dict:
     """The dog page's deployments section: the latest deployments with their finds, and the total."""
     stmt = deployments_query([dog.agency_id], ListFilter(dog_id=dog.id))
-    rows = list(db.session.scalars(stmt.limit(limit)))
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    # The latest and, on each, how many there are in all (a window over every row, before the limit).
+    latest = db.session.execute(stmt.add_columns(func.count().over()).limit(limit)).all()
+    rows = [deployment for deployment, _ in latest]
+    total = latest[0][1] if latest else 0
     return {"rows": rows, "total": total, "counts": find_counts([d.id for d in rows]),
             "local": lambda d: utc_to_local(d.started_at, dog.agency.timezone),
             "accuracy": field_accuracy(dog, today)}

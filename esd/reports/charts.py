@@ -126,9 +126,9 @@ def _heatmap_table_of(matrix: metrics.Matrix) -> ChartTable:
 HEAT_STEPS = 10  # an HTML cell's colour is the find rate rounded to a tenth: 11 classes, heat-0 … heat-10
 
 
-def heatmap_grid(matrix) -> list[tuple[str, list[tuple[str, str, str]]]]:
+def heatmap_grid(matrix) -> list[tuple[str, list[tuple[tuple[str, ...], str, str]]]]:
     """The heatmap as the pages show it, an HTML table: per device type, per hiding spot,
-    (the cell's text, its colour class, its full description).
+    (the cell's lines of text, its colour class, its full description).
 
     The colour is chosen here, on the server, from the same colour map as the drawing
     (`heatmap_css`): red for a low find rate, amber, green for a high one; grey when the cell has
@@ -139,12 +139,12 @@ def heatmap_grid(matrix) -> list[tuple[str, list[tuple[str, str, str]]]]:
         for spot in matrix.spots:
             rate = matrix.cells.get((device, spot))
             if rate is None:
-                cells.append(("", "heat-none", f"{device} in {spot}: not tried"))
+                cells.append(((), "heat-none", f"{device} in {spot}: not tried"))
             elif rate.n < MIN_CELL_HIDES:
-                cells.append((f"n={rate.n}", "heat-thin",
+                cells.append(((f"n={rate.n}",), "heat-thin",
                               f"{device} in {spot}: {rate.found} of {rate.n} found, too few hides to rate"))
             else:
-                cells.append((f"{100 * rate.rate:.0f}%\nn={rate.n}", f"heat-{round(rate.rate * HEAT_STEPS)}",
+                cells.append(((f"{100 * rate.rate:.0f}%", f"n={rate.n}"), f"heat-{round(rate.rate * HEAT_STEPS)}",
                               f"{device} in {spot}: {pct(rate.rate)}% of {rate.n} found"))
         grid.append((device, cells))
     return grid
