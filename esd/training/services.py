@@ -535,27 +535,38 @@ def dog_sessions_page(dog: Dog, filters: SessionFilters, cursor: str | None,
         # range at the cursor: without it the last page walks every newer session of the dog first.
         stmt = stmt.where(TrainingSession.started_at <= at,
                           or_(TrainingSession.started_at < at, TrainingSession.id < ident))
-    sessions = list(db.session.scalars(
-        stmt.order_by(TrainingSession.started_at.desc(), TrainingSession.id.desc()).limit(size + 1)))
-    more = len(sessions) > size
-    sessions = sessions[:size]
-    counts = session_counts([s.id for s in sessions])
-    rows = [{"session": s, "local_start": s.started_at.astimezone(tz), **counts.get(s.id, {})}
-            for s in sessions]
-    return rows, (encode_cursor(sessions[-1]) if more else None)
+    # Each session with its counts, in the same statement.
+    found = db.session.execute(stmt.add_columns(*_count_columns())
+                               .order_by(TrainingSession.started_at.desc(), TrainingSession.id.desc())
+                               .limit(size + 1)).all()
+    more = len(found) > size
+    rows = [{"session": s, "local_start": s.started_at.astimezone(tz), **_counts_of(counts)}
+            for s, *counts in found[:size]]
+    return rows, (encode_cursor(rows[-1]["session"]) if more else None)
+
+
+# What a session list shows of each session, counted in SQL: each count an index look-up by session.
+COUNTS = ("hides", "found", "blind", "false_alerts")
+
+
+def _count_columns() -> tuple:
+    """Scalar subqueries of a TrainingSession row, in the order of COUNTS."""
+    return (hides_of_session(), hides_of_session(Hide.outcome == "found"), hides_of_session(Hide.blind.is_(True)),
+            false_alerts_of_session())
+
+
+def _counts_of(values) -> dict[str, int]:
+    return {name: int(value) for name, value in zip(COUNTS, values)}
 
 
 def session_counts(session_ids: list[int]) -> dict[int, dict]:
-    """Hides, found, blind and false alerts per session, counted in SQL: one statement, each count an
-    index look-up by session."""
-    result = {i: {"hides": 0, "found": 0, "blind": 0, "false_alerts": 0} for i in session_ids}
+    """Hides, found, blind and false alerts per session, in one statement."""
+    result = {i: dict.fromkeys(COUNTS, 0) for i in session_ids}
     if not session_ids:
         return result
-    stmt = select(TrainingSession.id, hides_of_session(), hides_of_session(Hide.outcome == "found"),
-                  hides_of_session(Hide.blind.is_(True)), false_alerts_of_session()
-                  ).where(TrainingSession.id.in_(session_ids))
-    for sid, hides, found, blind, alerts in db.session.execute(stmt):
-        result[sid].update(hides=int(hides), found=int(found), blind=int(blind), false_alerts=int(alerts))
+    for sid, *counts in db.session.execute(select(TrainingSession.id, *_count_columns())
+                                           .where(TrainingSession.id.in_(session_ids))):
+        result[sid] = _counts_of(counts)
     return result
 
 
