@@ -134,6 +134,7 @@ def _register_security_hooks(app: Flask) -> None:
         g.pop("unread_notifications", None)
         g.pop("granted_agency_ids", None)  # esd/scoping.py's per-request memo
         g.pop("zone_groups", None)  # esd/agency_day.py's
+        g.pop("term_names", None)  # esd/reports/metrics.py's
 
     @app.before_request
     def refuse_nul():
