@@ -55,21 +55,34 @@ def _current_ranked():
             .subquery())
 
 
+def _current_id(dog: Dog):
+    """SQL: the id of the dog's current certification, the latest-expiring passing one that is not archived."""
+    return (select(Certification.id)
+            .where(Certification.dog_id == dog.id, Certification.result == "pass", Certification.archived_at.is_(None))
+            .order_by(Certification.expires_on.desc(), Certification.id.desc()).limit(1).scalar_subquery())
+
+
 def current_certification(dog: Dog) -> Certification | None:
-    """The dog's current certification: the latest-expiring passing one that is not archived."""
-    return db.session.scalar(
-        select(Certification)
-        .where(Certification.dog_id == dog.id, Certification.result == "pass",
-               Certification.archived_at.is_(None))
-        .order_by(Certification.expires_on.desc(), Certification.id.desc()).limit(1))
+    """The dog's current certification (None without one)."""
+    return db.session.scalar(select(Certification).where(Certification.id == _current_id(dog)))
+
+
+def _history_statement(dog: Dog):
+    return (select(Certification).where(Certification.dog_id == dog.id)
+            .options(joinedload(Certification.certifying_body), joinedload(Certification.handler))
+            .order_by(Certification.issued_on.desc(), Certification.id.desc()))
 
 
 def history(dog: Dog) -> list[Certification]:
     """Every certification of a dog, newest first, archived ones included for the record."""
-    return list(db.session.scalars(
-        select(Certification).where(Certification.dog_id == dog.id)
-        .options(joinedload(Certification.certifying_body), joinedload(Certification.handler))
-        .order_by(Certification.issued_on.desc(), Certification.id.desc())))
+    return list(db.session.scalars(_history_statement(dog)))
+
+
+def history_and_current(dog: Dog) -> tuple[list[Certification], Certification | None]:
+    """`history` and `current_certification` in one statement: each row says whether it is the current one."""
+    rows = db.session.execute(_history_statement(dog).add_columns(
+        func.coalesce(Certification.id == _current_id(dog), False))).all()
+    return [cert for cert, _ in rows], next((cert for cert, current in rows if current), None)
 
 
 def superseded_clause():
@@ -403,8 +416,8 @@ def record_certification(values: dict, stored: StoredFile | None, by, replaces: 
 
 def dog_section(dog: Dog, today: date, user: User) -> dict:
     """The dog page's certification section: current status and the whole history."""
-    current = current_certification(dog)
+    every, current = history_and_current(dog)
     return {"current": current, "today": today,
             "status": status_of(current, today, dog.agency.warning_window_days),
-            "days_left": days_left(current, today), "history": history(dog), "labels": STATUS_LABELS,
+            "days_left": days_left(current, today), "history": every, "labels": STATUS_LABELS,
             "can_manage": can_manage(user, dog.agency_id)}
