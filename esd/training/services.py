@@ -536,12 +536,12 @@ def dog_sessions_page(dog: Dog, filters: SessionFilters, cursor: str | None,
         stmt = stmt.where(TrainingSession.started_at <= at,
                           or_(TrainingSession.started_at < at, TrainingSession.id < ident))
     # Each session with its counts, in the same statement.
-    found = db.session.execute(stmt.add_columns(*_count_columns())
-                               .order_by(TrainingSession.started_at.desc(), TrainingSession.id.desc())
-                               .limit(size + 1)).all()
-    more = len(found) > size
+    fetched = db.session.execute(stmt.add_columns(*_count_columns())
+                                 .order_by(TrainingSession.started_at.desc(), TrainingSession.id.desc())
+                                 .limit(size + 1)).all()
+    more = len(fetched) > size
     rows = [{"session": s, "local_start": s.started_at.astimezone(tz), **_counts_of(counts)}
-            for s, *counts in found[:size]]
+            for s, *counts in fetched[:size]]
     return rows, (encode_cursor(rows[-1]["session"]) if more else None)
 
 
