@@ -69,3 +69,26 @@ def test_safe_defaults():
     assert app.config["IDLE_TIMEOUT"].total_seconds() == 30 * 60
     assert app.config["BOOTSTRAP_SERVE_LOCAL"] is True
     assert app.config["MAX_CONTENT_LENGTH"] <= 16 * 1024 * 1024
+
+
+def test_postgresql_connections_run_without_parallel_query_workers_unless_configured():
+    on_postgres = config.engine_options("postgresql://db/esd", {"pool_pre_ping": True}, 0)
+    assert on_postgres["connect_args"]["options"] == "-c max_parallel_workers_per_gather=0"
+    assert on_postgres["pool_pre_ping"] is True
+    assert config.engine_options("postgresql+psycopg://db/esd", {}, 2)["connect_args"]["options"] == \
+        "-c max_parallel_workers_per_gather=2"
+    assert config.engine_options("sqlite:///esd.sqlite3", {"pool_pre_ping": True}, 0) == {"pool_pre_ping": True}
+
+
+def test_the_parallel_workers_setting_is_read_from_the_environment(monkeypatch):
+    monkeypatch.setenv("PG_PARALLEL_WORKERS", "2")
+    assert config.from_environment()["PG_PARALLEL_WORKERS"] == 2
+
+
+def test_the_apps_own_connections_carry_the_setting(app, db_session):
+    """On PostgreSQL the test database's connections show it; SQLite has no such setting."""
+    from sqlalchemy import text
+    if db_session.get_bind().dialect.name == "postgresql":
+        assert db_session.scalar(text("SHOW max_parallel_workers_per_gather")) == "0"
+    else:
+        assert "connect_args" not in app.config["SQLALCHEMY_ENGINE_OPTIONS"]
