@@ -67,21 +67,14 @@ def current_certification(dog: Dog) -> Certification | None:
     return db.session.scalar(select(Certification).where(Certification.id == _current_id(dog)))
 
 
-def _history_statement(dog: Dog):
-    return (select(Certification).where(Certification.dog_id == dog.id)
-            .options(joinedload(Certification.certifying_body), joinedload(Certification.handler))
-            .order_by(Certification.issued_on.desc(), Certification.id.desc()))
-
-
-def history(dog: Dog) -> list[Certification]:
-    """Every certification of a dog, newest first, archived ones included for the record."""
-    return list(db.session.scalars(_history_statement(dog)))
-
-
 def history_and_current(dog: Dog) -> tuple[list[Certification], Certification | None]:
-    """`history` and `current_certification` in one statement: each row says whether it is the current one."""
-    rows = db.session.execute(_history_statement(dog).add_columns(
-        func.coalesce(Certification.id == _current_id(dog), False))).all()
+    """Every certification of a dog, newest first, archived ones included for the record, and its
+    current one (`current_certification`), in one statement: each row says whether it is the current one."""
+    rows = db.session.execute(
+        select(Certification, func.coalesce(Certification.id == _current_id(dog), False))
+        .where(Certification.dog_id == dog.id)
+        .options(joinedload(Certification.certifying_body), joinedload(Certification.handler))
+        .order_by(Certification.issued_on.desc(), Certification.id.desc())).all()
     return [cert for cert, _ in rows], next((cert for cert, current in rows if current), None)
 
 
