@@ -38,8 +38,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config.instance_secret_key(app.instance_path)
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = config.engine_options(
-        app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLALCHEMY_ENGINE_OPTIONS"], app.config["PG_PARALLEL_WORKERS"])
+    settings = app.config
+    settings["SQLALCHEMY_ENGINE_OPTIONS"] = config.engine_options(
+        settings["SQLALCHEMY_DATABASE_URI"], settings["SQLALCHEMY_ENGINE_OPTIONS"], settings["PG_PARALLEL_WORKERS"])
 
     _init_extensions(app)
     # Before any route is added: every `<int:...>` then takes ASCII digits up to what the databases hold.

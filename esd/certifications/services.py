@@ -45,21 +45,23 @@ def days_left(certification: Certification | None, today: date) -> int | None:
     return None if certification is None else (certification.expires_on - today).days
 
 
+# A dog's current certification, written once for both forms below: among its passing certifications
+# that are not archived (CANDIDATE), the first in CURRENT_FIRST order (the latest to expire).
+CANDIDATE = (Certification.result == "pass", Certification.archived_at.is_(None))
+CURRENT_FIRST = (Certification.expires_on.desc(), Certification.id.desc())
+
+
 def _current_ranked():
-    """Passing, unarchived certifications ranked per dog by expiry: rank 1 is the dog's current one."""
+    """Every dog's candidates ranked: rank 1 is the dog's current one (for lists of many dogs)."""
     return (select(Certification.id.label("cid"), Certification.dog_id.label("dog_id"),
-                   func.row_number().over(partition_by=Certification.dog_id,
-                                          order_by=(Certification.expires_on.desc(),
-                                                    Certification.id.desc())).label("rank"))
-            .where(Certification.result == "pass", Certification.archived_at.is_(None))
-            .subquery())
+                   func.row_number().over(partition_by=Certification.dog_id, order_by=CURRENT_FIRST).label("rank"))
+            .where(*CANDIDATE).subquery())
 
 
 def _current_id(dog: Dog):
-    """SQL: the id of the dog's current certification, the latest-expiring passing one that is not archived."""
-    return (select(Certification.id)
-            .where(Certification.dog_id == dog.id, Certification.result == "pass", Certification.archived_at.is_(None))
-            .order_by(Certification.expires_on.desc(), Certification.id.desc()).limit(1).scalar_subquery())
+    """SQL: the id of one dog's current certification."""
+    return (select(Certification.id).where(Certification.dog_id == dog.id, *CANDIDATE)
+            .order_by(*CURRENT_FIRST).limit(1).scalar_subquery())
 
 
 def current_certification(dog: Dog) -> Certification | None:
