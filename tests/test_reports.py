@@ -2,6 +2,7 @@
 import csv
 import io
 import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
 from datetime import date, datetime, timezone
 
 import pytest
@@ -241,6 +242,66 @@ def test_a_funder_sees_only_granted_aggregates_and_nothing_sensitive(client, log
     # Aggregates cover the granted agency only: agency B's 4 laptops and 9 misses never count.
     rows = list(csv.reader(io.StringIO(client.get(f"/reports/charts/impact_finds.csv?{PERIOD}").get_data(as_text=True))))
     assert rows[2][:3] == ["Finds the human search had missed", "1", "1"]
+
+
+class _ChartTables(HTMLParser):
+    """{chart name: its table's body rows} and {chart name: its CSV link} of a dashboard page."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows, self.csv, self._chart, self._row, self._cell = {}, {}, None, None, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "table" and "data-chart-table" in attrs:
+            self._chart = attrs["data-chart-table"]
+            self.rows[self._chart] = []
+        elif tag == "a" and "/reports/charts/" in attrs.get("href", "") and ".csv" in attrs["href"]:
+            name = attrs["href"].split("/reports/charts/")[1].split(".csv")[0]
+            self.csv[name] = attrs["href"].replace("&amp;", "&")
+        elif self._chart and tag == "tr":
+            self._row = []
+        elif self._row is not None and tag == "td":
+            self._cell = ""
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell += data
+
+    def handle_endtag(self, tag):
+        if tag == "td" and self._cell is not None:
+            self._row.append(self._cell)
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            if self._row:  # the header row has no td
+                self.rows[self._chart].append(self._row)
+            self._row = None
+        elif tag == "table":
+            self._chart = None
+
+
+@pytest.mark.parametrize("who, page", [
+    ("manager", f"/reports/dashboard?{PERIOD}"),
+    ("funder", f"/reports/impact?{PERIOD}"),  # three months: the report's trend covers twelve
+    ("funder", "/reports/impact?start=2025-04-01&end=2026-03-31"),  # twelve: the trend is the period
+])
+def test_the_numbers_under_each_dashboard_chart_are_the_charts_own(client, login_as, program, who, page):
+    """A dashboard builds its charts' tables from what it read for its own figures: each must equal
+    the chart's CSV (what its picture and download show) for the same filters."""
+    a = program[0]
+    user = login_as(who, a)
+    if who == "funder":
+        user.granted_agencies.append(a)
+        db.session.commit()
+    parsed = _ChartTables()
+    parsed.feed(client.get(page).get_data(as_text=True))
+    assert set(parsed.rows) == set(CHARTS)  # every chart, the heatmap too
+    for name, rows in parsed.rows.items():
+        response = client.get(parsed.csv[name])
+        assert response.status_code == 200, name
+        expected = list(csv.reader(io.StringIO(response.get_data(as_text=True))))[1:]
+        assert rows == expected, name
+    assert any(rows for rows in parsed.rows.values())
 
 
 def test_a_funder_naming_a_non_granted_agency_or_a_dog_gets_404(client, login_as, program):

@@ -241,6 +241,9 @@ def _assert_paths_agree(f):
     assert metrics.deployment_impact(f) == metrics.deployment_impact(f, raw=True)  # evidence included
     assert metrics.monthly_impact(f) == metrics.monthly_impact(f, raw=True)
     assert metrics.deployment_counts_by_agency(f) == metrics.deployment_counts_by_agency(f, raw=True)
+    # The funders' report takes its totals as the sums of the per-agency counts it shows.
+    assert metrics.deployment_impact(f, by_agency=metrics.deployment_counts_by_agency(f)) == \
+        metrics.deployment_impact(f, raw=True)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,

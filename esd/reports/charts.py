@@ -185,6 +185,14 @@ def trend_table(filters: Filters) -> ChartTable:
                       + ["False alerts", "False alerts per 100 hides", "Training hours"], rows, alt)
 
 
+def impact_tables(filters: Filters, impact: metrics.Impact,
+                  months: list[metrics.ImpactMonth] | None = None) -> list[ChartTable]:
+    """The IMPACT_CHARTS' tables, the same as each chart's own, from the period's `impact` (and
+    `months` of it) that the dashboard computed for its own figures."""
+    months = metrics.monthly_impact(filters) if months is None else months
+    return [_impact_monthly_table_of(months), _impact_finds_table_of(impact)]
+
+
 def training_tables(filters: Filters) -> list[ChartTable]:
     """The TRAINING_CHARTS' tables, the same as each chart's own, with the three hide charts from one
     read of the device × spot groups (`metrics.hide_breakdown`): what a dog's page shows at once."""
@@ -194,7 +202,10 @@ def training_tables(filters: Filters) -> list[ChartTable]:
 
 
 def impact_monthly_table(filters: Filters) -> ChartTable:
-    months = metrics.monthly_impact(filters)
+    return _impact_monthly_table_of(metrics.monthly_impact(filters))
+
+
+def _impact_monthly_table_of(months: list[metrics.ImpactMonth]) -> ChartTable:
     rows = [[m.month.strftime("%Y-%m"), m.deployments, m.devices_found, m.found_after_human_missed,
              m.finds_with_evidence, m.unverified_alerts] for m in months]
     title = "Deployments and devices found per month"
@@ -209,7 +220,10 @@ def impact_monthly_table(filters: Filters) -> ChartTable:
 
 
 def impact_finds_table(filters: Filters) -> ChartTable:
-    impact = metrics.deployment_impact(filters)
+    return _impact_finds_table_of(metrics.deployment_impact(filters))
+
+
+def _impact_finds_table_of(impact: metrics.Impact) -> ChartTable:
     evidence = impact.evidence
     found = impact.devices_found
 

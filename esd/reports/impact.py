@@ -121,8 +121,14 @@ class ImpactReport:
     agencies: list[AgencyRow]
     regions: list[RegionRow]
     certified_share: str
-    months: list[tuple[str, int, int]]  # (month "2026-03", searches, devices found) for the trend
+    monthly: list[metrics.ImpactMonth]  # the trend's months (`trend_months`: at least twelve)
+    impact: metrics.Impact  # the period's, as the funder dashboard's table of finds shows it
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def months(self) -> list[tuple[str, int, int]]:
+        """(month "2026-03", searches, devices found) of the trend."""
+        return [(m.month.strftime("%Y-%m"), m.deployments, m.devices_found) for m in self.monthly]
 
     @property
     def figures(self) -> list[Figure]:
@@ -143,15 +149,17 @@ def build(filters: metrics.Filters, period: Period, today: date) -> ImpactReport
     previous, year_earlier = period.previous(), period.year_earlier()
     periods = (period, previous, year_earlier)
     scoped = [metrics.with_period(filters, p.start, p.end) for p in periods]
-    impacts = [metrics.deployment_impact(f) for f in scoped]
+    by_agency = metrics.deployment_counts_by_agency(scoped[0])
+    impacts = [metrics.deployment_impact(scoped[0], by_agency=by_agency)] + [metrics.deployment_impact(f)
+                                                                              for f in scoped[1:]]
     totals = [metrics.training_totals(f) for f in scoped]
     certified = metrics.dogs_certified_on(filters, [min(p.end, today) for p in periods])
     agencies = _agencies(filters.agency_ids)
     outcome_rows = _outcomes_by_agency(filters.agency_ids, periods)
     shown_outcomes, agency_cells = _suppressed_outcomes(agencies, outcome_rows)
-    by_agency = _impact_by_agency(scoped[0])
+    shown_by_agency = _impact_by_agency(by_agency)
     certified_now = _agencies_with_certified_dog(filters.agency_ids, today)
-    agency_rows = [AgencyRow(a.name, a.region or NO_REGION, *by_agency.get(a.id, (0, 0, 0, 0)),
+    agency_rows = [AgencyRow(a.name, a.region or NO_REGION, *shown_by_agency.get(a.id, (0, 0, 0, 0)),
                              outcomes={k: agency_cells[(a.id, k)].text for k in OUTCOME_COUNTS},
                              certified_dog=a.id in certified_now) for a in agencies]
     with_dog = sum(1 for a in agencies if a.id in certified_now)
@@ -165,7 +173,7 @@ def build(filters: metrics.Filters, period: Period, today: date) -> ImpactReport
         agencies=agency_rows, regions=_regions(agency_rows, agencies, agency_cells),
         certified_share=(f"{with_dog} of {len(agencies)} agencies ({round(100 * share.rate)}%) have a dog with a "
                          "valid certification today" if agencies else "No agencies"),
-        months=_months(filters, period),
+        monthly=_months(filters, period), impact=impacts[0],
         notes=[SUPPRESSION_NOTE, PRIVACY_NOTE])
 
 
@@ -331,12 +339,9 @@ def _outcomes_by_agency(agency_ids, periods: tuple[Period, ...]) -> list[dict[in
     return out
 
 
-def _impact_by_agency(filters: metrics.Filters) -> dict[int, tuple[int, int, int, int]]:
-    """{agency id: (searches, devices found, found after the human search missed, held evidence)}.
-
-    The same counts as `metrics.deployment_impact`, grouped by agency (tests check they add up).
-    """
-    counts = metrics.deployment_counts_by_agency(filters)
+def _impact_by_agency(counts: dict[int, list[int]]) -> dict[int, tuple[int, int, int, int]]:
+    """{agency id: (searches, devices found, found after the human search missed, held evidence)} of
+    `metrics.deployment_counts_by_agency` (whose sums are the report's totals)."""
     position = {name: DEPLOYMENT_COUNTS.index(name) for name in ("deployments", "finds", "finds_missed", "evidence_yes")}
     return {agency_id: tuple(row[position[name]] for name in position) for agency_id, row in counts.items()}
 
@@ -407,7 +412,6 @@ def trend_months(period: Period) -> Period:
     return Period(start, period.end)
 
 
-def _months(filters: metrics.Filters, period: Period) -> list[tuple[str, int, int]]:
+def _months(filters: metrics.Filters, period: Period) -> list[metrics.ImpactMonth]:
     shown = trend_months(period)
-    months = metrics.monthly_impact(metrics.with_period(filters, shown.start, shown.end))
-    return [(m.month.strftime("%Y-%m"), m.deployments, m.devices_found) for m in months]
+    return metrics.monthly_impact(metrics.with_period(filters, shown.start, shown.end))

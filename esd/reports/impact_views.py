@@ -22,7 +22,7 @@ from ..scoping import roles_required
 from ..spreadsheets import csv_text
 from . import cache as report_cache
 from . import impact, impact_chart, impact_pdf, metrics
-from .charts import IMPACT_CHARTS, TRAINING_CHARTS, cached_table, data_version
+from .charts import data_version, impact_tables, training_tables
 from .impact_forms import PAPERS, ImpactFilterForm
 from .views import _ChoiceScope, _chosen_agency, bp
 
@@ -81,7 +81,11 @@ def funder_dashboard():
     def make():
         choices.fill(req.form)
         report = report_for(req)
-        tables = [cached_table(name, req.filters, req.version) for name in IMPACT_CHARTS + TRAINING_CHARTS]
+        # The tables from the report's own impact (and its months when the trend covers just the
+        # period), the three hide charts from one read: not cached one by one (see views._report).
+        same_months = impact.trend_months(req.period) == req.period
+        tables = (impact_tables(req.filters, report.impact, report.monthly if same_months else None)
+                  + training_tables(req.filters))
         args = _args(req)
         return str(render_template(
             "reports/_funder_body.html", form=req.form, report=report, args=args, trend_alt=impact_chart.alt_text(report),

@@ -823,15 +823,21 @@ def field_accuracies(filters: Filters, periods: list[tuple[date | None, date | N
     return [_field_accuracy(int(row[2 * i + 1] or 0), int(row[2 * i] or 0)) for i in range(len(periods))]
 
 
-def deployment_impact(filters: Filters, raw: bool = False) -> Impact:
-    """Deployments, finds, finds after the human search, evidence, agencies served, unverified alerts."""
+def deployment_impact(filters: Filters, raw: bool = False, by_agency: dict[int, list[int]] | None = None) -> Impact:
+    """Deployments, finds, finds after the human search, evidence, agencies served, unverified alerts.
+
+    `by_agency`: the period's `deployment_counts_by_agency`, when the caller has them already; the
+    counts are their sums (a deployment is one agency's), read again only for the names served.
+    """
     in_scope_or_404(filters)
     split = None if raw else _split(filters)
+    summed = None if by_agency is None else [sum(column) for column in zip(*by_agency.values())] or None
     if split is None:
-        counts, names = _deployment_counts_raw(filters).get(None), _served_names(filters)
+        counts = summed if by_agency is not None else _deployment_counts_raw(filters).get(None)
+        names = _served_names(filters)
     else:
         (inner_lo, inner_hi), edges = split
-        counts = _deployment_totals(filters)
+        counts = summed if by_agency is not None else _deployment_totals(filters)
         # Distinct names do not subtract: whole months from the rollup, the partial ones raw, in one UNION.
         names = _served_names(*edges, whole=select(ServedRollup.requesting_agency).distinct()
                               .where(*_rollup_where(ServedRollup, filters, inner_lo, inner_hi)))

@@ -15,7 +15,7 @@ from ..roles import RECORD_ROLES, ROLES
 from ..scoping import aggregate_agency_ids, record_agency_ids, roles_required, scope_clause
 from . import charts, metrics
 from . import cache as report_cache
-from .charts import CHARTS, FORMATS, IMPACT_CHARTS, TRAINING_CHARTS, cached_table, chart_bytes, data_version
+from .charts import CHARTS, FORMATS, cached_table, chart_bytes, data_version
 from .forms import ReportFilterForm
 
 bp = Blueprint("reports", __name__)
@@ -105,18 +105,24 @@ def _filters(form: ReportFilterForm, with_people: bool) -> metrics.Filters | Non
                                  start=form.start.data, end=form.end.data, blind_only=form.blind.data)
 
 
-def _report(filters: metrics.Filters, charts: tuple[str, ...], version: tuple) -> dict:
-    """A dashboard's numbers and its charts' HTML (cached only as part of the dashboard's body)."""
+def _report(filters: metrics.Filters) -> dict:
+    """A dashboard's numbers and its charts' HTML (cached only as part of the dashboard's body).
+
+    The tables are not cached one by one: the three hide charts come from one read of the groups
+    and the finds' table from the dashboard's own impact, cheaper than a cache entry each (a chart
+    picture requested by the page caches its own table).
+    """
     today = viewer_today()
     on = min(filters.end or today, today)  # "dogs certified" is counted on this day
-    tables = [cached_table(name, filters, version) for name in charts]
-    numbers = {"totals": metrics.training_totals(filters), "impact": metrics.deployment_impact(filters),
+    impact = metrics.deployment_impact(filters)
+    tables = charts.training_tables(filters) + charts.impact_tables(filters, impact)
+    numbers = {"totals": metrics.training_totals(filters), "impact": impact,
                "certified": metrics.dogs_certified(filters, on=on)}
     grid = render_template("reports/_chart_grid.html", tables=tables, args=filters.query_args())
     return dict(numbers, chart_grid=Markup(grid), zone_note=zone_note(filters.agency_ids))
 
 
-def _dashboard(name: str, with_people: bool, charts: tuple[str, ...], context=lambda filters: {}):
+def _dashboard(name: str, with_people: bool, context=lambda filters: {}):
     """Render a dashboard: the filter form, and the report when the filters are valid (else 400).
 
     Everything below the navigation (templates/reports/_<name>_body.html) is the same for every
@@ -137,7 +143,7 @@ def _dashboard(name: str, with_people: bool, charts: tuple[str, ...], context=la
     def make():
         choices.fill(form)
         return str(render_template(body, form=form, filters=filters, args=filters.query_args(),
-                                   **context(filters), **_report(filters, charts, version)))
+                                   **context(filters), **_report(filters)))
     what = ("body", name, current_user.role, sorted(request.args.items(multi=True)), viewer_today(),
             choices.key())
     return render_template(f"reports/{name}_dashboard.html", body=Markup(report_cache.report(what, filters, make, version)))
@@ -153,7 +159,7 @@ def _first_error(form) -> tuple[str, str]:
 @roles_required(*RECORD_ROLES)
 def program_dashboard():
     """An agency's training and deployment numbers for a period, with every chart."""
-    return _dashboard("program", True, TRAINING_CHARTS + IMPACT_CHARTS)
+    return _dashboard("program", True)
 
 
 def _chart_filters(name: str):
