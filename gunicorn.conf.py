@@ -11,8 +11,13 @@ import os
 
 bind = os.environ.get("BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 # Processes for CPU-bound work (chart drawing holds the GIL), threads for requests waiting on the database.
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
-threads = int(os.environ.get("GUNICORN_THREADS", 4))
+# Two of each per core: a request holding a lock in the database (an upload, the audit chain's)
+# waits for its worker's interpreter lock after each round trip, so fewer threads per process let
+# it finish sooner. Measured with benchmarks/bench_uploads.py (PostgreSQL, 1M hides, 20 tablets,
+# alternating): 2 workers x 4 threads 78-132 uploads/s, 4 x 2 90-145/s, 8 x 1 107-142/s (but a
+# cold start per worker); see README, Performance.
+workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count()))
+threads = int(os.environ.get("GUNICORN_THREADS", 2))
 # A worker is replaced after this many requests, so memory fragmentation cannot grow without bound.
 max_requests = 5000
 max_requests_jitter = 500

@@ -7,7 +7,7 @@ Uses an existing data set (build it with run.py or `flask esd seed-demo`) and re
 sessions it uploaded at the end.
 Counts the SQL statements of one 10-hide upload in-process and, on PostgreSQL, how long an
 upload holds the audit chain's lock (what no other upload can run alongside), then starts
-gunicorn as run.py does (gunicorn.conf.py, 2 workers × 4 threads), times single uploads one
+gunicorn as run.py does (gunicorn.conf.py and its workers and threads), times single uploads one
 after another, and lets
 20 clients upload for --seconds (every tenth upload re-sent, as run.py's load run does),
 checking that every acknowledged upload is stored exactly once.
@@ -30,8 +30,8 @@ from benchmarks.run import World, csrf_from_api, json_post, remove_uploads, uplo
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--database-url", required=True)
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--threads", type=int, default=4)
+    p.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: gunicorn.conf.py's)")
+    p.add_argument("--threads", type=int, default=None, help="threads per worker (default: gunicorn.conf.py's)")
     p.add_argument("--clients", type=int, default=20)
     p.add_argument("--seconds", type=float, default=10.0)
     p.add_argument("--single", type=int, default=50, help="single uploads timed one after another")
@@ -107,6 +107,7 @@ def main(argv=None) -> int:
     if held is not None:
         print(f"audit chain's lock held per upload (one at a time, in-process): median {held:.1f} ms")
     with Server(base_env(args.database_url), workers=args.workers, threads=args.threads) as server:
+        args.workers, args.threads = server.workers, server.threads
         client = Client(server.port)
         client.login(world.manager, world.password)
         token = csrf_from_api(client)

@@ -5,6 +5,7 @@ import http.client
 import json
 import os
 import re
+import runpy
 import signal
 import socket
 import statistics
@@ -38,14 +39,22 @@ def find_csrf_token(body: bytes) -> str | None:
     return match.group(1).decode() if match else None
 
 
-class Server:
-    """The app under gunicorn, as in production."""
+def production_shape() -> tuple[int, int]:
+    """The workers and threads gunicorn.conf.py gives production (on this machine, in this environment)."""
+    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    return conf["workers"], conf["threads"]
 
-    def __init__(self, env: dict, workers: int = 2, threads: int = 1):
+
+class Server:
+    """The app under gunicorn, as in production (gunicorn.conf.py; its workers and threads unless given)."""
+
+    def __init__(self, env: dict, workers: int | None = None, threads: int | None = None):
         self.port = free_port()
         self.env = env
-        self.cmd = [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "-w", str(workers),
-                    "--threads", str(threads), "-b", f"127.0.0.1:{self.port}", "--log-level", "warning",
+        default_workers, default_threads = production_shape()
+        self.workers, self.threads = workers or default_workers, threads or default_threads
+        self.cmd = [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "-w", str(self.workers),
+                    "--threads", str(self.threads), "-b", f"127.0.0.1:{self.port}", "--log-level", "warning",
                     "app:app"]
         self.proc: subprocess.Popen | None = None
 

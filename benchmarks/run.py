@@ -46,8 +46,8 @@ def parse_args(argv=None):
     p.add_argument("--hides", type=int, default=10_000, help="size of the data set (training hides)")
     p.add_argument("--database-url", default=None, help="default: a SQLite file under benchmarks/results/")
     p.add_argument("--requests", type=int, default=30, help="requests per endpoint")
-    p.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    p.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    p.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: gunicorn.conf.py's)")
+    p.add_argument("--threads", type=int, default=None, help="threads per worker (default: gunicorn.conf.py's)")
     p.add_argument("--clients", type=int, default=20, help="concurrent clients in the load run")
     p.add_argument("--load-seconds", type=float, default=10.0, help="duration of each load run")
     p.add_argument("--reuse", action="store_true", help="keep an existing data set of this size")
@@ -619,6 +619,7 @@ def main(argv=None) -> int:
         timings = endpoint_timings(server, world, args.requests, wanted, cold_ends)
         load = load_run(server, world, args.clients, args.load_seconds) if wanted("load") else None
         rss = server.worker_rss_mb()
+        args.workers, args.threads = server.workers, server.threads
     print(f"removed the {remove_uploads(world)} sessions this run uploaded")
     rows = [t.row() for t in timings]
     if wanted("sql") or not args.only:
