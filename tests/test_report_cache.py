@@ -159,3 +159,35 @@ def test_a_failed_computation_is_not_cached_and_the_next_request_computes_again(
             pass
     assert len(calls) == 2
     assert remember(("failing",), lambda: "recovered") == "recovered"
+
+
+def test_a_new_release_never_reads_what_an_older_one_cached(monkeypatch):
+    """An entry outlives a deployment: a report object of an older shape, or a dashboard's HTML from
+    an older template, must not be served by the new code. The release is part of every key."""
+    (agency, _dog, _handler), = agencies("Release")
+    filters = Filters(agency_ids=(agency.id,), **PERIOD)
+    assert report(("body",), filters, lambda: "<p>older template</p>") == "<p>older template</p>"
+    assert report(("body",), filters, lambda: "<p>not computed again</p>") == "<p>older template</p>"
+    monkeypatch.setattr("esd.reports.cache.code_version", lambda: "the next release")
+    assert report(("body",), filters, lambda: "<p>new template</p>") == "<p>new template</p>"
+
+
+def test_the_release_digest_moves_with_any_change_of_code_or_template(tmp_path, monkeypatch):
+    from esd.reports import cache
+    (tmp_path / "esd").mkdir()
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "esd" / "a.py").write_text("X = 1\n")
+    (tmp_path / "templates" / "page.html").write_text("<p>{{ x }}</p>\n")
+    monkeypatch.setattr(cache, "CODE", ((tmp_path / "esd", "*.py"), (tmp_path / "templates", "*.html")))
+
+    def digest():
+        cache.code_version.cache_clear()
+        return cache.code_version()
+    first = digest()
+    assert digest() == first  # the same files: the same keys, in every worker and on every host
+    (tmp_path / "templates" / "page.html").write_text("<p>{{ x }}!</p>\n")
+    second = digest()
+    assert second != first
+    (tmp_path / "esd" / "a.py").write_text("X = 2\n")
+    assert digest() not in (first, second)
+    cache.code_version.cache_clear()

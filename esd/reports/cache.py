@@ -25,6 +25,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 from typing import Callable, TypeVar
 
 import cachelib
@@ -68,7 +69,26 @@ def report(what: tuple, filters: Filters, make: Callable[[], T], version: tuple 
 
 def _key(parts: tuple) -> str:
     # repr of ints, strings, dates and tuples is stable across processes (unlike hash()).
-    return "report:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+    return "report:" + hashlib.sha256(repr((code_version(), parts)).encode()).hexdigest()
+
+
+# What a cached value is made by: the application's code and its templates.
+CODE = ((Path(__file__).resolve().parents[1], "*.py"), (Path(__file__).resolve().parents[2] / "templates", "*.html"))
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """A digest of the code and templates that make the cached values (read once per process).
+
+    Part of every key, so a new release never reads what an older one cached (an entry outlives a
+    deployment by up to CACHE_DEFAULT_TIMEOUT): a report object of another shape, a dashboard's
+    HTML from an older template. The workers of one release, on any host, share the same keys.
+    """
+    digest = hashlib.sha256()
+    for folder, pattern in CODE:
+        for path in sorted(folder.rglob(pattern)):
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 _local_locks: dict[str, threading.Lock] = {}
