@@ -16,7 +16,8 @@ from .queue_forms import QueueFilterForm, SessionListFilterForm, SignOffForm
 
 bp = Blueprint("training", __name__)
 
-SW_VERSION = "training-v3"  # v2: the shell holds limits.js; v3: app.js without its own find rate
+# v2: the shell holds limits.js; v3: app.js without its own find rate; v4: the rejected list redrawn only on change
+SW_VERSION = "training-v4"
 BOOTSTRAP_ICONS_QUERY = "?e34853135f9e39acf64315236852cd5a"  # as bootstrap-icons.min.css asks for it
 
 

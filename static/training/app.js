@@ -441,6 +441,7 @@
   }
 
   // ------------------------------------------------------------------ outbox display and upload
+  var lastRejectedHtml = null;
   function renderQueue() {
     if (MODE !== "new") return Promise.resolve();
     return outboxAll().then(function (items) {
@@ -453,7 +454,7 @@
       box.classList.toggle("d-none", waiting.length === 0);
       $("#queue-text").textContent = plural(waiting.length, "session") + " waiting to upload" +
         (box.dataset.login ? " – log in again to upload them." : ".");
-      $("#rejected-list").innerHTML = rejected.map(function (item) {
+      var rejectedHtml = rejected.map(function (item) {
         return '<div class="alert alert-danger" data-test="rejected-item" data-uuid="' + esc(item.client_uuid) + '">' +
           "<strong>Not accepted by the server:</strong> " + esc(item.label) + "<br>" +
           '<span data-test="rejected-reason">' + esc(item.error) + (item.field ? " (" + esc(item.field) + ")" : "") + "</span>" +
@@ -461,6 +462,11 @@
           '">Open in the form to fix</button><button type="button" class="btn btn-outline-dark" data-action="discard-rejected" data-uuid="' +
           esc(item.client_uuid) + '">Discard…</button></div></div>';
       }).join("");
+      // Redrawn only when it changed: a sync that ends as it began must not swap the buttons
+      // under a finger about to tap them (the tap would land on a button no longer there).
+      if (rejectedHtml !== lastRejectedHtml) {
+        $("#rejected-list").innerHTML = lastRejectedHtml = rejectedHtml;
+      }
       var note = $("#other-users-note");
       note.classList.toggle("d-none", others === 0);
       note.textContent = others ? plural(others, "session") + " saved here by another user will upload when they log in." : "";
