@@ -11,7 +11,7 @@ import os
 
 bind = os.environ.get("BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 # Processes for CPU-bound work (chart drawing holds the GIL), threads for requests waiting on the database.
-# Two of each per core: a request holding a lock in the database (an upload, the audit chain's)
+# Two workers per core, two threads each: a request holding a lock in the database (an upload, the audit chain's)
 # waits for its worker's interpreter lock after each round trip, so fewer threads per process let
 # it finish sooner. Measured with benchmarks/bench_uploads.py (PostgreSQL, 1M hides, 20 tablets,
 # alternating): 2 workers x 4 threads 78-132 uploads/s, 4 x 2 90-145/s, 8 x 1 107-142/s (but a
