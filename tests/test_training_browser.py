@@ -40,7 +40,8 @@ def open_form(page, live_server, wait_for_worker=False):
 
 
 def tap(locator):
-    locator.scroll_into_view_if_needed()
+    """A finger's tap. Playwright scrolls the element into view and waits until it is attached and
+    stable, finding it again if the page redrew it (a separate scroll first would not)."""
     locator.tap()
 
 
