@@ -89,14 +89,13 @@ def withdraw_grants(world) -> None:
 
 def main(argv=None) -> int:
     from benchmarks.harness import base_env, print_table
-    from benchmarks.harness import Server
+    from benchmarks.harness import Server, add_shape_arguments
     from benchmarks.run import RESULTS, World, prepare_database
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--hides", type=int, default=10_000)
     p.add_argument("--database-url", default=None)
     p.add_argument("--requests", type=int, default=20)
-    p.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: gunicorn.conf.py's)")
-    p.add_argument("--threads", type=int, default=None, help="threads per worker (default: gunicorn.conf.py's)")
+    add_shape_arguments(p)
     p.add_argument("--reuse", action="store_true")
     args = p.parse_args(argv)
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -23,15 +23,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import Client, Server, base_env, measure  # noqa: E402
+from benchmarks.harness import Client, Server, add_shape_arguments, base_env, measure  # noqa: E402
 from benchmarks.run import World, csrf_from_api, json_post, remove_uploads, upload_load  # noqa: E402
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--database-url", required=True)
-    p.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: gunicorn.conf.py's)")
-    p.add_argument("--threads", type=int, default=None, help="threads per worker (default: gunicorn.conf.py's)")
+    add_shape_arguments(p)
     p.add_argument("--clients", type=int, default=20)
     p.add_argument("--seconds", type=float, default=10.0)
     p.add_argument("--single", type=int, default=50, help="single uploads timed one after another")
@@ -107,7 +106,7 @@ def main(argv=None) -> int:
     if held is not None:
         print(f"audit chain's lock held per upload (one at a time, in-process): median {held:.1f} ms")
     with Server(base_env(args.database_url), workers=args.workers, threads=args.threads) as server:
-        args.workers, args.threads = server.workers, server.threads
+        shape = f"{server.workers}×{server.threads}"
         client = Client(server.port)
         client.login(world.manager, world.password)
         token = csrf_from_api(client)
@@ -120,7 +119,7 @@ def main(argv=None) -> int:
         print(f"single upload: p50 {statistics.median(ms):.1f} ms, p95 {ms[int(0.95 * (len(ms) - 1))]:.1f} ms, "
               f"{single.errors} errors")
         load = upload_load(server.port, world, token, client.cookies, args.clients, args.seconds)
-    print(f"{args.clients} clients, {args.seconds:.0f} s, gunicorn {args.workers}×{args.threads}: "
+    print(f"{args.clients} clients, {args.seconds:.0f} s, gunicorn {shape}: "
           f"{load['rps']} uploads/s, {load['acknowledged']} acknowledged, {load['errors']} errors, "
           f"{load['lost']} lost, {load['doubled']} doubled")
     print(f"removed the {remove_uploads(world)} sessions this run uploaded")

@@ -45,6 +45,12 @@ def production_shape() -> tuple[int, int]:
     return conf["workers"], conf["threads"]
 
 
+def add_shape_arguments(parser) -> None:
+    """--workers and --threads of the gunicorn a benchmark starts (default: gunicorn.conf.py's)."""
+    parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: gunicorn.conf.py's)")
+    parser.add_argument("--threads", type=int, default=None, help="threads per worker (default: gunicorn.conf.py's)")
+
+
 class Server:
     """The app under gunicorn, as in production (gunicorn.conf.py; its workers and threads unless given)."""
 

@@ -35,8 +35,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import (ROOT, Client, Server, Timing, base_env, find_csrf_token, flask,  # noqa: E402
-                                measure, print_table, write_json)
+from benchmarks.harness import (ROOT, Client, Server, Timing, add_shape_arguments, base_env,  # noqa: E402
+                                find_csrf_token, flask, measure, print_table, write_json)
 
 RESULTS = ROOT / "benchmarks" / "results"
 
@@ -46,8 +46,7 @@ def parse_args(argv=None):
     p.add_argument("--hides", type=int, default=10_000, help="size of the data set (training hides)")
     p.add_argument("--database-url", default=None, help="default: a SQLite file under benchmarks/results/")
     p.add_argument("--requests", type=int, default=30, help="requests per endpoint")
-    p.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: gunicorn.conf.py's)")
-    p.add_argument("--threads", type=int, default=None, help="threads per worker (default: gunicorn.conf.py's)")
+    add_shape_arguments(p)
     p.add_argument("--clients", type=int, default=20, help="concurrent clients in the load run")
     p.add_argument("--load-seconds", type=float, default=10.0, help="duration of each load run")
     p.add_argument("--reuse", action="store_true", help="keep an existing data set of this size")
@@ -619,7 +618,7 @@ def main(argv=None) -> int:
         timings = endpoint_timings(server, world, args.requests, wanted, cold_ends)
         load = load_run(server, world, args.clients, args.load_seconds) if wanted("load") else None
         rss = server.worker_rss_mb()
-        args.workers, args.threads = server.workers, server.threads
+        workers, threads = server.workers, server.threads
     print(f"removed the {remove_uploads(world)} sessions this run uploaded")
     rows = [t.row() for t in timings]
     if wanted("sql") or not args.only:
@@ -638,7 +637,7 @@ def main(argv=None) -> int:
             row["raw_rows_sql_ms"] = round(rows_sql, 1)
             row["x_raw_rows_sql"] = round(row["p50_ms"] / rows_sql, 2) if rows_sql else None
     print()
-    print(f"== {world.hides} hides, {dialect}, gunicorn {args.workers} workers × {args.threads} threads ==")
+    print(f"== {world.hides} hides, {dialect}, gunicorn {workers} workers × {threads} threads ==")
     print_table(rows, extra=("sql_ms", "x_sql", "raw_rows_sql_ms", "x_raw_rows_sql"))
     if load:
         print(f"\nload, {args.clients} clients, {args.load_seconds:.0f} s each:")
@@ -649,7 +648,7 @@ def main(argv=None) -> int:
               f"{u['lost']} lost, {u['doubled']} doubled")
     print(f"  gunicorn worker RSS: {', '.join(f'{m:.0f} MB' for m in rss)}")
     payload = {"hides": world.hides, "dialect": dialect, "seed_seconds": seed_seconds,
-               "workers": args.workers, "threads": args.threads, "endpoints": rows, "load": load,
+               "workers": workers, "threads": threads, "endpoints": rows, "load": load,
                "worker_rss_mb": rss, "python_speed_ms": speed,
                "measured_at": datetime.now(timezone.utc).isoformat()}
     write_json(args.json or RESULTS / f"bench-{dialect}-{world.hides}.json", payload)
